@@ -1,0 +1,45 @@
+"""orch: a container-per-step workflow orchestrator with Metaflow's authoring API.
+
+Porting a Metaflow flow means changing ``from metaflow import ...`` to
+``from orchestrator import ...``. This module imports only the authoring
+layer, which the task runtime also uses inside containers, so it stays
+standard-library-only and Python 3.8 compatible.
+"""
+
+from .current import current
+from .decorators import (
+    batch,
+    catch,
+    conda,
+    conda_base,
+    environment,
+    pypi,
+    pypi_base,
+    resources,
+    retry,
+    step,
+    timeout,
+)
+from .flowspec import FlowSpec
+from .parameters import IncludeFile, JSONType, Parameter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FlowSpec",
+    "IncludeFile",
+    "JSONType",
+    "Parameter",
+    "batch",
+    "catch",
+    "conda",
+    "conda_base",
+    "current",
+    "environment",
+    "pypi",
+    "pypi_base",
+    "resources",
+    "retry",
+    "step",
+    "timeout",
+]

@@ -1,0 +1,1 @@
+"""The ``orch`` command line: thin click commands over the library."""

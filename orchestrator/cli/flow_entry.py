@@ -1,0 +1,41 @@
+"""``python flow.py <command>``: Metaflow-style entry through ``FlowSpec()``.
+
+The flow module is already imported as ``__main__``; it is handed to the CLI
+as preloaded, so it is not imported twice, and the flow file is inserted as
+the command's argument: ``python flow.py show --format json`` runs
+``orch show flow.py --format json``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .main import CliState, cli, main
+
+_GROUP_FLAGS = {"--debug"}
+
+
+def script_argv(argv: list, flow_file: str) -> list:
+    """Insert the flow file after the command name; leave group flags and --help alone."""
+    args = list(argv)
+    for index, arg in enumerate(args):
+        if arg in _GROUP_FLAGS:
+            continue
+        if arg.startswith("-"):
+            return args  # --help, --version, or a bad flag: the group handles it
+        if arg in cli.commands:
+            return args[: index + 1] + [flow_file] + args[index + 1 :]
+        return args
+    return args
+
+
+def run_as_script(flow_class: type) -> None:
+    module = sys.modules.get(flow_class.__module__)
+    flow_file = getattr(module, "__file__", None) or sys.argv[0]
+    if os.path.abspath(sys.argv[0]) == os.path.abspath(flow_file):
+        flow_file = sys.argv[0]  # show paths as the user typed them
+    state = CliState(preloaded={os.path.abspath(flow_file): module})
+    argv = script_argv(sys.argv[1:], flow_file)
+    prog = "python " + os.path.basename(flow_file)
+    sys.exit(main(argv, prog_name=prog, state=state))

@@ -1,0 +1,99 @@
+"""``current``: what the running task knows about itself.
+
+Inside a task, ``current.flow_name``, ``current.run_id``, ``current.step_name``,
+``current.task_id``, ``current.retry_count`` and ``current.origin_run_id`` are
+set by the task runtime before the step runs. Outside a task every field is
+``None`` and ``current.is_running_flow`` is False, as in Metaflow.
+
+Task-side code: standard library only, Python 3.8 compatible.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+_FIELDS = (
+    "flow_name",
+    "run_id",
+    "step_name",
+    "task_id",
+    "retry_count",
+    "origin_run_id",
+    "namespace",
+    "username",
+    "tags",
+    "parameter_names",
+)
+
+
+class Current:
+    """A read-only view of the running task's identity."""
+
+    def __init__(self) -> None:
+        self._values: Dict[str, Any] = {}
+
+    def _set(self, **values: Any) -> None:
+        """Called by the task runtime only."""
+        unknown = set(values) - set(_FIELDS)
+        if unknown:
+            raise AttributeError("current has no field(s) %s" % ", ".join(sorted(unknown)))
+        self._values = dict(values)
+
+    def _clear(self) -> None:
+        self._values = {}
+
+    @property
+    def is_running_flow(self) -> bool:
+        return bool(self._values)
+
+    @property
+    def flow_name(self) -> Optional[str]:
+        return self._values.get("flow_name")
+
+    @property
+    def run_id(self) -> Optional[str]:
+        return self._values.get("run_id")
+
+    @property
+    def step_name(self) -> Optional[str]:
+        return self._values.get("step_name")
+
+    @property
+    def task_id(self) -> Optional[str]:
+        return self._values.get("task_id")
+
+    @property
+    def retry_count(self) -> Optional[int]:
+        return self._values.get("retry_count")
+
+    @property
+    def origin_run_id(self) -> Optional[str]:
+        return self._values.get("origin_run_id")
+
+    @property
+    def namespace(self) -> Optional[str]:
+        return self._values.get("namespace")
+
+    @property
+    def username(self) -> Optional[str]:
+        return self._values.get("username")
+
+    @property
+    def tags(self) -> List[str]:
+        return list(self._values.get("tags") or ())
+
+    @property
+    def parameter_names(self) -> List[str]:
+        return list(self._values.get("parameter_names") or ())
+
+    @property
+    def pathspec(self) -> Optional[str]:
+        if not self._values:
+            return None
+        return "/".join(str(self._values.get(k)) for k in ("flow_name", "run_id", "step_name", "task_id"))
+
+    def __repr__(self) -> str:
+        return "current(%s)" % (self.pathspec or "not in a running task")
+
+
+current = Current()

@@ -1,0 +1,1 @@
+"""Step environments: specs from @conda/@pypi, lock files, and what they resolve to."""

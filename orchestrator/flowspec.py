@@ -1,0 +1,169 @@
+"""``FlowSpec``: the base class users subclass to write a flow.
+
+A flow is a class whose ``@step`` methods each end in ``self.next(...)``.
+The class itself does no I/O: the static graph is read from its source,
+and at run time the task runtime sets the foreach state and reads the
+transition that ``self.next`` records. Running ``python flow.py <command>``
+instantiates the class at the bottom of the file, which hands over to the
+CLI exactly as Metaflow does.
+
+Task-side code: standard library only, Python 3.8 compatible.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+
+from .errors import OrchError
+
+_cli_blocked = 0
+
+
+@contextmanager
+def cli_dispatch_blocked() -> Iterator[None]:
+    """While importing a flow module, ``MyFlow()`` at module level must not start the CLI."""
+    global _cli_blocked
+    _cli_blocked += 1
+    try:
+        yield
+    finally:
+        _cli_blocked -= 1
+
+
+class ForeachFrame(NamedTuple):
+    """One level of foreach nesting: which split step, which index of how many, and the item."""
+
+    step: str
+    var: str
+    index: int
+    num_splits: int
+    value: Any
+
+
+class Transition(NamedTuple):
+    """What ``self.next(...)`` asked for; checked by the task runtime against the graph."""
+
+    steps: Tuple[str, ...]
+    foreach: Optional[str]
+
+
+class MergeConflictError(OrchError):
+    """merge_artifacts found an artifact with different values in different branches."""
+
+
+class FlowSpec:
+    """Base class of every flow. Subclass it and add ``@step`` methods."""
+
+    # Names a step or parameter may not take, because FlowSpec uses them.
+    _RESERVED = frozenset({"name", "next", "input", "index", "cmd", "foreach_stack", "merge_artifacts", "script_name"})
+
+    def __init__(self, use_cli: bool = True) -> None:
+        self._orch_foreach: Tuple[ForeachFrame, ...] = ()
+        self._orch_transition: Optional[Transition] = None
+        if use_cli and not _cli_blocked:
+            from .cli.flow_entry import run_as_script  # host side only: click lives there
+
+            run_as_script(type(self))
+
+    @property
+    def name(self) -> str:
+        """The flow's name: its class name."""
+        return type(self).__name__
+
+    @property
+    def script_name(self) -> str:
+        import os
+        import sys
+
+        module = sys.modules.get(type(self).__module__)
+        return os.path.basename(getattr(module, "__file__", "") or "")
+
+    def next(self, *steps: Any, foreach: Optional[str] = None, num_parallel: Optional[int] = None) -> None:
+        """Say which step(s) run after this one; must be the step's last statement.
+
+        ``self.next(self.a)`` continues linearly, ``self.next(self.a, self.b)``
+        splits into branches, and ``self.next(self.a, foreach='items')`` runs
+        ``a`` once per element of ``self.items``.
+        """
+        if num_parallel is not None:
+            raise OrchError("self.next(num_parallel=...) is not supported by orch.", "Use foreach= instead.")
+        names = []
+        for target in steps:
+            name = getattr(target, "__name__", None)
+            if name is None or not callable(target):
+                raise OrchError("self.next() takes steps such as self.%s, not %r." % (name or "step_name", target))
+            names.append(name)
+        if self._orch_transition is not None:
+            raise OrchError("self.next() was called twice in one step.", "Call it once, as the last line.")
+        self._orch_transition = Transition(tuple(names), foreach)
+
+    @property
+    def input(self) -> Any:
+        """In a foreach task: the element of the foreach list this task handles."""
+        return self._orch_foreach[-1].value if self._orch_foreach else None
+
+    @property
+    def index(self) -> Optional[int]:
+        """In a foreach task: the index of ``self.input`` in the foreach list."""
+        return self._orch_foreach[-1].index if self._orch_foreach else None
+
+    def foreach_stack(self) -> List[Tuple[int, int, Any]]:
+        """(index, num_splits, value) for each enclosing foreach, outermost first."""
+        return [(f.index, f.num_splits, f.value) for f in self._orch_foreach]
+
+    def merge_artifacts(
+        self,
+        inputs: Iterable[Any],
+        exclude: Optional[Sequence[str]] = None,
+        include: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Copy artifacts from the branches of a join into this step.
+
+        An artifact is copied when every branch that has it agrees on its value
+        (compared by content hash, so nothing is loaded to compare). It is left
+        alone when this step already set it. Branches that disagree raise an
+        error listing the artifacts to set explicitly first.
+        """
+        if exclude and include:
+            raise OrchError("merge_artifacts() takes exclude= or include=, not both.")
+        inputs = list(inputs)
+        digests: List[Dict[str, str]] = [_artifact_digests(inp) for inp in inputs]
+        available = set().union(*digests) if digests else set()
+        wanted = set(include) if include else available - set(exclude or ())
+        missing = sorted(set(include or ()) - available)
+        if missing:
+            raise OrchError(
+                "merge_artifacts(include=...) names artifacts that no branch has: %s." % ", ".join(missing),
+                "Check the names, or drop them from include.",
+            )
+        conflicts = []
+        for name in sorted(wanted):
+            if name.startswith("_") or name in self.__dict__:
+                continue
+            owners = [i for i, d in enumerate(digests) if name in d]
+            if len({digests[i][name] for i in owners}) > 1:
+                conflicts.append(name)
+                continue
+            setattr(self, name, getattr(inputs[owners[0]], name))
+        if conflicts:
+            raise MergeConflictError(
+                "Step %s cannot merge the following artifacts due to them having conflicting values: [%s]."
+                % (_current_step_name(), ", ".join(conflicts)),
+                "To remedy this issue, be sure to explicitly set those artifacts (using self.<artifact_name> = ...) "
+                "prior to calling merge_artifacts.",
+            )
+
+
+def _artifact_digests(branch: Any) -> Dict[str, str]:
+    """name → content digest of a join input, provided by the task runtime."""
+    getter = getattr(branch, "_orch_artifact_digests", None)
+    if getter is None:
+        raise OrchError("merge_artifacts() must be given the inputs of a join step.")
+    return dict(getter())
+
+
+def _current_step_name() -> str:
+    from .current import current
+
+    return current.step_name or "?"

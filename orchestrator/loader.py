@@ -1,0 +1,274 @@
+"""Load a flow file: import it, find its flow class, build and lint its graph.
+
+This is the edge where user code runs (the module is imported, as Metaflow
+does, so decorator and parameter errors surface). Everything that can go
+wrong becomes a located ``Problem``; ``load_flow`` raises them all at once
+as a ``FlowCheckError``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import re
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+from typing import Optional
+
+from .decorators import flow_decorators, is_step, step_decorators
+from .errors import FlowCheckError, OrchError
+from .flowspec import FlowSpec, cli_dispatch_blocked
+from .graph.build import build_graph
+from .graph.lint import lint
+from .graph.model import Graph, ParameterInfo, Problem
+from .graph.parse import ClassFacts, ModuleFacts, StepFacts, parse_module
+from .parameters import flow_parameters
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    """A valid flow: its class, its graph, and where it came from."""
+
+    path: str  # as the user gave it
+    abspath: str
+    module: types.ModuleType
+    cls: type
+    graph: Graph
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
+
+
+def module_name_for(path: str) -> str:
+    """The module name a flow file is imported under: its stem, when that is an identifier.
+
+    Classes defined in the flow file then pickle as ``stem.Class``, which a
+    notebook next to the flow can unpickle.
+    """
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return stem if stem.isidentifier() else "orch_flow_" + re.sub(r"\W", "_", stem)
+
+
+def import_flow_module(abspath: str) -> types.ModuleType:
+    """Import a flow file by path, with its folder first on sys.path."""
+    name = module_name_for(abspath)
+    folder = os.path.dirname(abspath)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, abspath)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        with cli_dispatch_blocked():
+            spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _import_problem(path: str, abspath: str, exc: BaseException) -> Problem:
+    if isinstance(exc, OrchError):
+        return Problem(exc.file or path, exc.line or 1, exc.headline, exc.hint or "")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == abspath]
+    line = frames[-1].lineno if frames else 1
+    hint = "Fix the error, or run with --debug to see the traceback."
+    if isinstance(exc, ModuleNotFoundError):
+        hint = "Install it on the host, or import it inside the step that uses it."
+    detail = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+    return Problem(path, line or 1, "Importing the flow failed with %s." % detail, hint)
+
+
+def _flow_classes(module: types.ModuleType) -> list[type]:
+    found = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, FlowSpec) and v is not FlowSpec and v.__module__ == module.__name__
+    ]
+    # A class that another flow in the file extends is a base, not a flow of its own.
+    return [c for c in found if not any(o is not c and issubclass(o, c) for o in found)]
+
+
+_facts_cache: dict[str, ModuleFacts] = {}
+
+
+def _facts_for_file(path: str) -> Optional[ModuleFacts]:
+    if path not in _facts_cache:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                _facts_cache[path] = parse_module(handle.read(), path)
+        except OSError:
+            return None
+    return _facts_cache[path]
+
+
+def _merged_facts(cls: type, own: ClassFacts) -> ClassFacts:
+    """The flow class's facts with steps inherited from base flow classes merged in."""
+    steps: dict[str, StepFacts] = {}
+    params, others = [], []
+    for klass in reversed(cls.__mro__):
+        if klass in (FlowSpec, object) or not issubclass(klass, FlowSpec):
+            continue
+        facts = own if klass is cls else None
+        if facts is None:
+            try:
+                module_facts = _facts_for_file(inspect.getsourcefile(klass) or "")
+            except TypeError:
+                module_facts = None
+            facts = module_facts.find(klass.__name__) if module_facts else None
+        if facts is None:
+            continue
+        steps.update({s.name: s for s in facts.steps})
+        params += facts.params
+        others += facts.other_methods
+    live = {name for name in steps if is_step(getattr(cls, name, None))}
+    return ClassFacts(
+        own.name,
+        own.line,
+        own.bases,
+        own.doc,
+        tuple(s for n, s in steps.items() if n in live),
+        tuple(params),
+        own.decorators,
+        tuple(others),
+        own.duplicate_steps,
+    )
+
+
+def _parameter_infos(cls: type, facts: ClassFacts) -> tuple[ParameterInfo, ...]:
+    lines = {p.attr: p.line for p in facts.params}
+    return tuple(
+        ParameterInfo(
+            attr,
+            p.name,
+            _type_label(p),
+            p.default,
+            p.required,
+            p.help,
+            p.IS_FILE,
+            lines.get(attr, p.line or facts.line),
+        )
+        for attr, p in flow_parameters(cls)
+    )
+
+
+def _type_label(param) -> str:
+    if param.IS_FILE:
+        return "text file" if param.is_text else "binary file"
+    return param.type_name
+
+
+def _static_parameter_infos(facts: ClassFacts) -> tuple[ParameterInfo, ...]:
+    return tuple(
+        ParameterInfo(p.attr, p.name or p.attr, "?", None, False, None, p.kind == "IncludeFile", p.line)
+        for p in facts.params
+    )
+
+
+def _select_class(path: str, facts: ModuleFacts, module: Optional[types.ModuleType]) -> tuple:
+    """(class or None, ClassFacts or None, problems) for the one flow of the file."""
+    problems = []
+    if module is not None:
+        flows = _flow_classes(module)
+        flow_names = {c.__name__ for c in flows}
+        for klass in facts.classes:
+            live = getattr(module, klass.name, None)
+            if klass.steps and not (isinstance(live, type) and issubclass(live, FlowSpec)):
+                problems.append(
+                    Problem(
+                        path,
+                        klass.line,
+                        "Class %s has @step methods but does not inherit from FlowSpec." % klass.name,
+                        "Declare it as 'class %s(FlowSpec):'." % klass.name,
+                    )
+                )
+        chosen = [facts.find(c.__name__) for c in flows]
+        chosen = [c for c in chosen if c is not None and c.name in flow_names]
+        live_by_name = {c.__name__: c for c in flows}
+    else:
+        chosen = [c for c in facts.classes if any(b.split(".")[-1] == "FlowSpec" for b in c.bases)]
+        live_by_name = {}
+    if not chosen:
+        if not problems:
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    "No flow found in %s." % path,
+                    "Define a class that inherits from FlowSpec, e.g. 'class MyFlow(FlowSpec):'.",
+                )
+            )
+        return None, None, problems
+    if len(chosen) > 1:
+        chosen.sort(key=lambda c: c.line)
+        names = ", ".join("%s (line %d)" % (c.name, c.line) for c in chosen)
+        problems.append(
+            Problem(
+                path,
+                chosen[1].line,
+                "%s defines %d flows: %s." % (path, len(chosen), names),
+                "Put each flow in its own file.",
+            )
+        )
+        return None, None, problems
+    return live_by_name.get(chosen[0].name), chosen[0], problems
+
+
+def check_flow(path: str, module: Optional[types.ModuleType] = None) -> tuple[Optional[LoadedFlow], list[Problem]]:
+    """Import, parse and lint a flow file. Returns the loaded flow (when valid) and every problem."""
+    abspath = os.path.abspath(path)
+    if not os.path.isfile(abspath):
+        raise OrchError("%s: no such flow file." % path, "Give the path of a Python file that defines a flow.")
+    with open(abspath, encoding="utf-8") as handle:
+        source = handle.read()
+    facts = parse_module(source, path)
+    _facts_cache[abspath] = facts
+    if facts.syntax_error:
+        line, message = facts.syntax_error
+        return None, [Problem(path, line, "Syntax error: %s." % message, "Fix the Python syntax.")]
+    problems: list[Problem] = []
+    if module is None:
+        try:
+            module = import_flow_module(abspath)
+        except Exception as exc:  # user code: any error becomes a located problem
+            problems.append(_import_problem(path, abspath, exc))
+            module = None
+    cls, class_facts, selection_problems = _select_class(path, facts, module)
+    problems += selection_problems
+    if class_facts is None:
+        return None, problems
+    if cls is not None:
+        merged = _merged_facts(cls, class_facts)
+        decorators = {s.name: step_decorators(getattr(cls, s.name)) for s in merged.steps}
+        graph = build_graph(
+            cls.__name__,
+            path,
+            merged.line,
+            merged.doc,
+            merged.steps,
+            decorators,
+            _parameter_infos(cls, merged),
+            tuple(flow_decorators(cls).values()),
+        )
+    else:
+        merged = class_facts
+        graph = build_graph(
+            merged.name, path, merged.line, merged.doc, merged.steps, parameters=_static_parameter_infos(merged)
+        )
+    problems += lint(graph, {s.name: s for s in merged.steps}, merged)
+    if problems or cls is None:
+        return None, problems
+    return LoadedFlow(path, abspath, module, cls, graph), []
+
+
+def load_flow(path: str, module: Optional[types.ModuleType] = None) -> LoadedFlow:
+    """A valid flow, or a ``FlowCheckError`` listing every problem."""
+    loaded, problems = check_flow(path, module)
+    if problems:
+        raise FlowCheckError(problems)
+    assert loaded is not None
+    return loaded

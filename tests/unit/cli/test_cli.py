@@ -1,0 +1,176 @@
+"""The orch CLI: show, check, --version, --help, and Metaflow-style `python flow.py <command>`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from orchestrator import __version__
+from orchestrator.cli.flow_entry import script_argv
+from orchestrator.cli.main import cli, main
+from tests.conftest import EXAMPLES, FLOWS, ROOT, rel
+
+GENRE = rel(EXAMPLES / "genre_stats_flow.py")
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output.strip() == "orch %s" % __version__
+
+
+@pytest.mark.parametrize("command", [[], ["show"], ["check"], ["run"], ["resume"]])
+def test_help_on_every_command(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_show_json_lists_the_four_genre_steps(in_root):
+    result = invoke("show", GENRE, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["flow"] == "GenreStatsFlow"
+    steps = [(s["name"], s["type"], s["next"]) for s in doc["steps"]]
+    assert steps == [
+        ("start", "foreach", ["compute_statistics"]),
+        ("compute_statistics", "linear", ["join"]),
+        ("join", "join", ["end"]),
+        ("end", "end", []),
+    ]
+    compute = doc["steps"][1]
+    assert {d["name"]: d["attributes"] for d in compute["decorators"]} == {
+        "catch": {"var": "compute_failed", "print_exception": True},
+        "retry": {"times": 1, "minutes_between_retries": 2},
+    }
+    assert doc["steps"][0]["foreach"] == "genres"
+    assert doc["parameters"][0]["name"] == "movie_data"
+
+
+def test_show_text_has_docstrings_transitions_and_envs(in_root):
+    result = invoke("show", rel(FLOWS / "good" / "metaflow_port.py"))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Flow PortedFlow" in out
+    assert "train  (linear, line 30)  @conda(packages={'pandas': '1.5.3'}, python='3.10')" in out
+    assert "env: conda: python=3.10 numpy=1.26.4 pandas=1.5.3" in out
+    assert "→ train, evaluate" in out
+    assert "--run-name" in out and "required" in out
+
+
+def test_show_dot(in_root):
+    result = invoke("show", GENRE, "--format", "dot")
+    assert result.exit_code == 0
+    assert result.output.startswith('digraph "GenreStatsFlow" {')
+    assert '"start" -> "compute_statistics" [style=dashed, label="foreach genres"];' in result.output
+    assert result.output.rstrip().endswith("}")
+
+
+def test_show_of_an_invalid_flow_prints_problems(in_root):
+    path = rel(FLOWS / "bad" / "many_problems.py")
+    code = main(["show", path])
+    assert code == 1
+
+
+def test_check_valid_flow(in_root):
+    result = invoke("check", GENRE)
+    assert result.exit_code == 0
+    assert "flow GenreStatsFlow is valid: 4 steps." in result.output
+
+
+def test_missing_file_is_a_clean_error(in_root, capsys):
+    assert main(["check", "nope.py"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "nope.py: no such flow file. Give the path of a Python file that defines a flow."
+
+
+def test_bad_format_is_a_usage_error(in_root, capsys):
+    assert main(["show", GENRE, "--format", "png"]) == 2
+    assert "Invalid value for '--format'" in capsys.readouterr().err
+
+
+def test_run_says_it_is_not_available_yet(in_root, capsys):
+    assert main(["run", GENRE]) == 1
+    assert "'run' is not available" in capsys.readouterr().err
+
+
+def test_debug_shows_traceback_for_user_errors(in_root, capsys):
+    assert main(["--debug", "run", GENRE]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_script_argv_inserts_flow_file():
+    assert script_argv(["show", "--format", "json"], "f.py") == ["show", "f.py", "--format", "json"]
+    assert script_argv(["--debug", "check"], "f.py") == ["--debug", "check", "f.py"]
+    assert script_argv(["--help"], "f.py") == ["--help"]
+    assert script_argv([], "f.py") == []
+
+
+def _python(*args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_python_flow_py_show_and_check():
+    shown = _python("genre_stats_flow.py", "show", "--format", "json", cwd=EXAMPLES)
+    assert shown.returncode == 0, shown.stderr
+    assert len(json.loads(shown.stdout)["steps"]) == 4
+    checked = _python("linear_flow.py", "check", cwd=EXAMPLES)
+    assert checked.returncode == 0
+    assert checked.stdout.strip() == "linear_flow.py: flow LinearFlow is valid: 3 steps."
+
+
+def test_python_flow_py_check_on_a_bad_flow_has_no_traceback(tmp_path):
+    flow = tmp_path / "broken.py"
+    flow.write_text(
+        "from orchestrator import FlowSpec, step\n\n"
+        "class Broken(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.next(self.nowhere)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n\n"
+        "if __name__ == '__main__':\n"
+        "    Broken()\n"
+    )
+    result = _python("broken.py", "check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "broken.py:6: Step 'start' transitions to an unknown step 'nowhere'." in result.stderr
+
+
+def test_python_flow_py_with_bad_decorator_fails_at_import(tmp_path):
+    flow = tmp_path / "bad_deco.py"
+    flow.write_text(
+        "from orchestrator import FlowSpec, step, retry\n\n"
+        "class BadDeco(FlowSpec):\n"
+        "    @retry(times=-1)\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n\n"
+        "if __name__ == '__main__':\n"
+        "    BadDeco()\n"
+    )
+    result = _python("bad_deco.py", "check", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "@retry on step 'start': times=-1 is out of range" in result.stderr
+    assert "bad_deco.py:4:" in result.stderr
+
+
+def test_python_flow_py_run_is_not_available_yet():
+    result = _python("linear_flow.py", "run", cwd=EXAMPLES)
+    assert result.returncode == 1
+    assert "'run' is not available" in result.stderr
+    assert "Traceback" not in result.stderr

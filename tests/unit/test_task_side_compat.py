@@ -1,0 +1,64 @@
+"""The authoring layer runs inside task containers: standard library only, Python >= 3.8."""
+
+from __future__ import annotations
+
+import ast
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+# What a container imports: the package root and what `from orchestrator import ...` pulls in.
+TASK_SIDE = ["__init__", "argcheck", "current", "decorators", "errors", "flowspec", "parameters"]
+
+
+@pytest.mark.parametrize("module", TASK_SIDE)
+def test_parses_as_python_38(module):
+    source = (ROOT / "orchestrator" / (module + ".py")).read_text()
+    ast.parse(source, feature_version=(3, 8))
+
+
+def _stdlib_only_import(python: str) -> subprocess.CompletedProcess:
+    # -S: no site-packages, so any third-party import fails; -E: ignore PYTHON* variables.
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import orchestrator\n"
+        "from orchestrator import FlowSpec, step, retry, conda, Parameter, IncludeFile, current\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names"
+        " and m.split('.')[0] not in ('orchestrator', '__main__')) if hasattr(sys, 'stdlib_module_names') else []\n"
+        "assert not bad, bad\n"
+        "assert 'click' not in sys.modules\n"
+        "print('ok', sys.version_info[:2])\n" % str(ROOT)
+    )
+    return subprocess.run([python, "-S", "-E", "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_imports_with_standard_library_only():
+    result = _stdlib_only_import(sys.executable)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
+
+
+def _oldest_python() -> str | None:
+    """python3.8 (or 3.9) from PATH or a pyenv install, if this machine has one."""
+    for version in ("3.8", "3.9"):
+        candidates = [shutil.which("python" + version)]
+        candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s*/bin/python%s" % (version, version))))
+        for found in filter(None, candidates):
+            if subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+                return found
+    return None
+
+
+def test_imports_on_the_oldest_available_python():
+    python = _oldest_python()
+    if python is None:
+        pytest.skip("no python3.8/3.9 interpreter on this machine; syntax is still checked by test_parses_as_python_38")
+    result = _stdlib_only_import(python)
+    assert result.returncode == 0, result.stderr
+    assert "ok (3, %s)" % python.rsplit("python3.", 1)[1] in result.stdout
