@@ -31,14 +31,22 @@ def cli_dispatch_blocked() -> Iterator[None]:
         _cli_blocked -= 1
 
 
+_LAZY = object()
+
+
 class ForeachFrame(NamedTuple):
-    """One level of foreach nesting: which split step, which index of how many, and the item."""
+    """One level of foreach nesting: which split step, which index of how many, and the item.
+
+    In a task the item is read from the split's artifact only when asked for
+    (``value`` is left lazy), so tasks that never touch ``self.input`` never
+    load the foreach list.
+    """
 
     step: str
     var: str
     index: int
     num_splits: int
-    value: Any
+    value: Any = _LAZY
 
 
 class Transition(NamedTuple):
@@ -46,6 +54,25 @@ class Transition(NamedTuple):
 
     steps: Tuple[str, ...]
     foreach: Optional[str]
+
+
+class CaughtException:
+    """What ``@catch(var=...)`` stores: the failure of a step, picklable without the original exception.
+
+    Attribute names follow Metaflow's wrapper: ``type``, ``exception`` (the
+    message) and ``stacktrace``.
+    """
+
+    def __init__(self, type_name: str, message: str, stacktrace: str = "") -> None:
+        self.type = type_name
+        self.exception = message
+        self.stacktrace = stacktrace
+
+    def __repr__(self) -> str:
+        return "CaughtException(%s: %s)" % (self.type, self.exception)
+
+    def __str__(self) -> str:
+        return "%s: %s" % (self.type, self.exception)
 
 
 class MergeConflictError(OrchError):
@@ -65,6 +92,27 @@ class FlowSpec:
             from .cli.flow_entry import run_as_script  # host side only: click lives there
 
             run_as_script(type(self))
+
+    def __getattr__(self, name: str) -> Any:
+        """Inherited artifacts load on first read (normal attribute lookup failed)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        source = self.__dict__.get("_orch_source")
+        if source is not None and name in source and name not in self.__dict__.get("_orch_deleted", ()):
+            value = source.load(name)
+            self.__dict__[name] = value
+            return value
+        raise AttributeError("Flow %s has no artifact or attribute '%s'." % (type(self).__name__, name))
+
+    def __delattr__(self, name: str) -> None:
+        """``del self.x`` drops artifact x from this task onwards, inherited or not."""
+        source = self.__dict__.get("_orch_source")
+        inherited = source is not None and name in source
+        if name not in self.__dict__ and not inherited:
+            raise AttributeError(name)
+        self.__dict__.pop(name, None)
+        if inherited:
+            self.__dict__.setdefault("_orch_deleted", set()).add(name)
 
     @property
     def name(self) -> str:
@@ -98,10 +146,23 @@ class FlowSpec:
             raise OrchError("self.next() was called twice in one step.", "Call it once, as the last line.")
         self._orch_transition = Transition(tuple(names), foreach)
 
+    def _orch_frame_value(self, frame: ForeachFrame) -> Any:
+        if frame.value is not _LAZY:
+            return frame.value
+        cache = self.__dict__.setdefault("_orch_frame_values", {})
+        if frame.step not in cache:
+            if frame.var in self.__dict__:
+                items = self.__dict__[frame.var]
+            else:
+                # Not cached as an attribute: the list is not re-saved by every foreach task.
+                items = self.__dict__["_orch_source"].load(frame.var)
+            cache[frame.step] = items[frame.index]
+        return cache[frame.step]
+
     @property
     def input(self) -> Any:
         """In a foreach task: the element of the foreach list this task handles."""
-        return self._orch_foreach[-1].value if self._orch_foreach else None
+        return self._orch_frame_value(self._orch_foreach[-1]) if self._orch_foreach else None
 
     @property
     def index(self) -> Optional[int]:
@@ -110,7 +171,7 @@ class FlowSpec:
 
     def foreach_stack(self) -> List[Tuple[int, int, Any]]:
         """(index, num_splits, value) for each enclosing foreach, outermost first."""
-        return [(f.index, f.num_splits, f.value) for f in self._orch_foreach]
+        return [(f.index, f.num_splits, self._orch_frame_value(f)) for f in self._orch_foreach]
 
     def merge_artifacts(
         self,

@@ -127,6 +127,15 @@ class Parameter:
     def __set_name__(self, owner: type, attr: str) -> None:
         self.attr = attr
 
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        """On a flow instance, the parameter's value for this run (loaded on first read)."""
+        if instance is None:
+            return self
+        try:
+            return type(instance).__getattr__(instance, self.attr or self.name)
+        except AttributeError:
+            return self.resolve_default(type(instance).__name__)
+
     @property
     def type_name(self) -> str:
         return _type_name(self.type)

@@ -1,36 +1,112 @@
-"""``orch run`` and ``orch resume``: placeholders until the runtime lands."""
+"""``orch run FLOW.py`` and ``orch resume FLOW.py [STEP]``: thin wrappers over ``runtime.launch``."""
 
 from __future__ import annotations
 
+import difflib
+
 import click
 
-from ..errors import NotAvailableError
+from ..config import Config
+from ..errors import ParameterError
+from ..loader import LoadedFlow
+from ..parameters import flow_parameters
+from ..runtime.launch import EXECUTORS, RunOptions, execute
 from .common import FLOW_ARGUMENT, load
 
-
-def _not_yet(command: str) -> NotAvailableError:
-    return NotAvailableError(
-        "'%s' is not available in orch %s yet: this version validates and shows flows only." % (command, "0.1.0"),
-        "Use 'orch check' and 'orch show' for now.",
-    )
+_RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
+    """``--name value`` / ``--name=value`` / bare ``--flag`` (bool) → {parameter name: raw value}."""
+    params = {p.name: p for _, p in flow_parameters(loaded.cls)}
+    aliases = {name.replace("_", "-"): name for name in params}
+    raw: dict = {}
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if not token.startswith("--") or token == "--":
+            raise ParameterError("Unexpected argument %r." % token, "Flow parameters are given as --name value.")
+        name, has_value, value = token[2:].partition("=")
+        name = name if name in params else aliases.get(name, name)
+        if name not in params:
+            known = ["--" + n for n in sorted(params)]
+            close = difflib.get_close_matches("--" + name, known, n=1)
+            hint = "Did you mean %s?" % close[0] if close else (
+                "The flow's parameters are: %s." % ", ".join(known) if known else "This flow has no parameters.")
+            raise ParameterError("Unknown option --%s." % name, hint)
+        if not has_value:
+            following = args[index + 1] if index + 1 < len(args) else None
+            if params[name].type is bool and (following is None or following.startswith("--")):
+                value = "true"
+            elif following is None:
+                raise ParameterError("Option --%s needs a value." % name, "Give it as --%s VALUE." % name)
+            else:
+                value = following
+                index += 1
+        raw[name] = value
+        index += 1
+    return raw
+
+
+def run_options(func):
+    for option in reversed([
+        click.option("--max-workers", type=int, default=16, show_default=True, help="Tasks running at once."),
+        click.option("--max-num-splits", type=int, default=100, show_default=True,
+                     help="Largest foreach allowed; a bigger one fails the run."),
+        click.option("--executor", type=click.Choice(EXECUTORS), default="auto", show_default=True,
+                     help="Where tasks run: local processes, Docker containers, or docker when available."),
+        click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; "
+                                                   "default ./.orch]."),
+        click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable)."),
+        click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
+                     help="Write the run id to this file."),
+        click.option("--quiet", is_flag=True, help="Do not stream task logs."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet) -> RunOptions:
+    return RunOptions(max_workers=max_workers, max_num_splits=max_num_splits, executor=executor,
+                      tags=tuple(tags), run_id_file=run_id_file, show_logs=not quiet)
+
+
+@click.command(context_settings=_RUN_SETTINGS)
 @FLOW_ARGUMENT
+@run_options
 @click.pass_context
-def run(ctx: click.Context, flow_file: str) -> None:
-    """Run FLOW.py (not available in this version)."""
-    load(ctx, flow_file)
-    raise _not_yet("run")
+def run(ctx, flow_file, max_workers, max_num_splits, executor, store, tags, run_id_file, quiet):
+    """Run FLOW.py. Flow parameters follow as --name value.
+
+    Exits 0 when the run succeeds and 1 when it fails. Ctrl-C stops every
+    task and leaves the run resumable.
+    """
+    loaded = load(ctx, flow_file)
+    raw = parse_flow_options(loaded, ctx.args)
+    config = Config.from_env(store=store)
+    result = execute(loaded, config, _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet), raw)
+    ctx.exit(result.exit_code)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command()
 @FLOW_ARGUMENT
+@click.argument("step", required=False)
+@click.option("--origin-run-id", default=None, help="The run to resume [default: the latest run of the flow].")
+@run_options
 @click.pass_context
-def resume(ctx: click.Context, flow_file: str) -> None:
-    """Resume a failed run of FLOW.py (not available in this version)."""
-    load(ctx, flow_file)
-    raise _not_yet("resume")
+def resume(ctx, flow_file, step, origin_run_id, max_workers, max_num_splits, executor, store, tags, run_id_file,
+           quiet):
+    """Resume a run of FLOW.py under a new run id.
+
+    Successful tasks before STEP are reused without re-running them; STEP
+    and everything after it run again. Without STEP, the run resumes from its
+    first failed step. Parameters come from the origin run.
+    """
+    loaded = load(ctx, flow_file)
+    config = Config.from_env(store=store)
+    result = execute(loaded, config, _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet),
+                     origin_run_id=origin_run_id, resume_step=step, resuming=True)
+    ctx.exit(result.exit_code)
 
 
 COMMANDS = (run, resume)

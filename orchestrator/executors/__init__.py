@@ -1,0 +1,1 @@
+"""Executors run task attempts somewhere (a local process, a container, a Batch job) behind one interface."""

@@ -1,0 +1,56 @@
+"""The interface every executor implements: submit, poll, cancel, close; and the states a task ends in."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import List, Optional
+
+from ..task.spec import TaskSpec
+
+
+class TaskState(str, enum.Enum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the step raised, or the process exited non-zero
+    TIMED_OUT = "timed_out"  # stopped by @timeout
+    KILLED = "killed"  # stopped from outside: Ctrl-C, SIGTERM, another process
+    OOM = "oom"  # killed for exceeding its memory limit
+    LOST = "lost"  # the executor lost track of it (engine died)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not TaskState.RUNNING
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    handle: str
+    state: TaskState
+    exit_code: Optional[int] = None
+    message: str = ""  # why it ended, for people: "killed: out of memory (limit 512 MiB)"
+
+
+class Executor:
+    """Runs task attempts. ``poll`` blocks until something finishes or the timeout passes."""
+
+    name = "base"
+
+    def submit(self, spec: TaskSpec) -> str:
+        """Start one attempt; returns a handle for poll and cancel."""
+        raise NotImplementedError
+
+    def poll(self, timeout: float) -> List[TaskResult]:
+        """Results of attempts that ended since the last call; waits up to ``timeout`` for the first."""
+        raise NotImplementedError
+
+    def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
+        """Stop an attempt; its result is reported by poll with ``state``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop everything still running and release resources."""
+
+    def log_paths(self, spec: TaskSpec) -> Optional[tuple]:
+        """Local (stdout, stderr) files to stream live, if the executor knows them."""
+        return None

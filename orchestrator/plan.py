@@ -1,0 +1,81 @@
+"""Planning: which tasks become runnable when a task succeeds. Pure logic, no I/O.
+
+A task is identified by its step and its foreach key (the indices of the
+enclosing foreach splits). When one succeeds, its successors are planned:
+one task per element after a foreach split, one task per branch after a
+static split, and a join once every branch it waits for has succeeded
+(counted, not searched, so a 10,000-way foreach stays linear).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from .graph.model import Graph, StepType
+from .task.spec import Frame
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    step: str
+    inputs: Tuple[str, ...]  # "step/task/attempt" of the parents
+    foreach_stack: Tuple[Frame, ...]
+
+    @property
+    def key(self) -> Tuple[str, Tuple[int, ...]]:
+        return self.step, tuple(f[2] for f in self.foreach_stack)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A task that succeeded, as the planner needs to know it."""
+
+    step: str
+    path: str  # "step/task/attempt"
+    foreach_stack: Tuple[Frame, ...]
+    num_splits: Optional[int] = None
+
+
+class Planner:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        # join step + group key -> {position: path}; position orders the branches
+        self._waiting: Dict[Tuple[str, Tuple[int, ...]], Dict[int, str]] = {}
+
+    def start(self) -> List[PlannedTask]:
+        return [PlannedTask("start", (), ())]
+
+    def on_success(self, done: Finished) -> List[PlannedTask]:
+        node = self.graph[done.step]
+        planned = []
+        for target in node.out:
+            if node.type is StepType.FOREACH:
+                count = done.num_splits or 0
+                for index in range(count):
+                    frame = (node.name, node.foreach_var or "", index, count)
+                    planned.append(PlannedTask(target, (done.path,), done.foreach_stack + (frame,)))
+            elif self.graph[target].type is StepType.JOIN:
+                ready = self._arrive(target, done)
+                if ready is not None:
+                    planned.append(ready)
+            else:
+                planned.append(PlannedTask(target, (done.path,), done.foreach_stack))
+        return planned
+
+    def _arrive(self, join: str, done: Finished) -> Optional[PlannedTask]:
+        node = self.graph[join]
+        split = self.graph[node.split_parents[-1]]
+        if split.type is StepType.FOREACH:
+            stack = done.foreach_stack[:-1]
+            position, expected = done.foreach_stack[-1][2], done.foreach_stack[-1][3]
+        else:
+            stack = done.foreach_stack
+            position, expected = node.in_funcs.index(done.step), len(node.in_funcs)
+        group = (join, tuple(f[2] for f in stack))
+        arrived = self._waiting.setdefault(group, {})
+        arrived[position] = done.path
+        if len(arrived) < expected:
+            return None
+        del self._waiting[group]
+        return PlannedTask(join, tuple(arrived[i] for i in sorted(arrived)), stack)

@@ -1,0 +1,1 @@
+"""Host-side runtime: start a run (or resume one), schedule its tasks, follow their logs."""

@@ -1,0 +1,260 @@
+"""Start a run or resume one: parameters, code package, run record, executor, scheduler, final record.
+
+This is the one place a run's lifecycle lives; the CLI only parses flags.
+A run's record is created before any task starts and its ``done`` record
+is written when it ends, whether it succeeded, failed or was stopped by
+Ctrl-C/SIGTERM. A run whose orchestrator was killed has no ``done`` record
+and can be resumed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from ..codepkg import build_package, extract_package
+from ..config import Config
+from ..errors import OrchError, ParameterError, UsageError
+from ..graph.render import to_json
+from ..loader import LoadedFlow
+from ..parameters import flow_parameters
+from ..store.artifacts import ArtifactRecord, save_artifact
+from ..store.backend import open_backend
+from ..store.cas import ContentAddressedStore
+from ..store.metadata import MetadataStore
+from ..task.runner import log_paths
+from .console import make_console
+from .logs import LogFollower
+from .resume import plan_resume
+from .scheduler import RunContext, RunOutcome, Scheduler
+
+EXECUTORS = ("local", "docker", "auto")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    max_workers: int = 16
+    max_num_splits: int = 100
+    executor: str = "auto"
+    tags: Tuple[str, ...] = ()
+    run_id_file: Optional[str] = None
+    interactive: Optional[bool] = None  # None: live display when stdout is a terminal
+    show_logs: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    flow: str
+    run_id: str
+    outcome: RunOutcome
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.outcome.succeeded else 1
+
+
+def parameter_values(loaded: LoadedFlow, raw: Mapping[str, Any]) -> Dict[str, Any]:
+    """attr → typed value for every parameter: given ones converted, others defaulted; files read."""
+    values: Dict[str, Any] = {}
+    base_dir = os.getcwd()
+    for attr, param in flow_parameters(loaded.cls):
+        if param.name in raw:
+            value = param.convert(raw[param.name]) if not param.IS_FILE else raw[param.name]
+        elif param.required:
+            raise ParameterError("Missing required parameter %s." % param.option,
+                                 "Give it on the command line: %s VALUE." % param.option)
+        else:
+            value = param.resolve_default(loaded.name)
+        if param.IS_FILE and value is not None:
+            value = param.read(str(value), base_dir)
+        values[attr] = value
+    unknown = sorted(set(raw) - {p.name for _, p in flow_parameters(loaded.cls)})
+    if unknown:
+        raise ParameterError("Unknown parameter --%s." % unknown[0])
+    return values
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return "<%d bytes>" % len(value)
+    return repr(value)
+
+
+def new_run_id() -> str:
+    return str(int(time.time() * 1_000_000))
+
+
+def _code_dir(key: str) -> str:
+    root = os.path.join(tempfile.gettempdir(), "orch-code-%d" % os.getuid())
+    return os.path.join(root, key)
+
+
+def choose_executor(name: str, loaded: LoadedFlow, code_dir: str, flow_file: str):
+    from ..executors.local import LocalExecutor
+
+    if name not in EXECUTORS:
+        raise UsageError("Unknown executor %r." % name, "Choose one of: %s." % ", ".join(EXECUTORS))
+    if name == "docker":
+        raise UsageError("The docker executor is not available in this version of orch yet.",
+                         "Use --executor local.")
+    return LocalExecutor(code_dir, flow_file, loaded.name)
+
+
+def execute(
+    loaded: LoadedFlow,
+    config: Config,
+    options: RunOptions,
+    raw_params: Optional[Mapping[str, Any]] = None,
+    origin_run_id: Optional[str] = None,
+    resume_step: Optional[str] = None,
+    resuming: bool = False,
+) -> RunResult:
+    """Run (or, with ``resuming``, resume) a loaded flow to completion."""
+    if options.max_workers < 1:
+        raise UsageError("--max-workers must be at least 1.")
+    if options.max_num_splits < 1:
+        raise UsageError("--max-num-splits must be at least 1.")
+    backend = open_backend(config.store_url)
+    cas = ContentAddressedStore(backend)
+    meta = MetadataStore(backend)
+    flow = loaded.name
+    origin_record = None
+    if resuming:
+        origin_run_id, origin_record = _origin(meta, flow, origin_run_id)
+        param_records = {k: ArtifactRecord.from_json(v) for k, v in origin_record.get("parameters", {}).items()}
+        param_display = origin_record.get("parameter_values", {})
+    else:
+        values = parameter_values(loaded, raw_params or {})
+        param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
+        param_display = {attr: _jsonable(value) for attr, value in values.items()}
+
+    root = os.path.dirname(loaded.abspath)
+    flow_file = os.path.relpath(loaded.abspath, root)
+    package = build_package(root, loaded.abspath)
+    code_key = cas.save_blob([package]).key
+    code_dir = _code_dir(code_key)
+    extract_package(package, code_dir)
+
+    run_id = new_run_id()
+    tags = tuple(dict.fromkeys(options.tags))
+    record = {
+        "flow": flow, "run_id": run_id, "created_at": time.time(), "user": config.username,
+        "tags": list(tags), "system_tags": ["user:%s" % config.username], "parameters":
+        {k: r.to_json() for k, r in param_records.items()}, "parameter_values": param_display,
+        "code": {"key": code_key, "flow_file": flow_file}, "origin_run_id": origin_run_id,
+        "executor": options.executor, "graph": __import__("json").loads(to_json(loaded.graph)),
+    }
+    while not meta.create_run(flow, run_id, record):
+        run_id = new_run_id()
+        record["run_id"] = run_id
+    if options.run_id_file:
+        with open(options.run_id_file, "w") as handle:
+            handle.write(run_id)
+
+    clones = None
+    if resuming:
+        clones, resume_step = plan_resume(loaded.graph, meta, flow, origin_run_id, run_id, resume_step)
+
+    ctx = RunContext(flow=flow, run_id=run_id, store_url=config.store_url, code_dir=code_dir, flow_file=flow_file,
+                     username=config.username, tags=tags, origin_run_id=origin_run_id,
+                     max_num_splits=options.max_num_splits, log_dir=os.path.join(code_dir + ".logs", run_id))
+    console = make_console(loaded.graph, "%s/%s" % (flow, run_id), options.interactive, options.show_logs)
+    what = "Resuming %s from step %s of run %s" % (flow, resume_step, origin_run_id) if resuming else \
+        "Running %s" % flow
+    console.run_message("%s as run %s (store: %s)" % (what, run_id, config.store_url))
+    executor = choose_executor(options.executor, loaded, code_dir, flow_file)
+    follower = LogFollower(console.log)
+    reporter = _FollowingReporter(console, follower, backend)
+    scheduler = Scheduler(loaded.graph, ctx, executor, meta, reporter, options.max_workers, clones)
+    previous = _install_stop_handlers(scheduler)
+    try:
+        outcome = scheduler.run()
+    finally:
+        _restore_handlers(previous)
+        executor.close()
+        follower.close()
+        console.close()
+    _finish(meta, flow, run_id, outcome, console)
+    return RunResult(flow, run_id, outcome)
+
+
+def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str, dict]:
+    if run_id is None:
+        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
+        if not runs:
+            raise OrchError("Flow %s has no runs in this store to resume." % flow, "Start one with orch run.")
+        run_id = runs[-1]
+    record = meta.run_record(flow, run_id)
+    if record is None:
+        raise OrchError("Run %s/%s does not exist in this store." % (flow, run_id),
+                        "List runs with: orch runs %s." % flow)
+    return run_id, record
+
+
+class _FollowingReporter:
+    """Forwards scheduler events to the console and starts/stops following each task's logs."""
+
+    def __init__(self, console: Any, follower: LogFollower, backend: Any) -> None:
+        self.console, self.follower, self.backend = console, follower, backend
+
+    def task_started(self, spec: Any) -> None:
+        self.console.task_started(spec)
+        out, err = log_paths(spec, self.backend)
+        self.follower.follow("%s/%s/%s" % (spec.run_id, spec.step, spec.task_id), out, err)
+
+    def task_finished(self, spec: Any, result: Any, will_retry: bool) -> None:
+        self.follower.unfollow("%s/%s/%s" % (spec.run_id, spec.step, spec.task_id))
+        self.console.task_finished(spec, result, will_retry)
+
+    def task_cloned(self, step: str, origin: str) -> None:
+        self.console.task_cloned(step, origin)
+
+
+def _install_stop_handlers(scheduler: Scheduler) -> dict:
+    previous = {}
+
+    def stop(signum: int, _frame: Any) -> None:
+        scheduler.stop_requested = signal.Signals(signum).name
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, stop)
+        except ValueError:  # not the main thread (e.g. inside a test runner thread)
+            pass
+    return previous
+
+
+def _restore_handlers(previous: dict) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def _finish(meta: MetadataStore, flow: str, run_id: str, outcome: RunOutcome, console: Any) -> None:
+    status = "succeeded" if outcome.succeeded else "failed"
+    failures = [{"task": f.pathspec, "state": f.state.value, "message": f.message} for f in outcome.failures]
+    meta.finish_run(flow, run_id, {"status": status, "finished_at": time.time(), "failures": failures,
+                                   "interrupted": outcome.interrupted, "tasks_run": outcome.tasks_run,
+                                   "tasks_cloned": outcome.tasks_cloned})
+    for failure in outcome.failures:
+        console.run_message("Step failed: %s (%s)" % (failure.pathspec, failure.state.value), error=True)
+        trace = (failure.exception or {}).get("traceback")
+        console.run_message(trace.rstrip() if trace else "    " + failure.message, error=True)
+    if outcome.interrupted:
+        console.run_message("Run %s/%s stopped by %s; resume it with: orch resume" % (flow, run_id,
+                                                                                  outcome.interrupted), error=True)
+    elif outcome.succeeded:
+        cloned = " (%d cloned)" % outcome.tasks_cloned if outcome.tasks_cloned else ""
+        console.run_message("Run %s/%s succeeded: %d tasks%s in %.2fs." % (
+            flow, run_id, outcome.tasks_run + outcome.tasks_cloned, cloned, console.elapsed()))
+    else:
+        console.run_message("Run %s/%s failed. Fix the step, then: orch resume" % (flow, run_id), error=True)

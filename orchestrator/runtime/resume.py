@@ -1,0 +1,109 @@
+"""Resume: reuse the successful tasks of an earlier run by reference, re-run the rest.
+
+A task is matched across runs by (step, foreach indices). Tasks of steps
+before the resume point that succeeded in the origin run are *cloned*: the
+new run gets records pointing at the same artifact blobs, so no data is
+copied and no code re-runs. The resume step and everything downstream of it
+run again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Dict, Iterable, Optional, Set, Tuple
+
+from ..errors import OrchError
+from ..graph.model import Graph
+from ..plan import Finished, PlannedTask, Planner
+from ..store.metadata import MetadataStore
+
+Key = Tuple[str, Tuple[int, ...]]
+
+
+class ResumeError(OrchError):
+    """Nothing to resume from, or an unknown resume step."""
+
+
+class OriginRun:
+    """The successful tasks of the origin run, indexed by (step, foreach indices)."""
+
+    def __init__(self, meta: MetadataStore, flow: str, run_id: str) -> None:
+        self.meta, self.flow, self.run_id = meta, flow, run_id
+        self.ok: Dict[Key, Tuple[str, str, int, dict, dict]] = {}
+        for (step, task), entry in meta.latest_attempts(flow, run_id).items():
+            if not entry["done"]:
+                continue
+            attempt = entry["attempt"]
+            done = meta.attempt_done(flow, run_id, step, task, attempt) or {}
+            if done.get("status") != "ok":
+                continue
+            start = meta.attempt_start(flow, run_id, step, task, attempt) or {}
+            key = (step, tuple(frame[2] for frame in start.get("foreach_stack") or ()))
+            self.ok[key] = (step, task, attempt, start, done)
+
+
+def first_failed_step(graph: Graph, origin: OriginRun) -> Optional[str]:
+    """Replay the plan over the origin's successes; the earliest step with a task that did not succeed."""
+    planner = Planner(graph)
+    pending = list(planner.start())
+    missing: Set[str] = set()
+    while pending:
+        planned = pending.pop()
+        found = origin.ok.get(planned.key)
+        if found is None:
+            missing.add(planned.step)
+            continue
+        step, task, attempt, _, done = found
+        pending.extend(planner.on_success(Finished(step, "%s/%s/%d" % (step, task, attempt),
+                                                   planned.foreach_stack, done.get("num_splits"))))
+    order = [n.name for n in graph]
+    return min(missing, key=order.index) if missing else None
+
+
+def downstream(graph: Graph, step: str) -> Set[str]:
+    seen, todo = set(), [step]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph[name].out)
+    return seen
+
+
+class Clones:
+    """The scheduler's CloneSource for a resumed run."""
+
+    def __init__(self, meta: MetadataStore, flow: str, new_run: str, origin: OriginRun, rerun: Iterable[str]) -> None:
+        self.meta, self.flow, self.new_run, self.origin = meta, flow, new_run, origin
+        self.rerun = set(rerun)
+
+    def clone(self, planned: PlannedTask, task_id: str) -> Optional[Finished]:
+        if planned.step in self.rerun:
+            return None
+        found = self.origin.ok.get(planned.key)
+        if found is None:
+            return None
+        step, origin_task, attempt, start, done = found
+        origin_path = "%s/%s/%s/%d" % (self.origin.run_id, step, origin_task, attempt)
+        now = time.time()
+        self.meta.start_attempt(self.flow, self.new_run, step, task_id, 0, dict(
+            start, inputs=list(planned.inputs), foreach_stack=[list(f) for f in planned.foreach_stack],
+            attempt=0, started_at=now, cloned_from=origin_path))
+        self.meta.finish_attempt(self.flow, self.new_run, step, task_id, 0, dict(
+            done, attempt=0, cloned_from=origin_path, logs_from=origin_path))
+        return Finished(step, "%s/%s/0" % (step, task_id), planned.foreach_stack, done.get("num_splits"))
+
+
+def plan_resume(graph: Graph, meta: MetadataStore, flow: str, origin_run: str, new_run: str,
+                step: Optional[str]) -> Tuple[Clones, str]:
+    """The clone source and the step the resume starts from."""
+    origin = OriginRun(meta, flow, origin_run)
+    if step is None:
+        step = first_failed_step(graph, origin)
+        if step is None:
+            raise ResumeError("Run %s/%s has no failed step to resume from: it succeeded." % (flow, origin_run),
+                              "Name a step to re-run from it: orch resume FLOW.py STEP.")
+    elif step not in graph:
+        raise ResumeError("Flow %s has no step '%s' to resume from." % (flow, step),
+                          "Steps are: %s." % ", ".join(n.name for n in graph))
+    return Clones(meta, flow, new_run, origin, downstream(graph, step)), step

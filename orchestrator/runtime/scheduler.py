@@ -1,0 +1,237 @@
+"""The scheduler: feeds planned tasks to an executor, handles retries, timeouts, @catch, clones and stops.
+
+It never runs user code and never decides the graph: the planner says what
+becomes runnable, the executor runs attempts, and the store holds every
+record. Its loop blocks on the executor's ``poll``; it wakes for the
+earliest timeout or retry delay, and a few times a second to notice a stop
+request and refresh progress.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Protocol, Tuple
+
+from ..executors.base import Executor, TaskResult, TaskState
+from ..graph.model import Graph, StepType
+from ..plan import Finished, PlannedTask, Planner
+from ..store.metadata import MetadataStore
+from ..task.spec import TaskSpec
+
+WAKE_SECONDS = 0.25
+
+
+class Reporter(Protocol):
+    def task_started(self, spec: TaskSpec) -> None: ...
+    def task_finished(self, spec: TaskSpec, result: TaskResult, will_retry: bool) -> None: ...
+    def task_cloned(self, step: str, origin: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every TaskSpec of a run shares."""
+
+    flow: str
+    run_id: str
+    store_url: str
+    code_dir: str
+    flow_file: str
+    username: str
+    tags: Tuple[str, ...] = ()
+    origin_run_id: Optional[str] = None
+    max_num_splits: int = 100
+    log_dir: Optional[str] = None
+
+
+@dataclass
+class Failure:
+    pathspec: str
+    state: TaskState
+    message: str
+    exception: Optional[dict] = None
+
+
+class CloneSource(Protocol):
+    def clone(self, planned: PlannedTask, task_id: str) -> Optional[Finished]: ...
+
+
+@dataclass
+class _Running:
+    planned: PlannedTask
+    spec: TaskSpec
+    deadline: Optional[float]
+
+
+@dataclass
+class RunOutcome:
+    succeeded: bool
+    failures: List[Failure] = field(default_factory=list)
+    interrupted: Optional[str] = None
+    tasks_run: int = 0
+    tasks_cloned: int = 0
+
+
+class Scheduler:
+    def __init__(
+        self,
+        graph: Graph,
+        ctx: RunContext,
+        executor: Executor,
+        meta: MetadataStore,
+        reporter: Reporter,
+        max_workers: int = 16,
+        clones: Optional[CloneSource] = None,
+    ) -> None:
+        self.graph, self.ctx, self.executor, self.meta = graph, ctx, executor, meta
+        self.reporter = reporter
+        self.max_workers = max(1, max_workers)
+        self.clones = clones
+        self.planner = Planner(graph)
+        self.stop_requested: Optional[str] = None
+        self._ids = itertools.count(1)
+        self._delayed: List[Tuple[float, int, PlannedTask, TaskSpec]] = []  # retries waiting out their delay
+        self._seq = itertools.count()
+
+    # specs
+
+    def _spec(self, planned: PlannedTask, task_id: str) -> TaskSpec:
+        node = self.graph[planned.step]
+        catch = node.decorator("catch")
+        retry = node.decorator("retry")
+        env = node.decorator("environment")
+        join_order: Tuple[str, ...] = ()
+        if node.type is StepType.JOIN and self.graph[node.split_parents[-1]].type is StepType.SPLIT:
+            join_order = node.in_funcs
+        ctx = self.ctx
+        return TaskSpec(
+            flow=ctx.flow, run_id=ctx.run_id, step=node.name, task_id=task_id, attempt=0,
+            store_url=ctx.store_url, code_dir=ctx.code_dir, flow_file=ctx.flow_file,
+            inputs=planned.inputs, foreach_stack=planned.foreach_stack, is_join=node.type is StepType.JOIN,
+            next_steps=node.out, foreach_var=node.foreach_var, join_order=join_order,
+            max_num_splits=ctx.max_num_splits, catch_var=catch.var if catch else None,
+            catch_print=catch.print_exception if catch else True,
+            last_attempt=not retry or retry.times == 0, origin_run_id=ctx.origin_run_id,
+            username=ctx.username, tags=ctx.tags, log_dir=ctx.log_dir, env=env.vars if env else (),
+        )
+
+    def _max_retries(self, step: str) -> int:
+        retry = self.graph[step].decorator("retry")
+        return retry.times if retry else 0
+
+    def _deadline(self, step: str) -> Optional[float]:
+        timeout = self.graph[step].decorator("timeout")
+        return time.monotonic() + timeout.total_seconds if timeout else None
+
+    # the loop
+
+    def run(self) -> RunOutcome:
+        outcome = RunOutcome(False)
+        # (planned task, spec): spec is None for a first attempt, set for a retry whose delay has passed
+        ready: List[Tuple[PlannedTask, Optional[TaskSpec]]] = [(p, None) for p in self.planner.start()]
+        running: Dict[str, _Running] = {}
+        failed = False
+        while ready or running or self._delayed:
+            if self.stop_requested and outcome.interrupted is None:
+                outcome.interrupted = self.stop_requested
+                for handle in list(running):
+                    self.executor.cancel(handle, TaskState.KILLED, "stopped: %s" % self.stop_requested)
+            if failed or outcome.interrupted:
+                ready.clear()
+                self._delayed.clear()
+            self._release_delayed(ready)
+            while ready and len(running) < self.max_workers:
+                planned, spec = ready.pop(0)
+                if spec is None:
+                    task_id = str(next(self._ids))
+                    cloned = self.clones.clone(planned, task_id) if self.clones else None
+                    if cloned is not None:
+                        outcome.tasks_cloned += 1
+                        self.reporter.task_cloned(planned.step, cloned.path)
+                        ready.extend((p, None) for p in self.planner.on_success(cloned))
+                        continue
+                    spec = self._spec(planned, task_id)
+                    outcome.tasks_run += 1
+                self._submit(planned, spec, running)
+            if not running and not self._delayed:
+                break
+            for result in self.executor.poll(self._wait_seconds(running)):
+                entry = running.pop(result.handle, None)
+                if entry is None:
+                    continue
+                next_tasks, failure = self._finish(entry, result)
+                ready.extend((p, None) for p in next_tasks)
+                if failure is not None:
+                    outcome.failures.append(failure)
+                    failed = True
+            self._enforce_deadlines(running)
+        outcome.succeeded = not failed and not outcome.interrupted
+        return outcome
+
+    def _submit(self, planned: PlannedTask, spec: TaskSpec, running: Dict[str, _Running]) -> None:
+        handle = self.executor.submit(spec)
+        running[handle] = _Running(planned, spec, self._deadline(spec.step))
+        self.reporter.task_started(spec)
+
+    def _wait_seconds(self, running: Dict[str, _Running]) -> float:
+        now = time.monotonic()
+        wake = [r.deadline for r in running.values() if r.deadline is not None]
+        if self._delayed:
+            wake.append(self._delayed[0][0])
+        return max(0.0, min([now + WAKE_SECONDS] + wake) - now)
+
+    def _enforce_deadlines(self, running: Dict[str, _Running]) -> None:
+        now = time.monotonic()
+        for handle, entry in running.items():
+            if entry.deadline is not None and now >= entry.deadline:
+                seconds = self.graph[entry.spec.step].decorator("timeout").total_seconds
+                self.executor.cancel(handle, TaskState.TIMED_OUT, "timed out after %d seconds (@timeout)" % seconds)
+                entry.deadline = None
+
+    def _release_delayed(self, ready: List[Tuple[PlannedTask, Optional[TaskSpec]]]) -> None:
+        """Retries whose delay has passed go to the front of the queue."""
+        now = time.monotonic()
+        due = []
+        while self._delayed and self._delayed[0][0] <= now:
+            _, _, planned, spec = heapq.heappop(self._delayed)
+            due.append((planned, spec))
+        ready[:0] = due
+
+    # results
+
+    def _finish(self, entry: _Running, result: TaskResult) -> Tuple[List[PlannedTask], Optional[Failure]]:
+        spec = entry.spec
+        record = self.meta.attempt_done(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
+        ok = result.state is TaskState.SUCCEEDED and record is not None and record.get("status") == "ok"
+        if ok:
+            self.reporter.task_finished(spec, result, False)
+            done = Finished(spec.step, "%s/%s/%d" % (spec.step, spec.task_id, spec.attempt), spec.foreach_stack,
+                            record.get("num_splits"))
+            return self.planner.on_success(done), None
+        if record is None:
+            # The process died before committing (timeout, kill, OOM): record why, for the client and resume.
+            record = {"status": "failed", "attempt": spec.attempt, "finished_at": time.time(),
+                      "exception": {"type": result.state.value, "message": result.message, "traceback": ""}}
+            self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, record)
+        elif result.state is TaskState.SUCCEEDED:
+            result = replace(result, state=TaskState.FAILED, message="the task reported a failure")
+        exception = record.get("exception") or {}
+        message = result.message if result.state is not TaskState.FAILED else exception.get("message", "")
+        retries_left = spec.attempt < self._max_retries(spec.step) and not self.stop_requested
+        fallback = (not retries_left and spec.catch_var is not None and spec.fallback_reason is None
+                    and result.state is not TaskState.FAILED and not self.stop_requested)
+        self.reporter.task_finished(spec, replace(result, message=message), retries_left or fallback)
+        if retries_left or fallback:
+            attempt = spec.attempt + 1
+            last = attempt >= self._max_retries(spec.step)
+            next_spec = spec.with_attempt(attempt, last)
+            delay = 0.0
+            if fallback:
+                next_spec = replace(next_spec, fallback_reason="%s: %s" % (result.state.value, message))
+            else:
+                delay = 60.0 * self.graph[spec.step].decorator("retry").minutes_between_retries
+            heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), entry.planned, next_spec))
+            return [], None
+        return [], Failure(spec.pathspec, result.state, message, exception or None)

@@ -1,0 +1,75 @@
+"""The byte-level storage interface every backend implements, and how a URL picks one.
+
+A backend stores opaque bytes under '/'-separated keys. It knows nothing of
+hashing, pickling or runs: ``cas`` and ``metadata`` build on it. Writes are
+atomic: a reader sees the old value, the new value, or nothing, never a
+partial one.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, NamedTuple, Optional, Sequence, Tuple, Union
+
+from ..errors import OrchError, UsageError
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+
+class MissingKey(OrchError):
+    """A key that should exist does not."""
+
+
+class KeyInfo(NamedTuple):
+    key: str
+    size: int
+    mtime: float  # seconds since the epoch
+
+
+class Backend:
+    """Six batch-capable byte operations; subclasses implement them."""
+
+    url: str = ""
+
+    def put(self, key: str, chunks: Sequence[Buffer], if_absent: bool = False) -> bool:
+        """Store the concatenation of ``chunks`` atomically. With ``if_absent``, keep an existing
+        value and return False; otherwise return True."""
+        raise NotImplementedError
+
+    def get(self, key: str) -> bytearray:
+        """The bytes under ``key`` (writable, so pickled arrays load without a copy); MissingKey if absent."""
+        raise NotImplementedError
+
+    def get_many(self, keys: Iterable[str]) -> Iterator[Tuple[str, bytearray]]:
+        """(key, bytes) for each key, in any order; backends may fetch in parallel."""
+        for key in keys:
+            yield key, self.get(key)
+
+    def exists(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def list(self, prefix: str) -> Iterator[KeyInfo]:
+        """Every key under ``prefix`` (recursively), skipping in-progress temporary writes."""
+        raise NotImplementedError
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Remove keys; missing ones are ignored. Returns how many were removed."""
+        raise NotImplementedError
+
+    def local_path(self, key: str) -> Optional[str]:
+        """A filesystem path for ``key`` when the backend is a local directory, else None."""
+        return None
+
+
+def open_backend(url: str) -> Backend:
+    """``s3://bucket/prefix`` → S3, anything else → a local directory."""
+    if url.startswith("s3://"):
+        from .s3 import S3Backend
+
+        return S3Backend.from_url(url)
+    if "://" in url and not url.startswith("file://"):
+        raise UsageError(
+            "Unsupported store URL %r." % url, "Use a local directory, file:///path, or s3://bucket/prefix."
+        )
+    from .local import LocalBackend
+
+    return LocalBackend(url[len("file://") :] if url.startswith("file://") else url)

@@ -1,0 +1,122 @@
+"""A store in a local directory: each key is a file; writes go to a temp file, then ``os.replace``."""
+
+from __future__ import annotations
+
+import errno
+import os
+import uuid
+from typing import Iterable, Iterator, Optional, Sequence
+
+from ..errors import OrchError
+from .backend import Backend, Buffer, KeyInfo, MissingKey
+from .names import check_key
+
+TEMP_PREFIX = ".tmp-"
+
+
+class StoreFullError(OrchError):
+    """The disk holding the store is full."""
+
+
+class LocalBackend(Backend):
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self.url = self.root
+
+    def _path(self, key: str) -> str:
+        check_key(key)
+        return os.path.join(self.root, *key.split("/"))
+
+    def local_path(self, key: str) -> Optional[str]:
+        return self._path(key)
+
+    def put(self, key: str, chunks: Sequence[Buffer], if_absent: bool = False) -> bool:
+        path = self._path(key)
+        folder = os.path.dirname(path)
+        if if_absent and os.path.exists(path):
+            return False
+        os.makedirs(folder, exist_ok=True)
+        temp = os.path.join(folder, "%s%s.%s" % (TEMP_PREFIX, os.path.basename(path), uuid.uuid4().hex[:12]))
+        try:
+            with open(temp, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            if if_absent:
+                try:
+                    os.link(temp, path)  # atomic create-if-absent
+                except FileExistsError:
+                    return False
+                finally:
+                    os.unlink(temp)
+            else:
+                os.replace(temp, path)
+        except OSError as err:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreFullError(
+                    "No space left on the device holding the store at %s while writing %s." % (self.root, key),
+                    "Free some space (orch gc removes old runs) or point --store elsewhere.",
+                ) from None
+            raise
+        return True
+
+    def get(self, key: str) -> bytearray:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                data = bytearray(size)
+                view = memoryview(data)
+                read = 0
+                while read < size:
+                    count = handle.readinto(view[read:])
+                    if not count:
+                        break
+                    read += count
+                return data if read == size else data[:read]
+        except FileNotFoundError:
+            raise MissingKey("Missing from the store: %s" % key) from None
+
+    def exists(self, key: str) -> bool:
+        return os.path.exists(self._path(key))
+
+    def list(self, prefix: str) -> Iterator[KeyInfo]:
+        top = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if os.path.isfile(top):
+            stat = os.stat(top)
+            yield KeyInfo(prefix.rstrip("/"), stat.st_size, stat.st_mtime)
+            return
+        for folder, dirs, files in os.walk(top):
+            dirs.sort()
+            relative = os.path.relpath(folder, self.root).replace(os.sep, "/")
+            for name in sorted(files):
+                if name.startswith(TEMP_PREFIX):
+                    continue
+                try:
+                    stat = os.stat(os.path.join(folder, name))
+                except FileNotFoundError:
+                    continue  # deleted while listing
+                key = name if relative == "." else relative + "/" + name
+                yield KeyInfo(key, stat.st_size, stat.st_mtime)
+
+    def list_temporary(self, prefix: str = "") -> Iterator[KeyInfo]:
+        """Temp files left by writers that were killed mid-write (for gc)."""
+        top = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        for folder, _dirs, files in os.walk(top):
+            relative = os.path.relpath(folder, self.root).replace(os.sep, "/")
+            for name in files:
+                if name.startswith(TEMP_PREFIX):
+                    stat = os.stat(os.path.join(folder, name))
+                    yield KeyInfo(name if relative == "." else relative + "/" + name, stat.st_size, stat.st_mtime)
+
+    def delete(self, keys: Iterable[str]) -> int:
+        removed = 0
+        for key in keys:
+            path = os.path.join(self.root, *key.split("/"))
+            try:
+                os.unlink(path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+        return removed

@@ -1,0 +1,92 @@
+"""Lazy artifact access for a running task: its inherited artifacts, and the inputs of a join.
+
+Nothing is loaded until the step reads it: ``self.x`` in a step, or
+``inputs.a.x`` in a join, fetches and verifies just that artifact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Optional
+
+from ..store.artifacts import ArtifactRecord, load_artifact
+from ..store.cas import ContentAddressedStore
+
+
+class ArtifactSource:
+    """name → record for what a task can read, loading values on demand."""
+
+    def __init__(self, cas: ContentAddressedStore, records: Dict[str, ArtifactRecord], where: str) -> None:
+        self.cas = cas
+        self.records = dict(records)
+        self.where = where  # "Flow/run/step/task", for error messages
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.records
+
+    def load(self, name: str) -> Any:
+        return load_artifact(self.cas, self.records[name], "artifact '%s' of task %s" % (name, self.where))
+
+    def digests(self) -> Dict[str, str]:
+        return {name: record.digest for name, record in self.records.items()}
+
+
+class JoinInput:
+    """One branch of a join: ``inp.x`` loads artifact ``x`` of that branch's task."""
+
+    def __init__(self, step: str, task_id: str, source: ArtifactSource, index: Optional[int] = None) -> None:
+        self.__dict__["_orch"] = (step, task_id, source, index)
+
+    def __getattr__(self, name: str) -> Any:
+        step, task_id, source, _ = self.__dict__["_orch"]
+        if name.startswith("__") or name not in source:
+            raise AttributeError("Branch %s/%s of the join has no artifact '%s'." % (step, task_id, name))
+        value = source.load(name)
+        self.__dict__[name] = value
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Inputs of a join are read-only; set self.%s in the join step instead." % name)
+
+    def _orch_artifact_digests(self) -> Dict[str, str]:
+        return self.__dict__["_orch"][2].digests()
+
+    @property
+    def index(self) -> Optional[int]:
+        return self.__dict__["_orch"][3]
+
+    @property
+    def name(self) -> str:
+        """The step this branch comes from."""
+        return self.__dict__["_orch"][0]
+
+    def __repr__(self) -> str:
+        step, task_id, _, _ = self.__dict__["_orch"]
+        return "<join input %s/%s>" % (step, task_id)
+
+
+class Inputs:
+    """The ``inputs`` of a join: iterable, sized, indexable, and ``inputs.step_name`` for static branches."""
+
+    def __init__(self, branches: List[JoinInput]) -> None:
+        self._branches = branches
+        self._by_step = {b.name: b for b in branches}
+
+    def __iter__(self) -> Iterator[JoinInput]:
+        return iter(self._branches)
+
+    def __len__(self) -> int:
+        return len(self._branches)
+
+    def __getitem__(self, index: int) -> JoinInput:
+        return self._branches[index]
+
+    def __getattr__(self, name: str) -> JoinInput:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.__dict__["_by_step"][name]
+        except KeyError:
+            raise AttributeError(
+                "This join has no input from step '%s'; its inputs come from: %s."
+                % (name, ", ".join(sorted(self._by_step)))
+            ) from None

@@ -1,0 +1,282 @@
+"""Run one attempt of one task: load, execute the step, commit artifacts and the attempt record.
+
+The attempt's ``done`` record is written last and in one atomic put, with
+the artifact index inside it: if the process dies before that, the attempt
+has no record and the scheduler records the failure. A step that raises
+records the exception (type, message, traceback); with ``@catch`` on its
+last attempt the exception is stored in the catch variable and the flow
+goes on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import sys
+import time
+import traceback
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..current import current
+from ..errors import OrchError
+from ..flowspec import CaughtException, FlowSpec, ForeachFrame, Transition, cli_dispatch_blocked
+from ..store.artifacts import ArtifactRecord, save_artifact
+from ..store.backend import Backend, open_backend
+from ..store.cas import ContentAddressedStore
+from ..store.metadata import MetadataStore, log_key
+from .capture import redirect_output
+from .inputs import ArtifactSource, Inputs, JoinInput
+from .spec import TaskSpec
+
+
+class StepContractError(OrchError):
+    """The step did not do what the static graph says it does (self.next, foreach)."""
+
+
+def import_flow_class(code_dir: str, flow_file: str, flow_name: str) -> type:
+    """Import the flow module from the run's code snapshot under its stem name."""
+    path = os.path.join(code_dir, flow_file)
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    module_name = stem if stem.isidentifier() else "orch_flow_" + "".join(c if c.isalnum() else "_" for c in stem)
+    module = sys.modules.get(module_name)
+    if module is None or os.path.abspath(getattr(module, "__file__", "")) != os.path.abspath(path):
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        with cli_dispatch_blocked():
+            spec.loader.exec_module(module)
+    return getattr(module, flow_name)
+
+
+def log_paths(spec: TaskSpec, backend: Backend) -> Tuple[str, str]:
+    """Where the task writes stdout/stderr: straight into a local store, else into spec.log_dir."""
+    paths = []
+    for stream in ("stdout", "stderr"):
+        key = log_key(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, stream)
+        local = backend.local_path(key)
+        if local is None:
+            local = os.path.join(spec.log_dir or "/tmp/orch-logs", key.replace("/", "_"))
+        paths.append(local)
+    return paths[0], paths[1]
+
+
+class TaskRunner:
+    def __init__(self, spec: TaskSpec, backend: Optional[Backend] = None) -> None:
+        self.spec = spec
+        self.backend = backend or open_backend(spec.store_url)
+        self.cas = ContentAddressedStore(self.backend)
+        self.meta = MetadataStore(self.backend)
+
+    # inputs
+
+    def _task_records(self, path: str) -> Dict[str, ArtifactRecord]:
+        """The artifact index of input ``step/task/attempt``, from that attempt's done record."""
+        step, task_id, attempt = path.split("/")
+        entry = self.meta.attempt_done(self.spec.flow, self.spec.run_id, step, task_id, int(attempt))
+        if entry is None or entry.get("status") != "ok":
+            raise OrchError("Input task %s/%s/%s has no successful attempt %s." % (self.spec.run_id, step, task_id,
+                                                                                 attempt))
+        return {name: ArtifactRecord.from_json(r) for name, r in entry["artifacts"].items()}
+
+    def _parameter_records(self) -> Dict[str, ArtifactRecord]:
+        run = self.meta.run_record(self.spec.flow, self.spec.run_id) or {}
+        return {name: ArtifactRecord.from_json(r) for name, r in (run.get("parameters") or {}).items()}
+
+    def _where(self, path: str) -> str:
+        return "%s/%s/%s" % (self.spec.flow, self.spec.run_id, path)
+
+    def prepare(self, flow: FlowSpec) -> Tuple[Optional[Inputs], Dict[str, ArtifactRecord]]:
+        """Attach inherited artifacts (or join inputs) to ``flow``; return (inputs, inherited records)."""
+        spec = self.spec
+        params = self._parameter_records()
+        inherited = dict(params)
+        inputs = None
+        if spec.is_join:
+            branches = []
+            for position, path in enumerate(spec.inputs):
+                records = self._task_records(path)
+                step, task_id, _ = path.split("/")
+                source = ArtifactSource(self.cas, records, self._where("%s/%s" % (step, task_id)))
+                branches.append(JoinInput(step, task_id, source, None if spec.join_order else position))
+            if spec.join_order:
+                order = {s: i for i, s in enumerate(spec.join_order)}
+                branches.sort(key=lambda b: order.get(b.name, len(order)))
+            inputs = Inputs(branches)
+        elif spec.inputs:
+            inherited.update(self._task_records(spec.inputs[0]))
+        source = ArtifactSource(self.cas, inherited, self._where("%s/%s" % (spec.step, spec.task_id)))
+        flow.__dict__["_orch_source"] = source
+        flow._orch_foreach = tuple(ForeachFrame(*frame) for frame in spec.foreach_stack)
+        return inputs, inherited
+
+    # running
+
+    def run(self, flow_class: Optional[type] = None) -> int:
+        spec = self.spec
+        stdout_path, stderr_path = log_paths(spec, self.backend)
+        redirect_output(stdout_path, stderr_path)
+        for name, value in spec.env:
+            os.environ[name] = value
+        started = time.time()
+        self.meta.start_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, {
+            "started_at": started, "inputs": list(spec.inputs), "foreach_stack": [list(f) for f in spec.foreach_stack],
+            "host": socket.gethostname(), "pid": os.getpid(), "attempt": spec.attempt,
+            "python": "%d.%d.%d" % sys.version_info[:3],
+        })
+        current._set(flow_name=spec.flow, run_id=spec.run_id, step_name=spec.step, task_id=spec.task_id,
+                     retry_count=spec.attempt, origin_run_id=spec.origin_run_id, username=spec.username,
+                     tags=list(spec.tags), namespace="user:%s" % spec.username)
+        try:
+            record = self._execute(flow_class)
+            status = 0
+        except BaseException as exc:  # the step's failure, whatever it is, becomes the attempt's record
+            traceback.print_exc()
+            record = {"status": "failed", "exception": describe_exception(exc)}
+            status = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        record.update(started_at=started, finished_at=time.time(), attempt=spec.attempt)
+        self._upload_logs(stdout_path, stderr_path)
+        self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, record)
+        return status
+
+    def _execute(self, flow_class: Optional[type]) -> Dict[str, Any]:
+        spec = self.spec
+        if flow_class is None:
+            flow_class = import_flow_class(spec.code_dir, spec.flow_file, spec.flow)
+        flow = flow_class(use_cli=False)
+        inputs, inherited = self.prepare(flow)
+        if spec.fallback_reason is not None:
+            self._catch(flow, CaughtException("TaskFailure", spec.fallback_reason))
+        else:
+            function = getattr(flow, spec.step)
+            try:
+                function(inputs) if spec.is_join else function()
+            except Exception as exc:
+                if not (spec.catch_var and spec.last_attempt):
+                    raise
+                info = describe_exception(exc)
+                if spec.catch_print:
+                    traceback.print_exc()
+                print("@catch stored %s in self.%s; the flow continues." % (info["type"], spec.catch_var),
+                      file=sys.stderr)
+                flow._orch_transition = None
+                self._catch(flow, CaughtException(info["type"], info["message"], info["traceback"]))
+        num_splits = self._check_transition(flow)
+        artifacts = self._persist(flow, inherited)
+        return {"status": "ok", "artifacts": {n: r.to_json() for n, r in artifacts.items()},
+                "next": list(spec.next_steps), "num_splits": num_splits}
+
+    def _catch(self, flow: FlowSpec, caught: CaughtException) -> None:
+        if self.spec.catch_var:
+            setattr(flow, self.spec.catch_var, caught)
+        if self.spec.foreach_var is not None:
+            raise StepContractError(
+                "@catch cannot continue past foreach step '%s': the split's list is unknown." % self.spec.step,
+                "Move the risky code out of the foreach split step.",
+            )
+        flow._orch_transition = Transition(self.spec.next_steps, None)
+
+    def _check_transition(self, flow: FlowSpec) -> Optional[int]:
+        spec = self.spec
+        transition = flow._orch_transition
+        if not spec.next_steps:
+            return None  # end step
+        if transition is None:
+            raise StepContractError(
+                "Step '%s' finished without calling self.next()." % spec.step,
+                "Make sure self.next(...) runs as its last statement (no early return).",
+            )
+        if tuple(transition.steps) != spec.next_steps or transition.foreach != spec.foreach_var:
+            raise StepContractError(
+                "Step '%s' called self.next(%s) but the flow's graph says self.next(%s)."
+                % (spec.step, _describe(transition.steps, transition.foreach), _describe(spec.next_steps,
+                                                                                     spec.foreach_var)),
+                "Transitions must be static; compute data, not the next step.",
+            )
+        if spec.foreach_var is None:
+            return None
+        return self._foreach_splits(flow, spec.foreach_var)
+
+    def _foreach_splits(self, flow: FlowSpec, var: str) -> int:
+        spec = self.spec
+        try:
+            items = getattr(flow, var)
+        except AttributeError:
+            raise StepContractError(
+                "Step '%s' has foreach='%s' but sets no artifact self.%s." % (spec.step, var, var),
+                "Assign the list to self.%s before self.next()." % var,
+            ) from None
+        if not (hasattr(items, "__len__") and hasattr(items, "__getitem__")):
+            try:
+                items = list(items)
+            except TypeError:
+                raise StepContractError(
+                    "foreach='%s' in step '%s': self.%s is a %s, which is not iterable."
+                    % (var, spec.step, var, type(items).__name__),
+                    "Assign a list (or another iterable) to self.%s." % var,
+                ) from None
+            setattr(flow, var, items)
+        count = len(items)
+        if count == 0:
+            raise StepContractError("foreach='%s' in step '%s' has no elements." % (var, spec.step),
+                                    "A foreach needs at least one element to run.")
+        if count > spec.max_num_splits:
+            raise StepContractError(
+                "foreach='%s' in step '%s' has %d elements, more than --max-num-splits %d."
+                % (var, spec.step, count, spec.max_num_splits),
+                "Raise the limit with --max-num-splits %d, or split the work into fewer tasks." % count,
+            )
+        return count
+
+    def _persist(self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord]) -> Dict[str, ArtifactRecord]:
+        deleted = flow.__dict__.get("_orch_deleted", set())
+        records = {n: r for n, r in inherited.items() if n not in deleted}
+        for name, value in list(flow.__dict__.items()):
+            if not name.startswith("_"):
+                records[name] = save_artifact(self.cas, name, value)
+        return records
+
+    def _upload_logs(self, stdout_path: str, stderr_path: str) -> None:
+        spec = self.spec
+        for stream, path in (("stdout", stdout_path), ("stderr", stderr_path)):
+            key = log_key(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, stream)
+            if self.backend.local_path(key) == path:
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    self.backend.put(key, [handle.read()])
+            except FileNotFoundError:
+                pass
+
+
+def _describe(steps: Tuple[str, ...], foreach: Optional[str]) -> str:
+    parts = ["self.%s" % s for s in steps] + (["foreach='%s'" % foreach] if foreach else [])
+    return ", ".join(parts)
+
+
+def describe_exception(exc: BaseException) -> Dict[str, str]:
+    if isinstance(exc, OrchError):
+        message = exc.format()
+    else:
+        message = str(exc)
+    return {
+        "type": type(exc).__name__,
+        "message": message,
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
+    return TaskRunner(spec).run(flow_class)
+
+
+def main(argv: List[str]) -> int:
+    """``python -m orchestrator.task SPEC.json`` (or '-' for stdin)."""
+    text = sys.stdin.read() if argv[0] == "-" else open(argv[0]).read()
+    return run_task(TaskSpec.from_json(text))

@@ -1,0 +1,66 @@
+"""``TaskSpec``: everything one task attempt needs, frozen and JSON-serialisable.
+
+The planner builds it on the host; the task runtime reads it in a process,
+a container or a Batch job. It carries identity, inputs, the foreach stack
+and what the static graph expects of the step, never live objects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Dict, Optional, Tuple
+
+# (split step, foreach variable, index, number of splits)
+Frame = Tuple[str, str, int, int]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    flow: str
+    run_id: str
+    step: str
+    task_id: str
+    attempt: int
+    store_url: str
+    code_dir: str  # folder holding the run's code snapshot
+    flow_file: str  # path of the flow file inside code_dir
+    inputs: Tuple[str, ...] = ()  # "step/task_id" of the parent tasks
+    foreach_stack: Tuple[Frame, ...] = ()
+    is_join: bool = False
+    next_steps: Tuple[str, ...] = ()  # what self.next must name, from the static graph
+    foreach_var: Optional[str] = None
+    join_order: Tuple[str, ...] = ()  # for static joins: the branch steps in split order
+    max_num_splits: int = 100
+    catch_var: Optional[str] = None
+    catch_print: bool = True
+    last_attempt: bool = True  # @catch applies only once retries are used up
+    fallback_reason: Optional[str] = None  # set: the step is not run; @catch records this failure
+    origin_run_id: Optional[str] = None
+    username: str = ""
+    tags: Tuple[str, ...] = ()
+    log_dir: Optional[str] = None  # local folder for stdout/stderr when the store is not local
+    env: Tuple[Tuple[str, str], ...] = field(default=())  # from @environment
+
+    @property
+    def pathspec(self) -> str:
+        return "%s/%s/%s/%s" % (self.flow, self.run_id, self.step, self.task_id)
+
+    @property
+    def foreach_key(self) -> Tuple[int, ...]:
+        return tuple(frame[2] for frame in self.foreach_stack)
+
+    def with_attempt(self, attempt: int, last_attempt: bool) -> TaskSpec:
+        return replace(self, attempt=attempt, last_attempt=last_attempt)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TaskSpec:
+        data: Dict[str, Any] = json.loads(text)
+        for name in ("inputs", "next_steps", "join_order", "tags"):
+            data[name] = tuple(data.get(name) or ())
+        data["foreach_stack"] = tuple(tuple(f) for f in data.get("foreach_stack") or ())
+        data["env"] = tuple(tuple(p) for p in data.get("env") or ())
+        return cls(**data)
