@@ -25,8 +25,40 @@ from .parameters import IncludeFile, JSONType, Parameter
 
 __version__ = "0.1.0"
 
+_CLIENT = (
+    "Flow",
+    "Run",
+    "Step",
+    "Task",
+    "DataArtifact",
+    "namespace",
+    "get_namespace",
+    "default_namespace",
+    "get_metadata",
+    "metadata",
+)
+
+
+def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping task start-up lean
+    if name in _CLIENT:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError("module 'orchestrator' has no attribute %r" % name)
+
+
 __all__ = [
+    "DataArtifact",
+    "Flow",
     "FlowSpec",
+    "Run",
+    "Step",
+    "Task",
+    "default_namespace",
+    "get_metadata",
+    "get_namespace",
+    "metadata",
+    "namespace",
     "IncludeFile",
     "JSONType",
     "Parameter",

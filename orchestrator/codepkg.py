@@ -18,8 +18,25 @@ from typing import Iterable, List, Tuple
 from .errors import OrchError
 
 DEFAULT_SUFFIXES = (".py",)
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", ".orch", ".metaflow", "node_modules",
-             ".bench", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".tox", "build", "dist"}
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "env",
+    "__pycache__",
+    ".orch",
+    ".metaflow",
+    "node_modules",
+    ".bench",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".tox",
+    "build",
+    "dist",
+}
 MAX_BYTES = 64 * 1024 * 1024
 
 

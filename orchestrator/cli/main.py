@@ -85,3 +85,7 @@ def main(argv: Optional[list] = None, prog_name: Optional[str] = None, state: Op
 def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -31,8 +31,11 @@ def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
         if name not in params:
             known = ["--" + n for n in sorted(params)]
             close = difflib.get_close_matches("--" + name, known, n=1)
-            hint = "Did you mean %s?" % close[0] if close else (
-                "The flow's parameters are: %s." % ", ".join(known) if known else "This flow has no parameters.")
+            hint = (
+                "Did you mean %s?" % close[0]
+                if close
+                else ("The flow's parameters are: %s." % ", ".join(known) if known else "This flow has no parameters.")
+            )
             raise ParameterError("Unknown option --%s." % name, hint)
         if not has_value:
             following = args[index + 1] if index + 1 < len(args) else None
@@ -49,26 +52,46 @@ def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
 
 
 def run_options(func):
-    for option in reversed([
-        click.option("--max-workers", type=int, default=16, show_default=True, help="Tasks running at once."),
-        click.option("--max-num-splits", type=int, default=100, show_default=True,
-                     help="Largest foreach allowed; a bigger one fails the run."),
-        click.option("--executor", type=click.Choice(EXECUTORS), default="auto", show_default=True,
-                     help="Where tasks run: local processes, Docker containers, or docker when available."),
-        click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; "
-                                                   "default ./.orch]."),
-        click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable)."),
-        click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
-                     help="Write the run id to this file."),
-        click.option("--quiet", is_flag=True, help="Do not stream task logs."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--max-workers", type=int, default=16, show_default=True, help="Tasks running at once."),
+            click.option(
+                "--max-num-splits",
+                type=int,
+                default=100,
+                show_default=True,
+                help="Largest foreach allowed; a bigger one fails the run.",
+            ),
+            click.option(
+                "--executor",
+                type=click.Choice(EXECUTORS),
+                default="auto",
+                show_default=True,
+                help="Where tasks run: local processes, Docker containers, or docker when available.",
+            ),
+            click.option(
+                "--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; default ./.orch]."
+            ),
+            click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable)."),
+            click.option(
+                "--run-id-file", type=click.Path(dir_okay=False), default=None, help="Write the run id to this file."
+            ),
+            click.option("--quiet", is_flag=True, help="Do not stream task logs."),
+        ]
+    ):
         func = option(func)
     return func
 
 
 def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet) -> RunOptions:
-    return RunOptions(max_workers=max_workers, max_num_splits=max_num_splits, executor=executor,
-                      tags=tuple(tags), run_id_file=run_id_file, show_logs=not quiet)
+    return RunOptions(
+        max_workers=max_workers,
+        max_num_splits=max_num_splits,
+        executor=executor,
+        tags=tuple(tags),
+        run_id_file=run_id_file,
+        show_logs=not quiet,
+    )
 
 
 @click.command(context_settings=_RUN_SETTINGS)
@@ -94,8 +117,7 @@ def run(ctx, flow_file, max_workers, max_num_splits, executor, store, tags, run_
 @click.option("--origin-run-id", default=None, help="The run to resume [default: the latest run of the flow].")
 @run_options
 @click.pass_context
-def resume(ctx, flow_file, step, origin_run_id, max_workers, max_num_splits, executor, store, tags, run_id_file,
-           quiet):
+def resume(ctx, flow_file, step, origin_run_id, max_workers, max_num_splits, executor, store, tags, run_id_file, quiet):
     """Resume a run of FLOW.py under a new run id.
 
     Successful tasks before STEP are reused without re-running them; STEP
@@ -104,8 +126,14 @@ def resume(ctx, flow_file, step, origin_run_id, max_workers, max_num_splits, exe
     """
     loaded = load(ctx, flow_file)
     config = Config.from_env(store=store)
-    result = execute(loaded, config, _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet),
-                     origin_run_id=origin_run_id, resume_step=step, resuming=True)
+    result = execute(
+        loaded,
+        config,
+        _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet),
+        origin_run_id=origin_run_id,
+        resume_step=step,
+        resuming=True,
+    )
     ctx.exit(result.exit_code)
 
 

@@ -46,13 +46,16 @@ class LocalExecutor(Executor):
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = dict(os.environ)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
-        self._server = subprocess.Popen(self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                                        start_new_session=True)
+        self._server = subprocess.Popen(
+            self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True
+        )
         threading.Thread(target=self._read_events, name="orch-forkserver-events", daemon=True).start()
         self._ready.wait()
         if self._error:
-            raise ExecutorStartError("The local executor could not import the flow: %s" % self._error,
-                                     "Run 'orch check' on the flow to see the problem.")
+            raise ExecutorStartError(
+                "The local executor could not import the flow: %s" % self._error,
+                "Run 'orch check' on the flow to see the problem.",
+            )
         return self._server
 
     def _read_events(self) -> None:

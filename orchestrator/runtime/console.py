@@ -30,9 +30,16 @@ class _Counts:
 class PlainConsole:
     """One line per event; safe for non-terminals. Writes to ``out`` (stdout) and ``err`` (stderr)."""
 
-    def __init__(self, graph: Graph, run_label: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
-                 show_logs: bool = True) -> None:
-        self.graph, self.run_label, self.out, self.err = graph, run_label, out, err
+    def __init__(
+        self,
+        graph: Graph,
+        run_label: str,
+        out: Optional[TextIO] = None,
+        err: Optional[TextIO] = None,
+        show_logs: bool = True,
+    ) -> None:
+        self.graph, self.run_label = graph, run_label
+        self.out, self.err = out or sys.stdout, err or sys.stderr  # looked up now: callers may redirect them
         self.show_logs = show_logs
         self.started = time.monotonic()
         self.counts: Dict[str, _Counts] = defaultdict(_Counts)
@@ -88,22 +95,34 @@ class RichConsole(PlainConsole):
         from rich.live import Live
 
         self.console = Console(stderr=False)
-        self.live = Live(self._render(), console=self.console, refresh_per_second=4, transient=False,
-                         get_renderable=self._render)
+        self.live = Live(
+            self._render(), console=self.console, refresh_per_second=4, transient=False, get_renderable=self._render
+        )
         self.live.start()
 
     def _render(self):  # type: ignore[no-untyped-def]
         from rich.table import Table
 
-        table = Table(title="run %s  ·  %.1fs" % (self.run_label, self.elapsed()), title_justify="left",
-                      expand=False, show_edge=False)
+        table = Table(
+            title="run %s  ·  %.1fs" % (self.run_label, self.elapsed()),
+            title_justify="left",
+            expand=False,
+            show_edge=False,
+        )
         for column in ("step", "type", "done", "running", "failed", "cloned"):
             table.add_column(column, justify="right" if column not in ("step", "type") else "left")
         for node in self.graph:
             c = self.counts.get(node.name) or _Counts()
             style = "red" if c.failed else ("green" if c.done and not c.running else "")
-            table.add_row(node.name, node.type.value, str(c.done), str(c.running) if c.running else "",
-                          str(c.failed) if c.failed else "", str(c.cloned) if c.cloned else "", style=style)
+            table.add_row(
+                node.name,
+                node.type.value,
+                str(c.done),
+                str(c.running) if c.running else "",
+                str(c.failed) if c.failed else "",
+                str(c.cloned) if c.cloned else "",
+                style=style,
+            )
         return table
 
     def _line(self, text: str, stream: Optional[TextIO] = None) -> None:
@@ -122,8 +141,11 @@ class RichConsole(PlainConsole):
         if not will_retry:
             counts.failed += 1
         then = "; retrying" if will_retry else ""
-        self._line("[%s/%s/%s] failed (%s): %s%s" % (spec.run_id, spec.step, spec.task_id, result.state.value,
-                                                    result.message, then), self.err)
+        self._line(
+            "[%s/%s/%s] failed (%s): %s%s"
+            % (spec.run_id, spec.step, spec.task_id, result.state.value, result.message, then),
+            self.err,
+        )
 
     def close(self) -> None:
         self.live.stop()

@@ -65,8 +65,9 @@ def parameter_values(loaded: LoadedFlow, raw: Mapping[str, Any]) -> Dict[str, An
         if param.name in raw:
             value = param.convert(raw[param.name]) if not param.IS_FILE else raw[param.name]
         elif param.required:
-            raise ParameterError("Missing required parameter %s." % param.option,
-                                 "Give it on the command line: %s VALUE." % param.option)
+            raise ParameterError(
+                "Missing required parameter %s." % param.option, "Give it on the command line: %s VALUE." % param.option
+            )
         else:
             value = param.resolve_default(loaded.name)
         if param.IS_FILE and value is not None:
@@ -105,8 +106,7 @@ def choose_executor(name: str, loaded: LoadedFlow, code_dir: str, flow_file: str
     if name not in EXECUTORS:
         raise UsageError("Unknown executor %r." % name, "Choose one of: %s." % ", ".join(EXECUTORS))
     if name == "docker":
-        raise UsageError("The docker executor is not available in this version of orch yet.",
-                         "Use --executor local.")
+        raise UsageError("The docker executor is not available in this version of orch yet.", "Use --executor local.")
     return LocalExecutor(code_dir, flow_file, loaded.name)
 
 
@@ -148,11 +148,18 @@ def execute(
     run_id = new_run_id()
     tags = tuple(dict.fromkeys(options.tags))
     record = {
-        "flow": flow, "run_id": run_id, "created_at": time.time(), "user": config.username,
-        "tags": list(tags), "system_tags": ["user:%s" % config.username], "parameters":
-        {k: r.to_json() for k, r in param_records.items()}, "parameter_values": param_display,
-        "code": {"key": code_key, "flow_file": flow_file}, "origin_run_id": origin_run_id,
-        "executor": options.executor, "graph": __import__("json").loads(to_json(loaded.graph)),
+        "flow": flow,
+        "run_id": run_id,
+        "created_at": time.time(),
+        "user": config.username,
+        "tags": list(tags),
+        "system_tags": ["user:%s" % config.username],
+        "parameters": {k: r.to_json() for k, r in param_records.items()},
+        "parameter_values": param_display,
+        "code": {"key": code_key, "flow_file": flow_file},
+        "origin_run_id": origin_run_id,
+        "executor": options.executor,
+        "graph": __import__("json").loads(to_json(loaded.graph)),
     }
     while not meta.create_run(flow, run_id, record):
         run_id = new_run_id()
@@ -165,12 +172,22 @@ def execute(
     if resuming:
         clones, resume_step = plan_resume(loaded.graph, meta, flow, origin_run_id, run_id, resume_step)
 
-    ctx = RunContext(flow=flow, run_id=run_id, store_url=config.store_url, code_dir=code_dir, flow_file=flow_file,
-                     username=config.username, tags=tags, origin_run_id=origin_run_id,
-                     max_num_splits=options.max_num_splits, log_dir=os.path.join(code_dir + ".logs", run_id))
+    ctx = RunContext(
+        flow=flow,
+        run_id=run_id,
+        store_url=config.store_url,
+        code_dir=code_dir,
+        flow_file=flow_file,
+        username=config.username,
+        tags=tags,
+        origin_run_id=origin_run_id,
+        max_num_splits=options.max_num_splits,
+        log_dir=os.path.join(code_dir + ".logs", run_id),
+    )
     console = make_console(loaded.graph, "%s/%s" % (flow, run_id), options.interactive, options.show_logs)
-    what = "Resuming %s from step %s of run %s" % (flow, resume_step, origin_run_id) if resuming else \
-        "Running %s" % flow
+    what = (
+        "Resuming %s from step %s of run %s" % (flow, resume_step, origin_run_id) if resuming else "Running %s" % flow
+    )
     console.run_message("%s as run %s (store: %s)" % (what, run_id, config.store_url))
     executor = choose_executor(options.executor, loaded, code_dir, flow_file)
     follower = LogFollower(console.log)
@@ -196,8 +213,9 @@ def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str,
         run_id = runs[-1]
     record = meta.run_record(flow, run_id)
     if record is None:
-        raise OrchError("Run %s/%s does not exist in this store." % (flow, run_id),
-                        "List runs with: orch runs %s." % flow)
+        raise OrchError(
+            "Run %s/%s does not exist in this store." % (flow, run_id), "List runs with: orch runs %s." % flow
+        )
     return run_id, record
 
 
@@ -242,19 +260,31 @@ def _restore_handlers(previous: dict) -> None:
 def _finish(meta: MetadataStore, flow: str, run_id: str, outcome: RunOutcome, console: Any) -> None:
     status = "succeeded" if outcome.succeeded else "failed"
     failures = [{"task": f.pathspec, "state": f.state.value, "message": f.message} for f in outcome.failures]
-    meta.finish_run(flow, run_id, {"status": status, "finished_at": time.time(), "failures": failures,
-                                   "interrupted": outcome.interrupted, "tasks_run": outcome.tasks_run,
-                                   "tasks_cloned": outcome.tasks_cloned})
+    meta.finish_run(
+        flow,
+        run_id,
+        {
+            "status": status,
+            "finished_at": time.time(),
+            "failures": failures,
+            "interrupted": outcome.interrupted,
+            "tasks_run": outcome.tasks_run,
+            "tasks_cloned": outcome.tasks_cloned,
+        },
+    )
     for failure in outcome.failures:
         console.run_message("Step failed: %s (%s)" % (failure.pathspec, failure.state.value), error=True)
         trace = (failure.exception or {}).get("traceback")
         console.run_message(trace.rstrip() if trace else "    " + failure.message, error=True)
     if outcome.interrupted:
-        console.run_message("Run %s/%s stopped by %s; resume it with: orch resume" % (flow, run_id,
-                                                                                  outcome.interrupted), error=True)
+        console.run_message(
+            "Run %s/%s stopped by %s; resume it with: orch resume" % (flow, run_id, outcome.interrupted), error=True
+        )
     elif outcome.succeeded:
         cloned = " (%d cloned)" % outcome.tasks_cloned if outcome.tasks_cloned else ""
-        console.run_message("Run %s/%s succeeded: %d tasks%s in %.2fs." % (
-            flow, run_id, outcome.tasks_run + outcome.tasks_cloned, cloned, console.elapsed()))
+        console.run_message(
+            "Run %s/%s succeeded: %d tasks%s in %.2fs."
+            % (flow, run_id, outcome.tasks_run + outcome.tasks_cloned, cloned, console.elapsed())
+        )
     else:
         console.run_message("Run %s/%s failed. Fix the step, then: orch resume" % (flow, run_id), error=True)

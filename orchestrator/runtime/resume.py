@@ -54,8 +54,11 @@ def first_failed_step(graph: Graph, origin: OriginRun) -> Optional[str]:
             missing.add(planned.step)
             continue
         step, task, attempt, _, done = found
-        pending.extend(planner.on_success(Finished(step, "%s/%s/%d" % (step, task, attempt),
-                                                   planned.foreach_stack, done.get("num_splits"))))
+        pending.extend(
+            planner.on_success(
+                Finished(step, "%s/%s/%d" % (step, task, attempt), planned.foreach_stack, done.get("num_splits"))
+            )
+        )
     order = [n.name for n in graph]
     return min(missing, key=order.index) if missing else None
 
@@ -71,14 +74,20 @@ def downstream(graph: Graph, step: str) -> Set[str]:
 
 
 class Clones:
-    """The scheduler's CloneSource for a resumed run."""
+    """The scheduler's CloneSource for a resumed run.
+
+    A task is cloned when its step is not forced to re-run, the origin has
+    it succeeded, and every input it reads was itself cloned: a task
+    downstream of one that runs again must run again too.
+    """
 
     def __init__(self, meta: MetadataStore, flow: str, new_run: str, origin: OriginRun, rerun: Iterable[str]) -> None:
         self.meta, self.flow, self.new_run, self.origin = meta, flow, new_run, origin
         self.rerun = set(rerun)
+        self._cloned: Set[str] = set()  # "step/task/attempt" paths in the new run
 
     def clone(self, planned: PlannedTask, task_id: str) -> Optional[Finished]:
-        if planned.step in self.rerun:
+        if planned.step in self.rerun or not all(path in self._cloned for path in planned.inputs):
             return None
         found = self.origin.ok.get(planned.key)
         if found is None:
@@ -86,24 +95,55 @@ class Clones:
         step, origin_task, attempt, start, done = found
         origin_path = "%s/%s/%s/%d" % (self.origin.run_id, step, origin_task, attempt)
         now = time.time()
-        self.meta.start_attempt(self.flow, self.new_run, step, task_id, 0, dict(
-            start, inputs=list(planned.inputs), foreach_stack=[list(f) for f in planned.foreach_stack],
-            attempt=0, started_at=now, cloned_from=origin_path))
-        self.meta.finish_attempt(self.flow, self.new_run, step, task_id, 0, dict(
-            done, attempt=0, cloned_from=origin_path, logs_from=origin_path))
-        return Finished(step, "%s/%s/0" % (step, task_id), planned.foreach_stack, done.get("num_splits"))
+        self.meta.start_attempt(
+            self.flow,
+            self.new_run,
+            step,
+            task_id,
+            0,
+            dict(
+                start,
+                inputs=list(planned.inputs),
+                foreach_stack=[list(f) for f in planned.foreach_stack],
+                attempt=0,
+                started_at=now,
+                cloned_from=origin_path,
+            ),
+        )
+        self.meta.finish_attempt(
+            self.flow,
+            self.new_run,
+            step,
+            task_id,
+            0,
+            dict(done, attempt=0, cloned_from=origin_path, logs_from=origin_path),
+        )
+        path = "%s/%s/0" % (step, task_id)
+        self._cloned.add(path)
+        return Finished(step, path, planned.foreach_stack, done.get("num_splits"))
 
 
-def plan_resume(graph: Graph, meta: MetadataStore, flow: str, origin_run: str, new_run: str,
-                step: Optional[str]) -> Tuple[Clones, str]:
-    """The clone source and the step the resume starts from."""
+def plan_resume(
+    graph: Graph, meta: MetadataStore, flow: str, origin_run: str, new_run: str, step: Optional[str]
+) -> Tuple[Clones, str]:
+    """The clone source and the step the resume starts from.
+
+    Without a step, every task that succeeded is reused and only what failed
+    or never ran runs again (so no completed task is ever re-executed). With
+    a step, that step and everything downstream of it run again.
+    """
     origin = OriginRun(meta, flow, origin_run)
     if step is None:
         step = first_failed_step(graph, origin)
         if step is None:
-            raise ResumeError("Run %s/%s has no failed step to resume from: it succeeded." % (flow, origin_run),
-                              "Name a step to re-run from it: orch resume FLOW.py STEP.")
-    elif step not in graph:
-        raise ResumeError("Flow %s has no step '%s' to resume from." % (flow, step),
-                          "Steps are: %s." % ", ".join(n.name for n in graph))
+            raise ResumeError(
+                "Run %s/%s has no failed step to resume from: it succeeded." % (flow, origin_run),
+                "Name a step to re-run from it: orch resume FLOW.py STEP.",
+            )
+        return Clones(meta, flow, new_run, origin, ()), step
+    if step not in graph:
+        raise ResumeError(
+            "Flow %s has no step '%s' to resume from." % (flow, step),
+            "Steps are: %s." % ", ".join(n.name for n in graph),
+        )
     return Clones(meta, flow, new_run, origin, downstream(graph, step)), step

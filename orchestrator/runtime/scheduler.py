@@ -107,14 +107,29 @@ class Scheduler:
             join_order = node.in_funcs
         ctx = self.ctx
         return TaskSpec(
-            flow=ctx.flow, run_id=ctx.run_id, step=node.name, task_id=task_id, attempt=0,
-            store_url=ctx.store_url, code_dir=ctx.code_dir, flow_file=ctx.flow_file,
-            inputs=planned.inputs, foreach_stack=planned.foreach_stack, is_join=node.type is StepType.JOIN,
-            next_steps=node.out, foreach_var=node.foreach_var, join_order=join_order,
-            max_num_splits=ctx.max_num_splits, catch_var=catch.var if catch else None,
+            flow=ctx.flow,
+            run_id=ctx.run_id,
+            step=node.name,
+            task_id=task_id,
+            attempt=0,
+            store_url=ctx.store_url,
+            code_dir=ctx.code_dir,
+            flow_file=ctx.flow_file,
+            inputs=planned.inputs,
+            foreach_stack=planned.foreach_stack,
+            is_join=node.type is StepType.JOIN,
+            next_steps=node.out,
+            foreach_var=node.foreach_var,
+            join_order=join_order,
+            max_num_splits=ctx.max_num_splits,
+            catch_var=catch.var if catch else None,
             catch_print=catch.print_exception if catch else True,
-            last_attempt=not retry or retry.times == 0, origin_run_id=ctx.origin_run_id,
-            username=ctx.username, tags=ctx.tags, log_dir=ctx.log_dir, env=env.vars if env else (),
+            last_attempt=not retry or retry.times == 0,
+            origin_run_id=ctx.origin_run_id,
+            username=ctx.username,
+            tags=ctx.tags,
+            log_dir=ctx.log_dir,
+            env=env.vars if env else (),
         )
 
     def _max_retries(self, step: str) -> int:
@@ -207,21 +222,34 @@ class Scheduler:
         ok = result.state is TaskState.SUCCEEDED and record is not None and record.get("status") == "ok"
         if ok:
             self.reporter.task_finished(spec, result, False)
-            done = Finished(spec.step, "%s/%s/%d" % (spec.step, spec.task_id, spec.attempt), spec.foreach_stack,
-                            record.get("num_splits"))
+            done = Finished(
+                spec.step,
+                "%s/%s/%d" % (spec.step, spec.task_id, spec.attempt),
+                spec.foreach_stack,
+                record.get("num_splits"),
+            )
             return self.planner.on_success(done), None
         if record is None:
             # The process died before committing (timeout, kill, OOM): record why, for the client and resume.
-            record = {"status": "failed", "attempt": spec.attempt, "finished_at": time.time(),
-                      "exception": {"type": result.state.value, "message": result.message, "traceback": ""}}
+            record = {
+                "status": "failed",
+                "attempt": spec.attempt,
+                "finished_at": time.time(),
+                "exception": {"type": result.state.value, "message": result.message, "traceback": ""},
+            }
             self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, record)
         elif result.state is TaskState.SUCCEEDED:
             result = replace(result, state=TaskState.FAILED, message="the task reported a failure")
         exception = record.get("exception") or {}
         message = result.message if result.state is not TaskState.FAILED else exception.get("message", "")
         retries_left = spec.attempt < self._max_retries(spec.step) and not self.stop_requested
-        fallback = (not retries_left and spec.catch_var is not None and spec.fallback_reason is None
-                    and result.state is not TaskState.FAILED and not self.stop_requested)
+        fallback = (
+            not retries_left
+            and spec.catch_var is not None
+            and spec.fallback_reason is None
+            and result.state is not TaskState.FAILED
+            and not self.stop_requested
+        )
         self.reporter.task_finished(spec, replace(result, message=message), retries_left or fallback)
         if retries_left or fallback:
             attempt = spec.attempt + 1

@@ -81,8 +81,9 @@ def save_artifact(cas: ContentAddressedStore, name: str, value: Any) -> Artifact
     main, buffers = serialize(name, value)
     refs = [cas.save_blob([b]) for b in buffers]
     main_ref = cas.save_blob([main])
-    return ArtifactRecord(main_ref.key, tuple(r.key for r in refs), main_ref.size + sum(r.size for r in refs),
-                          type_name(value))
+    return ArtifactRecord(
+        main_ref.key, tuple(r.key for r in refs), main_ref.size + sum(r.size for r in refs), type_name(value)
+    )
 
 
 def save_artifacts(cas: ContentAddressedStore, values: Dict[str, Any]) -> Dict[str, ArtifactRecord]:

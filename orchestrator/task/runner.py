@@ -78,8 +78,9 @@ class TaskRunner:
         step, task_id, attempt = path.split("/")
         entry = self.meta.attempt_done(self.spec.flow, self.spec.run_id, step, task_id, int(attempt))
         if entry is None or entry.get("status") != "ok":
-            raise OrchError("Input task %s/%s/%s has no successful attempt %s." % (self.spec.run_id, step, task_id,
-                                                                                 attempt))
+            raise OrchError(
+                "Input task %s/%s/%s has no successful attempt %s." % (self.spec.run_id, step, task_id, attempt)
+            )
         return {name: ArtifactRecord.from_json(r) for name, r in entry["artifacts"].items()}
 
     def _parameter_records(self) -> Dict[str, ArtifactRecord]:
@@ -122,14 +123,33 @@ class TaskRunner:
         for name, value in spec.env:
             os.environ[name] = value
         started = time.time()
-        self.meta.start_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, {
-            "started_at": started, "inputs": list(spec.inputs), "foreach_stack": [list(f) for f in spec.foreach_stack],
-            "host": socket.gethostname(), "pid": os.getpid(), "attempt": spec.attempt,
-            "python": "%d.%d.%d" % sys.version_info[:3],
-        })
-        current._set(flow_name=spec.flow, run_id=spec.run_id, step_name=spec.step, task_id=spec.task_id,
-                     retry_count=spec.attempt, origin_run_id=spec.origin_run_id, username=spec.username,
-                     tags=list(spec.tags), namespace="user:%s" % spec.username)
+        self.meta.start_attempt(
+            spec.flow,
+            spec.run_id,
+            spec.step,
+            spec.task_id,
+            spec.attempt,
+            {
+                "started_at": started,
+                "inputs": list(spec.inputs),
+                "foreach_stack": [list(f) for f in spec.foreach_stack],
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "attempt": spec.attempt,
+                "python": "%d.%d.%d" % sys.version_info[:3],
+            },
+        )
+        current._set(
+            flow_name=spec.flow,
+            run_id=spec.run_id,
+            step_name=spec.step,
+            task_id=spec.task_id,
+            retry_count=spec.attempt,
+            origin_run_id=spec.origin_run_id,
+            username=spec.username,
+            tags=list(spec.tags),
+            namespace="user:%s" % spec.username,
+        )
         try:
             record = self._execute(flow_class)
             status = 0
@@ -163,14 +183,19 @@ class TaskRunner:
                 info = describe_exception(exc)
                 if spec.catch_print:
                     traceback.print_exc()
-                print("@catch stored %s in self.%s; the flow continues." % (info["type"], spec.catch_var),
-                      file=sys.stderr)
+                print(
+                    "@catch stored %s in self.%s; the flow continues." % (info["type"], spec.catch_var), file=sys.stderr
+                )
                 flow._orch_transition = None
                 self._catch(flow, CaughtException(info["type"], info["message"], info["traceback"]))
         num_splits = self._check_transition(flow)
         artifacts = self._persist(flow, inherited)
-        return {"status": "ok", "artifacts": {n: r.to_json() for n, r in artifacts.items()},
-                "next": list(spec.next_steps), "num_splits": num_splits}
+        return {
+            "status": "ok",
+            "artifacts": {n: r.to_json() for n, r in artifacts.items()},
+            "next": list(spec.next_steps),
+            "num_splits": num_splits,
+        }
 
     def _catch(self, flow: FlowSpec, caught: CaughtException) -> None:
         if self.spec.catch_var:
@@ -195,8 +220,11 @@ class TaskRunner:
         if tuple(transition.steps) != spec.next_steps or transition.foreach != spec.foreach_var:
             raise StepContractError(
                 "Step '%s' called self.next(%s) but the flow's graph says self.next(%s)."
-                % (spec.step, _describe(transition.steps, transition.foreach), _describe(spec.next_steps,
-                                                                                     spec.foreach_var)),
+                % (
+                    spec.step,
+                    _describe(transition.steps, transition.foreach),
+                    _describe(spec.next_steps, spec.foreach_var),
+                ),
                 "Transitions must be static; compute data, not the next step.",
             )
         if spec.foreach_var is None:
@@ -224,8 +252,10 @@ class TaskRunner:
             setattr(flow, var, items)
         count = len(items)
         if count == 0:
-            raise StepContractError("foreach='%s' in step '%s' has no elements." % (var, spec.step),
-                                    "A foreach needs at least one element to run.")
+            raise StepContractError(
+                "foreach='%s' in step '%s' has no elements." % (var, spec.step),
+                "A foreach needs at least one element to run.",
+            )
         if count > spec.max_num_splits:
             raise StepContractError(
                 "foreach='%s' in step '%s' has %d elements, more than --max-num-splits %d."

@@ -97,13 +97,11 @@ def test_bad_format_is_a_usage_error(in_root, capsys):
     assert "Invalid value for '--format'" in capsys.readouterr().err
 
 
-def test_run_says_it_is_not_available_yet(in_root, capsys):
-    assert main(["run", GENRE]) == 1
-    assert "'run' is not available" in capsys.readouterr().err
-
-
-def test_debug_shows_traceback_for_user_errors(in_root, capsys):
-    assert main(["--debug", "run", GENRE]) == 1
+def test_user_errors_have_no_traceback_unless_debug(in_root, capsys):
+    assert main(["run", GENRE, "--nope", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "Unknown option --nope. The flow's parameters are: --movie_data."
+    assert main(["--debug", "run", GENRE, "--nope", "1"]) == 2
     assert "Traceback" in capsys.readouterr().err
 
 
@@ -167,10 +165,3 @@ def test_python_flow_py_with_bad_decorator_fails_at_import(tmp_path):
     assert result.returncode != 0
     assert "@retry on step 'start': times=-1 is out of range" in result.stderr
     assert "bad_deco.py:4:" in result.stderr
-
-
-def test_python_flow_py_run_is_not_available_yet():
-    result = _python("linear_flow.py", "run", cwd=EXAMPLES)
-    assert result.returncode == 1
-    assert "'run' is not available" in result.stderr
-    assert "Traceback" not in result.stderr

@@ -1,0 +1,169 @@
+"""Flow semantics in the local executor: artifacts, parameters, branches, foreach, faults, resume."""
+
+from __future__ import annotations
+
+import re
+
+from orchestrator import Flow, Run
+
+
+def test_linear_artifacts_parameters_and_current(orch, tmp_path):
+    text = tmp_path / "in.txt"
+    text.write_text("héllo")
+    blob = tmp_path / "in.bin"
+    blob.write_bytes(b"\x00\xff")
+    code, out, err = orch(
+        "run",
+        "params_flow.py",
+        "--run-name",
+        "trial",
+        "--alpha=0.25",
+        "--flag",
+        "--config",
+        '{"k": 3}',
+        "--text",
+        str(text),
+        "--blob",
+        str(blob),
+    )
+    assert code == 0, err
+    run = Flow("ParamsFlow").latest_successful_run
+    seen = run["start"].task.data.seen
+    assert seen == {
+        "alpha": 0.25,
+        "count": 3,
+        "name": "trial",
+        "flag": True,
+        "config": {"k": 3},
+        "text": "héllo",
+        "blob": b"\x00\xff",
+    }
+    flow_name, run_id, step, task_id, retry = run["start"].task.data.ids
+    assert (flow_name, run_id, step, retry) == ("ParamsFlow", run.id, "start", 0)
+    assert run.data.final == (2, 20, 0.25)
+    assert run.data.alpha == 0.25  # parameters are visible in every step
+    assert run.parameters["count"] == 3
+    assert "final (2, 20, 0.25)" in run["end"].task.stdout
+    assert re.search(r"\[%s/end/\d+\] final \(2, 20, 0.25\)" % run.id, out)
+
+
+def test_bad_parameters_fail_before_anything_runs(orch):
+    code, _, err = orch("run", "params_flow.py")
+    assert (
+        code == 2
+        and err.strip() == "Missing required parameter --run-name. Give it on the command line: --run-name VALUE."
+    )
+    code, _, err = orch("run", "params_flow.py", "--run-name", "x", "--count", "many")
+    assert code == 2 and "--count: 'many' is not a valid int." in err
+    code, _, err = orch("run", "params_flow.py", "--run-name", "x", "--alpah", "1")
+    assert code == 2 and "Unknown option --alpah. Did you mean --alpha?" in err
+    code, _, err = orch("run", "params_flow.py", "--run-name", "x", "--text", "/nope/missing.txt")
+    assert code == 2 and "--text: file '/nope/missing.txt' does not exist." in err
+    assert "Traceback" not in err
+
+
+def test_static_branches_join_and_merge(orch):
+    code, _, err = orch("run", "branches_flow.py")
+    assert code == 0, err
+    data = Flow("BranchesFlow").latest_run.data
+    assert data.by_name == ("from a", "from b")
+    assert data.order == ["from a", "from b"] and data.n == 2
+    assert data.x == "joined" and data.shared == "same" and data.only_a == 1
+
+
+def test_merge_conflict_fails_with_metaflow_message(orch):
+    code, _, err = orch("run", "conflict_flow.py")
+    assert code == 1
+    assert "Step join cannot merge the following artifacts due to them having conflicting values: [x]." in err
+    run = Flow("ConflictFlow").latest_run
+    assert not run.successful and run.finished
+    assert run["join"].task.exception["type"] == "MergeConflictError"
+
+
+def test_nested_foreach_with_branches(orch):
+    code, _, err = orch("run", "nested_flow.py", "--max-workers", "4")
+    assert code == 0, err
+    run = Flow("NestedFlow").latest_run
+    assert run.data.grid == [["a1", "a2", "a3"], ["b1", "b2", "b3"]]
+    inner = sorted(run["inner"], key=lambda t: t.data.cell)
+    assert [t.data.cell for t in inner] == ["a1", "a2", "a3", "b1", "b2", "b3"]
+    assert inner[4].data.stack == [(1, 2, "b"), (1, 3, 2)]
+    assert inner[4].data.idx == 1
+    assert inner[4].foreach_stack == [("start", 1, 2), ("outer", 1, 3)]
+    assert len(list(run["merge"])) == 6
+    first_row = next(t for t in run["inner_join"] if t.data.cells[0] == "a1")
+    assert first_row.data.all_sides == [["La1", "Ra1"], ["La2", "Ra2"], ["La3", "Ra3"]]
+
+
+def test_retry_catch_and_timeout(orch):
+    code, out, err = orch("run", "faults_flow.py")
+    assert code == 0, err
+    run = Flow("FaultsFlow").latest_run
+    assert run.data.flaky_attempt == 2
+    flaky = run["flaky"].task
+    assert flaky.current_attempt == 2 and flaky.successful
+    caught = run.data.doomed_failure
+    assert caught.type == "ValueError" and caught.exception == "always fails"
+    assert "raise ValueError" in caught.stacktrace
+    assert run["doomed"].task.current_attempt == 1  # retried once, then caught
+    assert run.data.slow_failure.type == "TaskFailure"
+    assert "timed_out: timed out after 1 seconds (@timeout)" in run.data.slow_failure.exception
+    assert "failed (timed_out): timed out after 1 seconds (@timeout); retrying" in err
+
+
+def test_failure_shows_step_task_and_traceback_then_resume_clones(orch, tmp_path, monkeypatch):
+    marker = tmp_path / "fail"
+    marker.write_text("x")
+    monkeypatch.setenv("FAIL_MARKER", str(marker))
+    code, out, err = orch("run", "failing_flow.py")
+    assert code == 1
+    assert re.search(r"Step failed: FailingFlow/\d+/join/\d+ \(failed\)", err)
+    assert "ZeroDivisionError: the join is broken" in err and "Traceback" in err
+    failed = Flow("FailingFlow").latest_run
+    assert failed.status == "failed"
+
+    marker.unlink()
+    code, out, err = orch("resume", "failing_flow.py")
+    assert code == 0, err
+    assert "from step join of run %s" % failed.id in out
+    resumed = Flow("FailingFlow").latest_run
+    assert resumed.id != failed.id and resumed.origin_run_id == failed.id
+    assert resumed.data.total == 0 + 1 + 4 + 9
+    work = list(resumed["work"])
+    assert len(work) == 4 and all(t.origin_pathspec for t in work)
+    assert resumed["start"].task.origin_pathspec.startswith("FailingFlow/%s/start/" % failed.id)
+    assert resumed["join"].task.origin_pathspec is None
+    # Cloned tasks share the original artifact blobs, and their logs.
+    assert resumed["work"].task["square"].sha == failed["work"].task["square"].sha
+
+
+def test_resume_named_step_and_unknown_run(orch):
+    assert orch("run", "branches_flow.py")[0] == 0
+    code, _, err = orch("resume", "branches_flow.py", "b")
+    assert code == 0, err
+    run = Flow("BranchesFlow").latest_run
+    assert run["a"].task.origin_pathspec and not run["b"].task.origin_pathspec
+    code, _, err = orch("resume", "branches_flow.py", "--origin-run-id", "999")
+    assert code == 1 and "Run BranchesFlow/999 does not exist in this store." in err
+    code, _, err = orch("resume", "branches_flow.py", "nope")
+    assert code == 1 and "Flow BranchesFlow has no step 'nope' to resume from." in err
+
+
+def test_runtime_contract_errors(orch):
+    code, _, err = orch("run", "bad_runtime_flow.py", "--what", "too-many")
+    assert code == 1
+    assert "foreach='items' in step 'start' has 150 elements, more than --max-num-splits 100." in err
+    assert orch("run", "bad_runtime_flow.py", "--what", "too-many", "--max-num-splits", "200")[0] == 0
+    code, _, err = orch("run", "bad_runtime_flow.py", "--what", "not-iterable")
+    assert code == 1 and "self.items is a int, which is not iterable." in err
+    code, _, err = orch("run", "bad_runtime_flow.py", "--what", "unpicklable")
+    assert code == 1 and "Artifact 'lock' of type _thread.lock cannot be pickled" in err
+
+
+def test_run_id_file_and_tags(orch, tmp_path):
+    id_file = tmp_path / "run-id"
+    code, _, _ = orch("run", "branches_flow.py", "--run-id-file", str(id_file), "--tag", "nightly")
+    assert code == 0
+    run = Run("BranchesFlow/%s" % id_file.read_text())
+    assert run.tags == ["nightly"] and run.successful
+    assert [r.id for r in Flow("BranchesFlow").runs("nightly")] == [run.id]
