@@ -21,3 +21,51 @@ def in_root(monkeypatch):
 
 def rel(path: Path) -> str:
     return os.path.relpath(path, ROOT)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """An S3 (and ECR, Batch, Logs) emulator on loopback, for the whole test session."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "MOTO_PORT")
+    }
+    os.environ.update(
+        AWS_ENDPOINT_URL="http://127.0.0.1:%d" % port,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        MOTO_PORT=str(port),
+    )
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield "http://127.0.0.1:%d" % port
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def s3_bucket(moto_server):
+    """A fresh, empty bucket; returns its name."""
+    import uuid
+
+    import boto3
+
+    name = "orch-test-%s" % uuid.uuid4().hex[:12]
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name

@@ -44,9 +44,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import check, run, show
+    from . import check, run, show, store_cmds
 
-    for module in (show, check, run):
+    for module in (show, check, run, store_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -51,11 +51,17 @@ def _nbytes(chunk: Buffer) -> int:
 
 
 def _sample(views: Sequence[memoryview]) -> bytes:
-    """Up to 64 KiB from the start, the middle of the largest chunk, and the end."""
+    """64 KiB from the start, middle and end of the largest chunk (all of it when small).
+
+    The three windows never overlap: repeated bytes would make random data
+    look compressible.
+    """
     largest = max(views, key=lambda v: v.nbytes)
-    middle = largest.nbytes // 2
-    parts = [views[0][:SAMPLE], largest[max(0, middle - SAMPLE // 2) : middle + SAMPLE // 2], views[-1][-SAMPLE:]]
-    return b"".join(bytes(p) for p in parts)
+    size = largest.nbytes
+    if size <= 3 * SAMPLE:
+        return bytes(largest)
+    middle = size // 2 - SAMPLE // 2
+    return b"".join(bytes(w) for w in (largest[:SAMPLE], largest[middle : middle + SAMPLE], largest[-SAMPLE:]))
 
 
 def choose_codec(views: Sequence[memoryview]) -> int:

@@ -111,12 +111,22 @@ class LocalBackend(Backend):
                     yield KeyInfo(name if relative == "." else relative + "/" + name, stat.st_size, stat.st_mtime)
 
     def delete(self, keys: Iterable[str]) -> int:
+        """Remove files, then the folders they leave empty (never the root)."""
         removed = 0
+        folders = set()
         for key in keys:
-            path = os.path.join(self.root, *key.split("/"))
+            path = self._path(key)
             try:
                 os.unlink(path)
                 removed += 1
+                folders.add(os.path.dirname(path))
             except FileNotFoundError:
                 pass
+        for folder in sorted(folders, key=len, reverse=True):
+            while folder != self.root and folder.startswith(self.root):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break  # not empty, or already gone
+                folder = os.path.dirname(folder)
         return removed

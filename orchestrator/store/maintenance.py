@@ -1,0 +1,160 @@
+"""Store maintenance: ``fsck`` verifies every blob and record; ``gc`` removes old runs and unreachable blobs.
+
+gc is safe to run beside live runs by design: a run with no end record
+that wrote anything within the grace period counts as live and is kept,
+and no blob younger than the grace period is removed, so a task's fresh
+blobs survive until the record that references them lands.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from ..errors import OrchError
+from .artifacts import ArtifactRecord
+from .backend import Backend, MissingKey
+from .cas import ContentAddressedStore, CorruptBlobError, UnknownBlobVersionError
+from .metadata import MetadataStore, run_prefix
+
+GRACE_SECONDS = 3600
+
+
+@dataclass
+class FsckReport:
+    blobs: int = 0
+    records: int = 0
+    problems: List[str] = field(default_factory=list)
+
+
+def _run_references(
+    meta: MetadataStore,
+    flow: str,
+    run: str,
+    problems: Optional[List[str]] = None,
+) -> Iterator[Tuple[str, str]]:
+    """(blob key, what references it) for everything one run points at."""
+    record = meta.run_record(flow, run) or {}
+    code = record.get("code") or {}
+    if code.get("key"):
+        yield code["key"], "code package of %s/%s" % (flow, run)
+    for name, data in (record.get("parameters") or {}).items():
+        for key in ArtifactRecord.from_json(data).blob_keys:
+            yield key, "parameter '%s' of %s/%s" % (name, flow, run)
+    for step, task, attempt, kind in meta.task_files(flow, run):
+        if kind != "done":
+            continue
+        where = "%s/%s/%s/%s attempt %d" % (flow, run, step, task, attempt)
+        try:
+            done = meta.attempt_done(flow, run, step, task, attempt) or {}
+        except ValueError:
+            if problems is not None:
+                problems.append("record %s is not valid JSON" % where)
+            continue
+        for name, data in (done.get("artifacts") or {}).items():
+            for key in ArtifactRecord.from_json(data).blob_keys:
+                yield key, "artifact '%s' of %s" % (name, where)
+
+
+def fsck(backend: Backend) -> FsckReport:
+    report = FsckReport()
+    cas = ContentAddressedStore(backend)
+    meta = MetadataStore(backend)
+    present: Set[str] = set()
+    for info in backend.list("blobs/"):
+        key = info.key.rsplit("/", 1)[-1]
+        present.add(key)
+        report.blobs += 1
+        if info.key != cas.key_path(key):
+            report.problems.append("blob %s is stored at the wrong place (%s)" % (key, info.key))
+            continue
+        try:
+            cas.verify(key)
+        except (CorruptBlobError, UnknownBlobVersionError) as err:
+            report.problems.append(err.headline)
+    for flow in meta.flows():
+        for run in meta.runs(flow):
+            report.records += 1
+            for name in ("run.json", "done.json"):
+                try:
+                    data = backend.get(run_prefix(flow, run) + "/" + name)
+                    json.loads(bytes(data))
+                except MissingKey:
+                    pass
+                except ValueError:
+                    report.problems.append("record %s/%s/%s is not valid JSON" % (flow, run, name))
+            for key, what in _run_references(meta, flow, run, report.problems):
+                if key not in present:
+                    report.problems.append("blob %s is missing (referenced by %s)" % (key, what))
+    return report
+
+
+@dataclass
+class GcReport:
+    runs_kept: int = 0
+    runs_removed: List[str] = field(default_factory=list)
+    blobs_removed: int = 0
+    bytes_freed: int = 0
+    temp_files_removed: int = 0
+
+
+def _run_activity(backend: Backend, flow: str, run: str) -> Tuple[float, int]:
+    """(newest write time, total bytes) of a run's records."""
+    newest, size = 0.0, 0
+    for info in backend.list(run_prefix(flow, run) + "/"):
+        newest = max(newest, info.mtime)
+        size += info.size
+    return newest, size
+
+
+def gc(
+    backend: Backend,
+    keep_last: Optional[int] = None,
+    keep_days: Optional[float] = None,
+    dry_run: bool = False,
+    grace_seconds: float = GRACE_SECONDS,
+    now: Optional[float] = None,
+) -> GcReport:
+    if keep_last is not None and keep_last < 0 or keep_days is not None and keep_days < 0:
+        raise OrchError("--keep-last and --keep-days must not be negative.")
+    now = time.time() if now is None else now
+    meta = MetadataStore(backend)
+    report = GcReport()
+    kept: List[Tuple[str, str]] = []
+    for flow in meta.flows():
+        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r), reverse=True)
+        for position, run in enumerate(runs):
+            record = meta.run_record(flow, run) or {}
+            newest, size = _run_activity(backend, flow, run)
+            live = meta.run_done(flow, run) is None and newest > now - grace_seconds
+            policy = keep_last is not None or keep_days is not None
+            keep = live or not policy
+            keep = keep or (keep_last is not None and position < keep_last)
+            keep = keep or (keep_days is not None and record.get("created_at", now) >= now - keep_days * 86400)
+            if keep:
+                kept.append((flow, run))
+                continue
+            report.runs_removed.append("%s/%s" % (flow, run))
+            report.bytes_freed += size
+            if not dry_run:
+                backend.delete(info.key for info in list(backend.list(run_prefix(flow, run) + "/")))
+    report.runs_kept = len(kept)
+    reachable: Set[str] = set()
+    for flow, run in kept:
+        reachable.update(key for key, _ in _run_references(meta, flow, run))
+    doomed: Dict[str, int] = {}
+    for info in backend.list("blobs/"):
+        key = info.key.rsplit("/", 1)[-1]
+        if key not in reachable and info.mtime < now - grace_seconds:
+            doomed[info.key] = info.size
+    report.blobs_removed = len(doomed)
+    report.bytes_freed += sum(doomed.values())
+    temps = [t for t in getattr(backend, "list_temporary", lambda: iter(()))() if t.mtime < now - grace_seconds]
+    report.temp_files_removed = len(temps)
+    report.bytes_freed += sum(t.size for t in temps)
+    if not dry_run:
+        backend.delete(doomed)
+        backend.delete(t.key for t in temps)
+    return report
