@@ -26,7 +26,7 @@ lint: install
 
 demo: install
 	$(BIN)/orch check examples/genre_stats_flow.py
-	$(BIN)/orch show examples/genre_stats_flow.py
+	cd examples && ../$(BIN)/orch run genre_stats_flow.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

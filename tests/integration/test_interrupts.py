@@ -93,3 +93,35 @@ def test_python_flow_py_run(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "the data artifact is still: hello world" in result.stdout
     assert "succeeded: 3 tasks" in result.stdout
+
+
+def test_tasks_run_the_code_snapshot_not_the_live_file(tmp_path):
+    flow = tmp_path / "snapshot_flow.py"
+    flow.write_text(
+        "import time\n"
+        "from orchestrator import FlowSpec, step\n\n"
+        "class SnapshotFlow(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        time.sleep(2)\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        print('version one')\n\n"
+        "if __name__ == '__main__':\n"
+        "    SnapshotFlow()\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, str(flow), "run", "--store", str(tmp_path / "store")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(lambda: list((tmp_path / "store").glob("flows/*/runs/*/steps/start/*/0.start.json")))
+    flow.write_text(flow.read_text().replace("version one", "version two"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "version one" in out and "version two" not in out

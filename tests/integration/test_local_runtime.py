@@ -100,6 +100,7 @@ def test_retry_catch_and_timeout(orch):
     assert code == 0, err
     run = Flow("FaultsFlow").latest_run
     assert run.data.flaky_attempt == 2
+    assert run.data.n_inputs == 3  # len(inputs) works in joins
     flaky = run["flaky"].task
     assert flaky.current_attempt == 2 and flaky.successful
     caught = run.data.doomed_failure

@@ -97,3 +97,21 @@ def test_whole_run_on_s3(orch, s3_bucket):
     assert client.get_metadata() == store
     assert run["inner"].task.stdout == ""
     assert CliRunner().invoke(cli, ["fsck", "--store", store]).exit_code == 0
+
+
+def test_reading_one_artifact_never_loads_another(orch):
+    import pytest
+
+    from orchestrator.store.cas import CorruptBlobError
+
+    assert orch("run", "params_flow.py", "--run-name", "x")[0] == 0
+    task = Flow("ParamsFlow").latest_run["middle"].task
+    broken = task["y"]._record.key
+    path = LocalBackend(orch.store).local_path("blobs/%s/%s" % (broken[:2], broken))
+    with open(path, "r+b") as handle:
+        handle.truncate(8)
+    assert task.data.x == 2  # other artifacts still load
+    with pytest.raises(CorruptBlobError) as info:
+        _ = task.data.y
+    message = info.value.format()
+    assert broken in message and "artifact 'y' of task %s" % task.pathspec in message

@@ -14,7 +14,30 @@ import pytest
 from tests.conftest import ROOT
 
 # What a container imports: the package root and what `from orchestrator import ...` pulls in.
-TASK_SIDE = ["__init__", "argcheck", "current", "decorators", "errors", "flowspec", "parameters"]
+TASK_SIDE = [
+    "__init__",
+    "argcheck",
+    "current",
+    "decorators",
+    "errors",
+    "flowspec",
+    "parameters",
+    "codepkg",
+    "task/__init__",
+    "task/__main__",
+    "task/spec",
+    "task/runner",
+    "task/inputs",
+    "task/capture",
+    "store/__init__",
+    "store/backend",
+    "store/local",
+    "store/s3",
+    "store/cas",
+    "store/artifacts",
+    "store/metadata",
+    "store/names",
+]
 
 
 @pytest.mark.parametrize("module", TASK_SIDE)
@@ -29,6 +52,7 @@ def _stdlib_only_import(python: str) -> subprocess.CompletedProcess:
         "import sys; sys.path.insert(0, %r)\n"
         "import orchestrator\n"
         "from orchestrator import FlowSpec, step, retry, conda, Parameter, IncludeFile, current\n"
+        "import orchestrator.task.runner, orchestrator.store.s3, orchestrator.codepkg\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names"
         " and m.split('.')[0] not in ('orchestrator', '__main__')) if hasattr(sys, 'stdlib_module_names') else []\n"
         "assert not bad, bad\n"

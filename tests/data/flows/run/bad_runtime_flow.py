@@ -24,3 +24,7 @@ class BadRuntimeFlow(FlowSpec):
     @step
     def end(self):
         pass
+
+
+if __name__ == "__main__":
+    BadRuntimeFlow()

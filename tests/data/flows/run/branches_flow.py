@@ -21,8 +21,8 @@ class BranchesFlow(FlowSpec):
     @step
     def join(self, inputs):
         self.by_name = (inputs.a.x, inputs.b.x)
-        self.order = [i.x for i in inputs]
-        self.n = len(inputs)
+        self.order = sorted(i.x for i in inputs)  # Metaflow does not fix the order of static inputs
+        self.n = sum(1 for _ in inputs)  # Metaflow's inputs have no len(); orch's do
         self.x = "joined"
         self.merge_artifacts(inputs)
         self.next(self.end)
@@ -30,3 +30,7 @@ class BranchesFlow(FlowSpec):
     @step
     def end(self):
         pass
+
+
+if __name__ == "__main__":
+    BranchesFlow()

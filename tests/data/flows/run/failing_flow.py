@@ -24,3 +24,7 @@ class FailingFlow(FlowSpec):
     @step
     def end(self):
         print("total", self.total)
+
+
+if __name__ == "__main__":
+    FailingFlow()

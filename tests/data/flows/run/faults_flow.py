@@ -41,8 +41,13 @@ class FaultsFlow(FlowSpec):
         self.doomed_failure = inputs.doomed.doomed_failure
         self.slow_failure = inputs.slow.slow_failure
         self.pid = os.getpid()
+        self.n_inputs = len(inputs)
         self.next(self.end)
 
     @step
     def end(self):
         pass
+
+
+if __name__ == "__main__":
+    FaultsFlow()

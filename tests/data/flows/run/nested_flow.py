@@ -37,7 +37,7 @@ class NestedFlow(FlowSpec):
     @step
     def merge(self, inputs):
         self.cell = inputs.left.cell
-        self.sides = [i.side for i in inputs]
+        self.sides = sorted(i.side for i in inputs)
         self.next(self.inner_join)
 
     @step
@@ -54,3 +54,7 @@ class NestedFlow(FlowSpec):
     @step
     def end(self):
         pass
+
+
+if __name__ == "__main__":
+    NestedFlow()

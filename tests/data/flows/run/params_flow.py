@@ -30,3 +30,7 @@ class ParamsFlow(FlowSpec):
     def end(self):
         self.final = (self.x, self.y, self.alpha)
         print("final", self.final)
+
+
+if __name__ == "__main__":
+    ParamsFlow()

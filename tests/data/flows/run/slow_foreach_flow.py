@@ -26,3 +26,7 @@ class SlowForeachFlow(FlowSpec):
     @step
     def end(self):
         pass
+
+
+if __name__ == "__main__":
+    SlowForeachFlow()
