@@ -101,6 +101,7 @@ class FlowSpec:
         if source is not None and name in source and name not in self.__dict__.get("_orch_deleted", ()):
             value = source.load(name)
             self.__dict__[name] = value
+            self.__dict__.setdefault("_orch_loaded", set()).add(name)
             return value
         raise AttributeError("Flow %s has no artifact or attribute '%s'." % (type(self).__name__, name))
 

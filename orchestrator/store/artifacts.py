@@ -76,10 +76,11 @@ def serialize(name: str, value: Any) -> Tuple[bytes, List[memoryview]]:
     return main, buffers
 
 
-def save_artifact(cas: ContentAddressedStore, name: str, value: Any) -> ArtifactRecord:
+def save_artifact(cas: ContentAddressedStore, name: str, value: Any, fresh: bool = True) -> ArtifactRecord:
+    """``fresh=False`` for a value that was loaded from the store (likely unchanged: hash before writing)."""
     check_artifact_name(name)
     main, buffers = serialize(name, value)
-    refs = [cas.save_blob([b]) for b in buffers]
+    refs = [cas.save_blob([b], fresh=fresh) for b in buffers]
     main_ref = cas.save_blob([main])
     return ArtifactRecord(
         main_ref.key, tuple(r.key for r in refs), main_ref.size + sum(r.size for r in refs), type_name(value)

@@ -8,7 +8,8 @@ partial one.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, NamedTuple, Optional, Sequence, Tuple, Union
+import io
+from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import OrchError, UsageError
 
@@ -46,6 +47,20 @@ class Backend:
 
     def exists(self, key: str) -> bool:
         raise NotImplementedError
+
+    def open(self, key: str) -> BinaryIO:
+        """A readable binary stream of the bytes under ``key``; MissingKey if absent."""
+        return io.BytesIO(self.get(key))
+
+    def put_stream(self, chunks: Iterable[Buffer], key: Callable[[], str], if_absent: bool = False) -> Tuple[str, bool]:
+        """Store a stream whose key is known only once it is consumed (content hashed on the way).
+
+        Returns (key, written). Backends that can write first and name
+        afterwards (a local rename) override this to stream without buffering.
+        """
+        data = [bytes(memoryview(c)) for c in chunks]
+        final = key()
+        return final, self.put(final, data, if_absent=if_absent)
 
     def list(self, prefix: str) -> Iterator[KeyInfo]:
         """Every key under ``prefix`` (recursively), skipping in-progress temporary writes."""

@@ -17,8 +17,10 @@ are zlib-compressed.
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
-from typing import List, NamedTuple, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator, List, NamedTuple, Optional, Sequence
 
 from ..errors import OrchError
 from .backend import Backend, Buffer, MissingKey
@@ -30,6 +32,8 @@ HEADER_SIZE = 5
 SAMPLE = 64 * 1024
 MIN_COMPRESS = 512  # smaller blobs are not worth a codec decision
 RATIO = 0.8  # compress when a sample shrinks to at most this fraction
+STREAM_MIN = 32 * 1024 * 1024  # from this size, hashing overlaps with writing and reading
+STEP = 8 * 1024 * 1024
 
 
 class CorruptBlobError(OrchError):
@@ -77,6 +81,21 @@ def choose_codec(views: Sequence[memoryview]) -> int:
     return ZLIB if len(zlib.compress(sample, 1)) <= RATIO * len(sample) else RAW
 
 
+def _hashed_in_background(views: Sequence[memoryview], digest: hashlib._Hash) -> Iterator[memoryview]:
+    """Yield slices to write while a helper thread hashes each one (both release the GIL)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for view in views:
+            for start in range(0, view.nbytes, STEP):
+                piece = view[start : start + STEP]
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(digest.update, piece)
+                yield piece
+        if pending is not None:
+            pending.result()
+
+
 class ContentAddressedStore:
     """save_blobs / load_blob over a backend; the only place hashing and codecs live."""
 
@@ -87,10 +106,17 @@ class ContentAddressedStore:
     def key_path(self, key: str) -> str:
         return "%s/%s/%s" % (self.prefix, key[:2], key)
 
-    def save_blob(self, chunks: Sequence[Buffer], key: Optional[str] = None) -> BlobRef:
-        """Store the concatenation of ``chunks``; a blob already present is not rewritten."""
+    def save_blob(self, chunks: Sequence[Buffer], key: Optional[str] = None, fresh: bool = False) -> BlobRef:
+        """Store the concatenation of ``chunks``; a blob already present is not rewritten.
+
+        ``fresh`` says the data is probably new (not just loaded from the store):
+        a large raw blob is then written while it is hashed, in one pass,
+        instead of hashed first to check whether it exists.
+        """
         views = [memoryview(c).cast("B") for c in chunks]
         size = sum(v.nbytes for v in views)
+        if key is None and fresh and size >= STREAM_MIN and choose_codec(views) == RAW:
+            return self._stream_raw(views, size)
         if key is None:
             digest = hashlib.sha256()
             for view in views:
@@ -109,17 +135,65 @@ class ContentAddressedStore:
         self.backend.put(path, [header] + body, if_absent=True)
         return BlobRef(key, size, HEADER_SIZE + sum(_nbytes(b) for b in body))
 
+    def _stream_raw(self, views: Sequence[memoryview], size: int) -> BlobRef:
+        digest = hashlib.sha256()
+        header = MAGIC + bytes([VERSION, RAW, 0])
+
+        def pieces() -> Iterator[memoryview]:
+            yield memoryview(header)
+            yield from _hashed_in_background(views, digest)
+
+        key, written = self.backend.put_stream(pieces(), lambda: self.key_path(digest.hexdigest()), if_absent=True)
+        return BlobRef(key.rsplit("/", 1)[-1], size, HEADER_SIZE + size if written else 0)
+
     def load_blob(self, key: str, what: str = "") -> memoryview:
         """The raw bytes of blob ``key`` (writable), verified against the key."""
         label = " (%s)" % what if what else ""
         try:
-            stored = self.backend.get(self.key_path(key))
+            handle = self.backend.open(self.key_path(key))
         except MissingKey:
             raise MissingKey(
                 "Blob %s%s is missing from the store at %s." % (key, label, self.backend.url),
                 "Run 'orch fsck' to check the store.",
             ) from None
-        return self._decode(key, stored, label)
+        with handle:
+            try:
+                size = os.fstat(handle.fileno()).st_size
+            except (AttributeError, OSError, ValueError):
+                size = 0
+            if size < STREAM_MIN:
+                return self._decode(key, bytearray(handle.read()), label)
+            header = handle.read(HEADER_SIZE)
+            if len(header) < HEADER_SIZE or header[:2] != MAGIC or header[3] != RAW:
+                return self._decode(key, bytearray(header + handle.read()), label)
+            return self._read_verified(key, handle, header, size - HEADER_SIZE, label)
+
+    def _read_verified(self, key: str, handle, header: bytes, size: int, label: str) -> memoryview:
+        """Read a large raw blob in slices while a helper thread hashes the slices already read."""
+        if header[2] != VERSION:
+            return self._decode(key, bytearray(header), label)  # raises UnknownBlobVersionError
+        body = bytearray(size)
+        view = memoryview(body)
+        digest = hashlib.sha256()
+        done = 0
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = None
+            while done < size:
+                count = handle.readinto(view[done : done + STEP])
+                if not count:
+                    break
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(digest.update, view[done : done + count])
+                done += count
+            if pending is not None:
+                pending.result()
+        if done != size or handle.read(1) or digest.hexdigest() != key:
+            raise CorruptBlobError(
+                "Blob %s%s is corrupt: its content does not match its hash (%d bytes read)." % (key, label, done),
+                "Run 'orch fsck' to list damaged blobs; re-run the task that wrote it.",
+            )
+        return view
 
     def _decode(self, key: str, stored: bytearray, label: str) -> memoryview:
         if len(stored) < HEADER_SIZE or stored[:2] != MAGIC:

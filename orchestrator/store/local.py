@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import uuid
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Tuple
 
 from ..errors import OrchError
 from .backend import Backend, Buffer, KeyInfo, MissingKey
@@ -54,10 +54,7 @@ class LocalBackend(Backend):
             if os.path.exists(temp):
                 os.unlink(temp)
             if err.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StoreFullError(
-                    "No space left on the device holding the store at %s while writing %s." % (self.root, key),
-                    "Free some space (orch gc removes old runs) or point --store elsewhere.",
-                ) from None
+                raise self._full(err, key) from None
             raise
         return True
 
@@ -80,6 +77,44 @@ class LocalBackend(Backend):
 
     def exists(self, key: str) -> bool:
         return os.path.exists(self._path(key))
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise MissingKey("Missing from the store: %s" % key) from None
+
+    def put_stream(self, chunks: Iterable[Buffer], key: Callable[[], str], if_absent: bool = False) -> Tuple[str, bool]:
+        """Write to a temp file at the root, then move it under the key the stream turned out to have."""
+        os.makedirs(self.root, exist_ok=True)
+        temp = os.path.join(self.root, "%sstream.%s" % (TEMP_PREFIX, uuid.uuid4().hex[:12]))
+        try:
+            try:
+                with open(temp, "wb") as handle:
+                    for chunk in chunks:
+                        handle.write(chunk)
+            except OSError as err:
+                raise self._full(err, "a new blob") if err.errno in (errno.ENOSPC, errno.EDQUOT) else err
+            final = key()
+            path = self._path(final)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if if_absent:
+                try:
+                    os.link(temp, path)
+                except FileExistsError:
+                    return final, False
+                return final, True
+            os.replace(temp, path)
+            return final, True
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+
+    def _full(self, err: OSError, what: str) -> OrchError:
+        return StoreFullError(
+            "No space left on the device holding the store at %s while writing %s." % (self.root, what),
+            "Free some space (orch gc removes old runs) or point --store elsewhere.",
+        )
 
     def list(self, prefix: str) -> Iterator[KeyInfo]:
         top = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root

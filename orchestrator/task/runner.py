@@ -266,10 +266,13 @@ class TaskRunner:
 
     def _persist(self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord]) -> Dict[str, ArtifactRecord]:
         deleted = flow.__dict__.get("_orch_deleted", set())
+        loaded = flow.__dict__.get("_orch_loaded", set())
         records = {n: r for n, r in inherited.items() if n not in deleted}
         for name, value in list(flow.__dict__.items()):
             if not name.startswith("_"):
-                records[name] = save_artifact(self.cas, name, value)
+                # Values read from the store are re-saved too (they may have been changed in
+                # place); unchanged ones hash to the blobs they came from and write nothing.
+                records[name] = save_artifact(self.cas, name, value, fresh=name not in loaded)
         return records
 
     def _upload_logs(self, stdout_path: str, stderr_path: str) -> None:
