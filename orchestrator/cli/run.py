@@ -77,13 +77,22 @@ def run_options(func):
                 "--run-id-file", type=click.Path(dir_okay=False), default=None, help="Write the run id to this file."
             ),
             click.option("--quiet", is_flag=True, help="Do not stream task logs."),
+            click.option(
+                "--package-suffixes",
+                default="",
+                metavar=".EXT,...",
+                help="Also ship files with these suffixes in the code package (e.g. .csv,.json).",
+            ),
         ]
     ):
         func = option(func)
     return func
 
 
-def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet) -> RunOptions:
+def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet, package_suffixes) -> RunOptions:
+    suffixes = tuple(
+        s.strip() if s.strip().startswith(".") else "." + s.strip() for s in package_suffixes.split(",") if s.strip()
+    )
     return RunOptions(
         max_workers=max_workers,
         max_num_splits=max_num_splits,
@@ -91,6 +100,7 @@ def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet) ->
         tags=tuple(tags),
         run_id_file=run_id_file,
         show_logs=not quiet,
+        package_suffixes=suffixes,
     )
 
 
@@ -98,7 +108,7 @@ def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet) ->
 @FLOW_ARGUMENT
 @run_options
 @click.pass_context
-def run(ctx, flow_file, max_workers, max_num_splits, executor, store, tags, run_id_file, quiet):
+def run(ctx, flow_file, store, **options):
     """Run FLOW.py. Flow parameters follow as --name value.
 
     Exits 0 when the run succeeds and 1 when it fails. Ctrl-C stops every
@@ -106,8 +116,7 @@ def run(ctx, flow_file, max_workers, max_num_splits, executor, store, tags, run_
     """
     loaded = load(ctx, flow_file)
     raw = parse_flow_options(loaded, ctx.args)
-    config = Config.from_env(store=store)
-    result = execute(loaded, config, _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet), raw)
+    result = execute(loaded, Config.from_env(store=store), _options(**options), raw)
     ctx.exit(result.exit_code)
 
 
@@ -117,19 +126,20 @@ def run(ctx, flow_file, max_workers, max_num_splits, executor, store, tags, run_
 @click.option("--origin-run-id", default=None, help="The run to resume [default: the latest run of the flow].")
 @run_options
 @click.pass_context
-def resume(ctx, flow_file, step, origin_run_id, max_workers, max_num_splits, executor, store, tags, run_id_file, quiet):
-    """Resume a run of FLOW.py under a new run id.
+def resume(ctx, flow_file, step, origin_run_id, store, **options):
+    """Resume a run of FLOW.py under a new run id, reusing its successful tasks.
 
-    Successful tasks before STEP are reused without re-running them; STEP
-    and everything after it run again. Without STEP, the run resumes from its
-    first failed step. Parameters come from the origin run.
+    Without STEP, every task that succeeded is reused by reference (no data
+    copied, no code re-run) and only what failed or never ran runs again.
+    With STEP, tasks before it are reused and STEP and everything after it
+    run again. Parameters come from the origin run; the code is the flow as
+    it is now.
     """
     loaded = load(ctx, flow_file)
-    config = Config.from_env(store=store)
     result = execute(
         loaded,
-        config,
-        _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet),
+        Config.from_env(store=store),
+        _options(**options),
         origin_run_id=origin_run_id,
         resume_step=step,
         resuming=True,

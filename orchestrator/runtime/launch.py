@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..codepkg import build_package, extract_package
+from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
 from ..errors import OrchError, ParameterError, UsageError
 from ..graph.render import to_json
@@ -44,6 +44,7 @@ class RunOptions:
     run_id_file: Optional[str] = None
     interactive: Optional[bool] = None  # None: live display when stdout is a terminal
     show_logs: bool = True
+    package_suffixes: Tuple[str, ...] = ()  # shipped in the code package besides .py files
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def execute(
 
     root = os.path.dirname(loaded.abspath)
     flow_file = os.path.relpath(loaded.abspath, root)
-    package = build_package(root, loaded.abspath)
+    package = build_package(root, loaded.abspath, DEFAULT_SUFFIXES + options.package_suffixes)
     code_key = cas.save_blob([package]).key
     code_dir = _code_dir(code_key)
     extract_package(package, code_dir)

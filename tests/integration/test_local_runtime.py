@@ -130,6 +130,7 @@ def test_failure_shows_step_task_and_traceback_then_resume_clones(orch, tmp_path
     resumed = Flow("FailingFlow").latest_run
     assert resumed.id != failed.id and resumed.origin_run_id == failed.id
     assert resumed.data.total == 0 + 1 + 4 + 9
+    assert resumed.data.origin == failed.id  # current.origin_run_id
     work = list(resumed["work"])
     assert len(work) == 4 and all(t.origin_pathspec for t in work)
     assert resumed["start"].task.origin_pathspec.startswith("FailingFlow/%s/start/" % failed.id)
@@ -168,3 +169,43 @@ def test_run_id_file_and_tags(orch, tmp_path):
     run = Run("BranchesFlow/%s" % id_file.read_text())
     assert run.tags == ["nightly"] and run.successful
     assert [r.id for r in Flow("BranchesFlow").runs("nightly")] == [run.id]
+
+
+def test_genre_stats_example_produces_genre_stats(orch):
+    from orchestrator.cli.main import main
+    from tests.conftest import EXAMPLES
+
+    code = main(["run", str(EXAMPLES / "genre_stats_flow.py"), "--store", orch.store, "--quiet"])
+    assert code == 0
+    stats = Flow("GenreStatsFlow").latest_successful_run.data.genre_stats
+    assert len(stats) == 15 and stats["Drama"] == [162804648, 187991439, 274084951]
+    assert all(len(q) == 3 and q == sorted(q) for q in stats.values())
+
+
+def test_package_suffixes_ship_declared_files(orch, tmp_path):
+    import shutil
+
+    from orchestrator.cli.main import main
+
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "lookup.json").write_text('{"answer": 42}')
+    (folder / "reader_flow.py").write_text(
+        "import json, os\n"
+        "from orchestrator import FlowSpec, step\n\n"
+        "class ReaderFlow(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        here = os.path.dirname(os.path.abspath(__file__))\n"
+        "        self.answer = json.load(open(os.path.join(here, 'lookup.json')))['answer']\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n"
+    )
+    flow = str(folder / "reader_flow.py")
+    assert main(["run", flow, "--store", orch.store, "--quiet"]) == 1  # not shipped: .py files only
+    assert main(["run", flow, "--store", orch.store, "--quiet", "--package-suffixes", ".json"]) == 0
+    assert Flow("ReaderFlow").latest_run.data.answer == 42
+    assert "lookup.json" in Flow("ReaderFlow").latest_run.code.tarball.getnames()
+    shutil.rmtree(folder)

@@ -1,6 +1,6 @@
 import os
 
-from orchestrator import FlowSpec, step
+from orchestrator import FlowSpec, current, step
 
 
 class FailingFlow(FlowSpec):
@@ -17,6 +17,7 @@ class FailingFlow(FlowSpec):
     @step
     def join(self, inputs):
         self.total = sum(i.square for i in inputs)
+        self.origin = current.origin_run_id
         if os.path.exists(os.environ.get("FAIL_MARKER", "/nonexistent")):
             raise ZeroDivisionError("the join is broken")
         self.next(self.end)
