@@ -58,7 +58,7 @@ def _design_figures() -> list:
             ref = cas.save_blob([payload])
             ours = time.perf_counter() - began
         lines.append(
-            "%-38s always-gzip %.2fs -> %.0f%%   orch policy %.2fs -> %.0f%% (hash+write included)"
+            "%-38s gzip-3 alone %.2fs -> %.0f%%   orch policy %.2fs -> %.0f%% (sample, codec, hash, write)"
             % (label, gzip_seconds, 100.0 * len(zipped) / len(payload), ours, 100.0 * ref.stored / len(payload))
         )
     return lines
