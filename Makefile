@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint fixtures demo bench clean
 
 install: $(VENV)/.installed
 
@@ -17,8 +17,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-test: install lint
+test: install lint fixtures
 	$(BIN)/python -m pytest -q
+
+# Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
+fixtures: install
+	$(BIN)/python tests/fixtures/pypi_wheels.py
+	$(BIN)/python -c 'import sys; sys.path.insert(0, "."); from benchmarks.metaflow_env import metaflow_python; metaflow_python()'
 
 lint: install
 	$(BIN)/ruff check orchestrator tests benchmarks

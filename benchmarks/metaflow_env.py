@@ -13,10 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".bench" / "metaflow-venv"
 
 
-def metaflow_python() -> str:
-    """The venv's python, creating the venv and installing Metaflow on first use."""
+def metaflow_python(install: bool = True) -> str:
+    """The venv's python, creating the venv and installing Metaflow on first use (unless ``install`` is off)."""
     python = VENV / "bin" / "python"
     marker = VENV / (".installed-" + METAFLOW_VERSION)
+    if not marker.exists() and not install:
+        raise FileNotFoundError("Metaflow %s is not installed in %s" % (METAFLOW_VERSION, VENV))
     if not marker.exists():
         print("installing metaflow==%s into %s ..." % (METAFLOW_VERSION, VENV), file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)

@@ -9,23 +9,66 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, replace
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 DEFAULT_STORE = ".orch"
+
+
+@dataclass(frozen=True)
+class PackageSources:
+    """Where environments come from: a PyPI index and/or local wheel folders, and conda channels.
+
+    Air-gapped machines point these at a local mirror: ``ORCH_PYPI_INDEX_URL``,
+    ``ORCH_PYPI_FIND_LINKS`` (comma-separated folders; without an index URL
+    they replace the index) and ``ORCH_CONDA_CHANNELS`` (comma-separated
+    names or file:// URLs).
+    """
+
+    pypi_index_url: Optional[str] = None
+    pypi_find_links: Tuple[str, ...] = ()
+    conda_channels: Tuple[str, ...] = ()
+
+    def uv_args(self) -> list:
+        """The same flags work for ``uv pip`` and ``pip``."""
+        args = []
+        if self.pypi_index_url:
+            args += ["--index-url", self.pypi_index_url]
+        elif self.pypi_find_links:
+            args += ["--no-index"]
+        for link in self.pypi_find_links:
+            args += ["--find-links", link]
+        return args
+
+    def pip_args(self) -> list:
+        return self.uv_args()
+
+
+NO_SOURCES = PackageSources()  # the public index and conda-forge
 
 
 @dataclass(frozen=True)
 class Config:
     store_url: str = DEFAULT_STORE
     username: str = "unknown"
+    sources: PackageSources = NO_SOURCES
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, store: Optional[str] = None) -> Config:
         env = os.environ if environ is None else environ
-        return cls(store_url=resolve_store(store or env.get("ORCH_STORE") or DEFAULT_STORE), username=_user(env))
+        sources = PackageSources(
+            pypi_index_url=env.get("ORCH_PYPI_INDEX_URL") or None,
+            pypi_find_links=_split(env.get("ORCH_PYPI_FIND_LINKS")),
+            conda_channels=_split(env.get("ORCH_CONDA_CHANNELS")),
+        )
+        store_url = resolve_store(store or env.get("ORCH_STORE") or DEFAULT_STORE)
+        return cls(store_url=store_url, username=_user(env), sources=sources)
 
     def with_store(self, store: str) -> Config:
         return replace(self, store_url=resolve_store(store))
+
+
+def _split(value: Optional[str]) -> Tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 def resolve_store(url: str) -> str:

@@ -69,3 +69,26 @@ def s3_bucket(moto_server):
     name = "orch-test-%s" % uuid.uuid4().hex[:12]
     boto3.client("s3").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def pypi_wheels():
+    """The folder of real PyPI wheels the env tests install from (no network during tests)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import pypi_wheels as fixture
+
+    folder = fixture.folder()
+    if not (folder / ".complete").exists():
+        pytest.fail("The PyPI wheel fixture is missing: run 'python tests/fixtures/pypi_wheels.py' (make test does).")
+    return str(folder)
+
+
+@pytest.fixture
+def offline_pypi(pypi_wheels, monkeypatch, tmp_path):
+    """Environments resolve and install from the fixture wheels only, into a per-test cache."""
+    monkeypatch.setenv("ORCH_PYPI_FIND_LINKS", pypi_wheels)
+    monkeypatch.delenv("ORCH_PYPI_INDEX_URL", raising=False)
+    monkeypatch.setenv("ORCH_CACHE", str(tmp_path / "cache"))
+    return pypi_wheels

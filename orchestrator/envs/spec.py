@@ -1,24 +1,71 @@
 """``EnvSpec``: the environment one step asks for, after merging flow and step decorators.
 
-Frozen and pure. Two steps whose specs normalise to the same value share
-one environment. Merging follows Metaflow: a step's ``@conda`` updates the
-flow's ``@conda_base`` package by package, its ``python`` wins, and
+Frozen and pure: properties do no I/O, ``with_*`` methods return copies,
+and the spec hash is sha256 over canonical JSON (sorted keys, a schema
+version), so two steps whose specs normalise to the same value share one
+environment and one lock file. The hash names the *request*; images are
+tagged by a hash of the *lock* (what is actually installed).
+
+Merging follows Metaflow: a step's ``@conda`` updates the flow's
+``@conda_base`` package by package, its ``python`` wins, and
 ``disabled=True`` means the step runs in the default image.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Optional
+
+SCHEMA = 1
+DEFAULT_CHANNELS = ("conda-forge",)
 
 
 @dataclass(frozen=True)
 class EnvSpec:
     kind: str  # "conda" or "pypi"
     python: Optional[str]
-    packages: tuple[tuple[str, str], ...]  # sorted (name, version spec)
-    channels: tuple[str, ...] = ()
-    lockfile: Optional[str] = None
+    packages: tuple[tuple[str, str], ...]  # sorted (name, version spec); "" means any version
+    channels: tuple[str, ...] = ()  # conda only; empty means the configured default
+    lockfile: Optional[str] = None  # a lock the user supplies instead of a solve
+
+    def canonical(self) -> dict:
+        return {
+            "schema": SCHEMA,
+            "kind": self.kind,
+            "python": self.python,
+            "packages": [list(p) for p in self.packages],
+            "channels": list(self.channels),
+            "lockfile": self.lockfile,
+        }
+
+    @property
+    def spec_hash(self) -> str:
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def short_hash(self) -> str:
+        return self.spec_hash[:12]
+
+    def with_channels(self, channels: Iterable[str]) -> EnvSpec:
+        return replace(self, channels=tuple(channels))
+
+    def with_python(self, python: Optional[str]) -> EnvSpec:
+        return replace(self, python=python)
+
+    def requirements(self) -> list[str]:
+        """PEP 508 / conda match specs: 'pandas==2.2.3', 'numpy>=1.26', or a bare name."""
+        out = []
+        for name, version in self.packages:
+            if not version:
+                out.append(name)
+            elif version[0] in "<>=!~":
+                out.append(name + version)
+            else:
+                out.append("%s==%s" % (name, version))
+        return out
 
     def describe(self) -> str:
         parts = ["%s:" % self.kind]
@@ -38,11 +85,25 @@ class EnvSpec:
             "packages": dict(self.packages),
             "channels": list(self.channels),
             "lockfile": self.lockfile,
+            "spec_hash": self.spec_hash,
         }
+
+    @classmethod
+    def from_canonical(cls, data: Mapping[str, Any]) -> EnvSpec:
+        return cls(
+            kind=data["kind"],
+            python=data.get("python"),
+            packages=tuple(tuple(p) for p in data.get("packages", ())),  # type: ignore[misc]
+            channels=tuple(data.get("channels", ())),
+            lockfile=data.get("lockfile"),
+        )
 
 
 def _find(decorators: Iterable[Any], *names: str) -> Optional[Any]:
     return next((d for d in decorators if d.NAME in names), None)
+
+
+_KIND = {"conda": "conda", "conda_base": "conda", "pypi": "pypi", "pypi_base": "pypi"}
 
 
 def step_env(flow_decorators: Iterable[Any], step_decorators: Iterable[Any]) -> Optional[EnvSpec]:
@@ -56,9 +117,8 @@ def step_env(flow_decorators: Iterable[Any], step_decorators: Iterable[Any]) -> 
         disabled = base.disabled
     if disabled:
         return None
-    kind_of = {"conda": "conda", "conda_base": "conda", "pypi": "pypi", "pypi_base": "pypi"}
-    kind = kind_of[(own or base).NAME]
-    layers = [d for d in (base, own) if d is not None and kind_of[d.NAME] == kind]
+    kind = _KIND[(own or base).NAME]
+    layers = [d for d in (base, own) if d is not None and _KIND[d.NAME] == kind]
     packages: dict[str, str] = {}
     python = None
     channels: tuple[str, ...] = ()
@@ -71,3 +131,8 @@ def step_env(flow_decorators: Iterable[Any], step_decorators: Iterable[Any]) -> 
     if python is None and base is not None:
         python = base.python  # a step @pypi over @conda_base keeps the flow's python
     return EnvSpec(kind, python, tuple(sorted(packages.items())), channels, lockfile)
+
+
+def flow_envs(graph: Any) -> dict:
+    """step name → EnvSpec (or None) for every step of a graph."""
+    return {node.name: step_env(graph.flow_decorators, node.decorators) for node in graph}

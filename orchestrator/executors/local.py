@@ -1,8 +1,10 @@
 """The local executor: every task a fresh OS process, forked from a server that pre-imported the flow.
 
-A reader thread turns the fork server's events into ``TaskResult``s on a
-queue, so ``poll`` blocks on the queue instead of spinning. Cancelling kills
-the task's whole process group.
+There is one fork server per Python environment: the host's, or the cached
+venv / conda prefix of a step's pinned environment, so each step runs with
+its own packages. A reader thread per server turns its events into
+``TaskResult``s on one queue, so ``poll`` blocks on the queue instead of
+spinning. Cancelling kills the task's whole process group.
 """
 
 from __future__ import annotations
@@ -14,81 +16,82 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from ..errors import OrchError
 from ..task.spec import TaskSpec
 from .base import Executor, TaskResult, TaskState
+
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class ExecutorStartError(OrchError):
     """The executor could not start (the fork server failed to import the flow)."""
 
 
-class LocalExecutor(Executor):
-    name = "local"
+class _ForkServer:
+    """One ``orchestrator.executors.forkserver`` process and the tasks it forked."""
 
-    def __init__(self, code_dir: str, flow_file: str, flow_name: str, python: str = sys.executable) -> None:
-        self._argv = [python, "-m", "orchestrator.executors.forkserver", code_dir, flow_file, flow_name]
-        self._server: Optional[subprocess.Popen] = None
-        self._results: queue.Queue[TaskResult] = queue.Queue()
-        self._lock = threading.Lock()
-        self._pids: Dict[str, int] = {}
-        self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
-        self._live: set = set()
-        self._counter = 0
-        self._ready = threading.Event()
-        self._error = ""
-
-    def _start(self) -> subprocess.Popen:
-        if self._server is not None:
-            return self._server
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    def __init__(self, python: str, argv_tail: List[str], results: queue.Queue[TaskResult], host: bool) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
-        self._server = subprocess.Popen(
-            self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True
+        if host:  # the host env finds orch on PYTHONPATH; a step env has it through its .pth file
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        else:
+            env.pop("PYTHONPATH", None)
+        self.python = python
+        self.results = results
+        self.lock = threading.Lock()
+        self.pids: Dict[str, int] = {}
+        self.cancelled: Dict[str, Tuple[TaskState, str]] = {}
+        self.live: set = set()
+        self.ready = threading.Event()
+        self.error = ""
+        self.process = subprocess.Popen(
+            [python, "-m", "orchestrator.executors.forkserver", *argv_tail],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
         )
-        threading.Thread(target=self._read_events, name="orch-forkserver-events", daemon=True).start()
-        self._ready.wait()
-        if self._error:
+        threading.Thread(target=self._read_events, name="orch-forkserver", daemon=True).start()
+        self.ready.wait()
+        if self.error:
             raise ExecutorStartError(
-                "The local executor could not import the flow: %s" % self._error,
+                "The local executor could not import the flow with %s: %s" % (python, self.error),
                 "Run 'orch check' on the flow to see the problem.",
             )
-        return self._server
 
     def _read_events(self) -> None:
-        assert self._server is not None and self._server.stdout is not None
-        for line in self._server.stdout:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
             event = json.loads(line)
             kind = event["event"]
             if kind == "ready":
-                self._ready.set()
+                self.ready.set()
             elif kind == "error":
-                self._error = event["message"]
-                self._ready.set()
+                self.error = event["message"]
+                self.ready.set()
             elif kind == "started":
-                with self._lock:
-                    self._pids[event["id"]] = event["pid"]
-                    pending = self._cancelled.get(event["id"])
-                if pending is not None:
-                    self._kill(event["id"])
+                with self.lock:
+                    self.pids[event["id"]] = event["pid"]
+                    pending = event["id"] in self.cancelled
+                if pending:
+                    self.kill(event["id"])
             elif kind == "exited":
-                self._results.put(self._result(event["id"], event["status"]))
-        # The server is gone: whatever was still running is lost.
-        self._ready.set()
-        with self._lock:
-            lost = list(self._live)
-            self._live.clear()
+                self.results.put(self._result(event["id"], event["status"]))
+        self.ready.set()  # the server is gone: whatever was still running is lost
+        if not self.error and self.process.poll() not in (None, 0):
+            self.error = "the fork server exited with %s" % self.process.returncode
+        with self.lock:
+            lost, self.live = list(self.live), set()
         for handle in lost:
-            self._results.put(TaskResult(handle, TaskState.LOST, None, "the local fork server exited"))
+            self.results.put(TaskResult(handle, TaskState.LOST, None, "the local fork server exited"))
 
     def _result(self, handle: str, status: int) -> TaskResult:
-        with self._lock:
-            self._live.discard(handle)
-            self._pids.pop(handle, None)
-            cancelled = self._cancelled.pop(handle, None)
+        with self.lock:
+            self.live.discard(handle)
+            self.pids.pop(handle, None)
+            cancelled = self.cancelled.pop(handle, None)
         if cancelled is not None:
             return TaskResult(handle, cancelled[0], status, cancelled[1])
         if status == 0:
@@ -98,21 +101,80 @@ class LocalExecutor(Executor):
             return TaskResult(handle, TaskState.KILLED, status, "killed by signal %s" % name)
         return TaskResult(handle, TaskState.FAILED, status, "exited with code %d" % status)
 
+    def submit(self, handle: str, spec: TaskSpec) -> None:
+        with self.lock:
+            self.live.add(handle)
+        line = json.dumps({"op": "run", "id": handle, "spec": spec.to_json()}) + "\n"
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.write(line.encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            with self.lock:
+                self.live.discard(handle)
+            self.results.put(TaskResult(handle, TaskState.LOST, None, "the local fork server is not running"))
+
+    def cancel(self, handle: str, state: TaskState, message: str) -> None:
+        with self.lock:
+            if handle not in self.live:
+                return
+            self.cancelled[handle] = (state, message or state.value)
+            started = handle in self.pids
+        if started:
+            self.kill(handle)
+
+    def kill(self, handle: str) -> None:
+        with self.lock:
+            pid = self.pids.get(handle)
+        if pid is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        try:
+            if self.process.stdin:
+                self.process.stdin.close()  # the server kills its tasks and exits
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def __init__(
+        self, code_dir: str, flow_file: str, flow_name: str, step_pythons: Optional[Mapping[str, str]] = None
+    ) -> None:
+        """``step_pythons``: step → python of its pinned env; other steps use this interpreter."""
+        self._argv_tail = [code_dir, flow_file, flow_name]
+        self._step_pythons = dict(step_pythons or {})
+        self._servers: Dict[str, _ForkServer] = {}
+        self._by_handle: Dict[str, _ForkServer] = {}
+        self._results: queue.Queue[TaskResult] = queue.Queue()
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def _server(self, step: str) -> _ForkServer:
+        python = self._step_pythons.get(step) or sys.executable
+        if python not in self._servers:
+            self._servers[python] = _ForkServer(
+                python, self._argv_tail, self._results, host=step not in self._step_pythons
+            )
+        return self._servers[python]
+
     def submit(self, spec: TaskSpec) -> str:
-        server = self._start()
+        server = self._server(spec.step)
         with self._lock:
             self._counter += 1
             handle = "%s-%d" % (spec.task_id, self._counter)
-            self._live.add(handle)
-        line = json.dumps({"op": "run", "id": handle, "spec": spec.to_json()}) + "\n"
-        try:
-            assert server.stdin is not None
-            server.stdin.write(line.encode())
-            server.stdin.flush()
-        except (BrokenPipeError, OSError):
-            with self._lock:
-                self._live.discard(handle)
-            self._results.put(TaskResult(handle, TaskState.LOST, None, "the local fork server is not running"))
+            self._by_handle[handle] = server
+        server.submit(handle, spec)
         return handle
 
     def poll(self, timeout: float) -> List[TaskResult]:
@@ -125,38 +187,17 @@ class LocalExecutor(Executor):
             try:
                 results.append(self._results.get_nowait())
             except queue.Empty:
-                return results
+                break
+        for result in results:
+            self._by_handle.pop(result.handle, None)
+        return results
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
-        with self._lock:
-            if handle not in self._live:
-                return
-            self._cancelled[handle] = (state, message or state.value)
-            started = handle in self._pids
-        if started:
-            self._kill(handle)
-
-    def _kill(self, handle: str) -> None:
-        with self._lock:
-            pid = self._pids.get(handle)
-        if pid is None:
-            return
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        server = self._by_handle.get(handle)
+        if server is not None:
+            server.cancel(handle, state, message)
 
     def close(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        try:
-            if server.stdin:
-                server.stdin.close()  # the server kills its tasks and exits
-        except OSError:
-            pass
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.close()

@@ -9,6 +9,7 @@ and can be resumed.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import tempfile
@@ -101,14 +102,117 @@ def _code_dir(key: str) -> str:
     return os.path.join(root, key)
 
 
-def choose_executor(name: str, loaded: LoadedFlow, code_dir: str, flow_file: str):
+def prepare_envs(loaded: LoadedFlow, config: Config, console: Any) -> Tuple[Dict[str, str], Dict[str, dict]]:
+    """Lock every step env (reusing locks) and build its local env: (step → python, step → env record)."""
+    from ..envs.local import ensure_env
+    from ..envs.resolve import ensure_locks
+
+    flow_dir = os.path.dirname(loaded.abspath)
+    locks = ensure_locks(loaded.graph, flow_dir, sources=config.sources)
+    pythons, records = {}, {}
+    built: Dict[str, str] = {}
+    for step, lock in locks.items():
+        if lock is None:
+            continue
+        if lock.digest not in built:
+            console.run_message("Preparing the %s environment %s for step %s" % (lock.spec.kind, lock.short, step))
+            built[lock.digest] = ensure_env(lock, config.sources)
+        pythons[step] = built[lock.digest]
+        records[step] = {
+            "spec": lock.spec.to_json(),
+            "lock": os.path.relpath(lock.path, flow_dir),
+            "lock_hash": lock.digest,
+        }
+    return pythons, records
+
+
+def choose_executor(name: str, loaded: LoadedFlow, code_dir: str, flow_file: str, step_pythons: Dict[str, str]):
     from ..executors.local import LocalExecutor
 
     if name not in EXECUTORS:
         raise UsageError("Unknown executor %r." % name, "Choose one of: %s." % ", ".join(EXECUTORS))
     if name == "docker":
         raise UsageError("The docker executor is not available in this version of orch yet.", "Use --executor local.")
-    return LocalExecutor(code_dir, flow_file, loaded.name)
+    return LocalExecutor(code_dir, flow_file, loaded.name, step_pythons)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything a run needs before its first task: parameters, code, environments."""
+
+    param_records: Dict[str, ArtifactRecord]
+    param_display: Dict[str, Any]
+    code_key: str
+    code_dir: str
+    flow_file: str
+    step_pythons: Dict[str, str]
+    env_records: Dict[str, dict]
+
+
+def _prepare(
+    loaded: LoadedFlow,
+    config: Config,
+    options: RunOptions,
+    cas: ContentAddressedStore,
+    origin_record: Optional[dict],
+    raw_params: Optional[Mapping[str, Any]],
+    console: Any,
+) -> _Prepared:
+    if origin_record is not None:  # resume: the origin's parameters, by reference
+        param_records = {k: ArtifactRecord.from_json(v) for k, v in origin_record.get("parameters", {}).items()}
+        param_display = origin_record.get("parameter_values", {})
+    else:
+        values = parameter_values(loaded, raw_params or {})
+        param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
+        param_display = {attr: _jsonable(value) for attr, value in values.items()}
+    root = os.path.dirname(loaded.abspath)
+    package = build_package(root, loaded.abspath, DEFAULT_SUFFIXES + options.package_suffixes)
+    code_key = cas.save_blob([package]).key
+    code_dir = _code_dir(code_key)
+    extract_package(package, code_dir)
+    step_pythons, env_records = prepare_envs(loaded, config, console)
+    return _Prepared(
+        param_records,
+        param_display,
+        code_key,
+        code_dir,
+        os.path.relpath(loaded.abspath, root),
+        step_pythons,
+        env_records,
+    )
+
+
+def _create_run(
+    meta: MetadataStore,
+    loaded: LoadedFlow,
+    config: Config,
+    options: RunOptions,
+    prepared: _Prepared,
+    origin_run_id: Optional[str],
+) -> str:
+    """Write the run record under a fresh run id (retrying on the rare clash) and the --run-id-file."""
+    run_id = new_run_id()
+    record = {
+        "flow": loaded.name,
+        "run_id": run_id,
+        "created_at": time.time(),
+        "user": config.username,
+        "tags": list(dict.fromkeys(options.tags)),
+        "system_tags": ["user:%s" % config.username],
+        "parameters": {k: r.to_json() for k, r in prepared.param_records.items()},
+        "parameter_values": prepared.param_display,
+        "code": {"key": prepared.code_key, "flow_file": prepared.flow_file},
+        "origin_run_id": origin_run_id,
+        "executor": options.executor,
+        "graph": json.loads(to_json(loaded.graph)),
+        "environments": prepared.env_records,
+    }
+    while not meta.create_run(loaded.name, run_id, record):
+        run_id = record["run_id"] = new_run_id()
+    if options.run_id_file:
+        with open(options.run_id_file, "w") as handle:
+            handle.write(run_id)
+    return run_id
 
 
 def execute(
@@ -126,74 +230,45 @@ def execute(
     if options.max_num_splits < 1:
         raise UsageError("--max-num-splits must be at least 1.")
     backend = open_backend(config.store_url)
-    cas = ContentAddressedStore(backend)
     meta = MetadataStore(backend)
     flow = loaded.name
     origin_record = None
     if resuming:
         origin_run_id, origin_record = _origin(meta, flow, origin_run_id)
-        param_records = {k: ArtifactRecord.from_json(v) for k, v in origin_record.get("parameters", {}).items()}
-        param_display = origin_record.get("parameter_values", {})
-    else:
-        values = parameter_values(loaded, raw_params or {})
-        param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
-        param_display = {attr: _jsonable(value) for attr, value in values.items()}
-
-    root = os.path.dirname(loaded.abspath)
-    flow_file = os.path.relpath(loaded.abspath, root)
-    package = build_package(root, loaded.abspath, DEFAULT_SUFFIXES + options.package_suffixes)
-    code_key = cas.save_blob([package]).key
-    code_dir = _code_dir(code_key)
-    extract_package(package, code_dir)
-
-    run_id = new_run_id()
-    tags = tuple(dict.fromkeys(options.tags))
-    record = {
-        "flow": flow,
-        "run_id": run_id,
-        "created_at": time.time(),
-        "user": config.username,
-        "tags": list(tags),
-        "system_tags": ["user:%s" % config.username],
-        "parameters": {k: r.to_json() for k, r in param_records.items()},
-        "parameter_values": param_display,
-        "code": {"key": code_key, "flow_file": flow_file},
-        "origin_run_id": origin_run_id,
-        "executor": options.executor,
-        "graph": __import__("json").loads(to_json(loaded.graph)),
-    }
-    while not meta.create_run(flow, run_id, record):
-        run_id = new_run_id()
-        record["run_id"] = run_id
-    if options.run_id_file:
-        with open(options.run_id_file, "w") as handle:
-            handle.write(run_id)
-
-    clones = None
-    if resuming:
-        clones, resume_step = plan_resume(loaded.graph, meta, flow, origin_run_id, run_id, resume_step)
-
+    console = make_console(loaded.graph, flow, options.interactive, options.show_logs)
+    try:
+        prepared = _prepare(loaded, config, options, ContentAddressedStore(backend), origin_record, raw_params, console)
+        run_id = _create_run(meta, loaded, config, options, prepared, origin_run_id)
+        clones = None
+        if resuming:
+            clones, resume_step = plan_resume(loaded.graph, meta, flow, origin_run_id, run_id, resume_step)
+        executor = choose_executor(
+            options.executor, loaded, prepared.code_dir, prepared.flow_file, prepared.step_pythons
+        )
+    except BaseException:
+        console.close()
+        raise
     ctx = RunContext(
         flow=flow,
         run_id=run_id,
         store_url=config.store_url,
-        code_dir=code_dir,
-        flow_file=flow_file,
+        code_dir=prepared.code_dir,
+        flow_file=prepared.flow_file,
         username=config.username,
-        tags=tags,
+        tags=tuple(dict.fromkeys(options.tags)),
         origin_run_id=origin_run_id,
         max_num_splits=options.max_num_splits,
-        log_dir=os.path.join(code_dir + ".logs", run_id),
+        log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
     )
-    console = make_console(loaded.graph, "%s/%s" % (flow, run_id), options.interactive, options.show_logs)
+    console.run_label = "%s/%s" % (flow, run_id)
     what = (
         "Resuming %s from step %s of run %s" % (flow, resume_step, origin_run_id) if resuming else "Running %s" % flow
     )
     console.run_message("%s as run %s (store: %s)" % (what, run_id, config.store_url))
-    executor = choose_executor(options.executor, loaded, code_dir, flow_file)
     follower = LogFollower(console.log)
-    reporter = _FollowingReporter(console, follower, backend)
-    scheduler = Scheduler(loaded.graph, ctx, executor, meta, reporter, options.max_workers, clones)
+    scheduler = Scheduler(
+        loaded.graph, ctx, executor, meta, _FollowingReporter(console, follower, backend), options.max_workers, clones
+    )
     previous = _install_stop_handlers(scheduler)
     try:
         outcome = scheduler.run()

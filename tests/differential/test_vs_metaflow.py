@@ -37,7 +37,11 @@ CASES = [
 
 @pytest.fixture(scope="session")
 def metaflow():
-    return metaflow_python()
+    """Metaflow's python; installed before the tests by `make test` (tests themselves stay off the network)."""
+    try:
+        return metaflow_python(install=False)
+    except FileNotFoundError as err:
+        pytest.fail("%s: run 'make fixtures' (make test does)." % err)
 
 
 def _normalise(value):

@@ -1,0 +1,102 @@
+"""Environments on the host, for the local executor: a cached venv or conda prefix per lock.
+
+Each is built once, under the cache folder, keyed by the lock hash, behind a
+file lock so concurrent runs do not build it twice. orch's task runtime is
+made importable through a ``.pth`` file, which Python reads *after* the
+env's own site-packages: the user's packages always win.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import sysconfig
+from typing import Optional
+
+from ..config import NO_SOURCES, PackageSources
+from .lock import LockRef
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../orchestrator
+
+
+def cache_root() -> str:
+    base = os.environ.get("ORCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "orch"
+    )
+    return base
+
+
+def _package_files() -> list:
+    found = []
+    for folder, dirs, files in os.walk(PACKAGE_ROOT):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        found += [os.path.join(folder, f) for f in sorted(files) if f.endswith(".py")]
+    return found
+
+
+def runtime_hash() -> str:
+    """sha256 over orch's own source: part of every image tag, and the name of the runtime copy."""
+    digest = hashlib.sha256()
+    for path in _package_files():
+        digest.update(os.path.relpath(path, PACKAGE_ROOT).encode() + b"\0")
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def runtime_dir(target: Optional[str] = None) -> str:
+    """A copy of the ``orchestrator`` package (source only) that envs put on their path."""
+    target = target or os.path.join(cache_root(), "runtime", runtime_hash()[:16])
+    if not os.path.isdir(os.path.join(target, "orchestrator")):
+        temp = "%s.tmp-%d" % (target, os.getpid())
+        for path in _package_files():
+            destination = os.path.join(temp, "orchestrator", os.path.relpath(path, PACKAGE_ROOT))
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            shutil.copyfile(path, destination)
+        try:
+            os.rename(temp, target)
+        except OSError:
+            shutil.rmtree(temp, ignore_errors=True)  # another process got there first
+    return target
+
+
+def _site_packages(prefix: str, python: str) -> str:
+    import subprocess
+
+    out = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip() or sysconfig.get_paths()["purelib"]
+
+
+def ensure_env(lock: LockRef, sources: PackageSources = NO_SOURCES) -> str:
+    """The python executable of the env holding ``lock``, building it on first use."""
+    prefix = os.path.join(cache_root(), "envs", "%s-%s" % (lock.spec.kind, lock.short))
+    python = os.path.join(prefix, "bin", "python")
+    marker = os.path.join(prefix, ".orch-complete")
+    if os.path.exists(marker):
+        return python
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    with open(prefix + ".lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if os.path.exists(marker):
+            return python
+        shutil.rmtree(prefix, ignore_errors=True)  # a build that was interrupted
+        if lock.spec.kind == "pypi":
+            from .pypi import build_venv, fetch_wheelhouse
+
+            wheelhouse = fetch_wheelhouse(lock, os.path.join(cache_root(), "wheelhouse", lock.short), sources)
+            python = build_venv(lock, wheelhouse, prefix)
+        else:
+            from .conda import install_prefix
+
+            python = install_prefix(lock, prefix, sources)
+        with open(os.path.join(_site_packages(prefix, python), "zz-orch-runtime.pth"), "w") as handle:
+            handle.write(runtime_dir() + "\n")
+        open(marker, "w").close()
+    return python
