@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Optional, Tuple
 
 DEFAULT_STORE = ".orch"
+DEFAULT_BASE_IMAGE = "orch-base:bookworm"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Config:
     store_url: str = DEFAULT_STORE
     username: str = "unknown"
     sources: PackageSources = NO_SOURCES
+    base_image: str = DEFAULT_BASE_IMAGE  # ORCH_BASE_IMAGE, e.g. python:3.11-slim where a registry is reachable
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, store: Optional[str] = None) -> Config:
@@ -61,7 +63,8 @@ class Config:
             conda_channels=_split(env.get("ORCH_CONDA_CHANNELS")),
         )
         store_url = resolve_store(store or env.get("ORCH_STORE") or DEFAULT_STORE)
-        return cls(store_url=store_url, username=_user(env), sources=sources)
+        base_image = env.get("ORCH_BASE_IMAGE") or DEFAULT_BASE_IMAGE
+        return cls(store_url=store_url, username=_user(env), sources=sources, base_image=base_image)
 
     def with_store(self, store: str) -> Config:
         return replace(self, store_url=resolve_store(store))
