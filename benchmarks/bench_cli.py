@@ -30,7 +30,7 @@ def run() -> list[str]:
         (mf_dir / "flow.py").write_text(to_metaflow(source))
         mf_python = metaflow_python()
         env = metaflow_env()
-        orch_env = dict(env, PYTHONPATH=str(ROOT))
+        orch_env = dict(env, PYTHONPATH=str(ROOT), ORCH_EXECUTOR="local")  # local vs local
         for command in ("check", "show"):
             orch = median_seconds([sys.executable, "flow.py", command], REPEAT, str(orch_dir), orch_env)
             metaflow = median_seconds([mf_python, "flow.py", command], REPEAT, str(mf_dir), env)

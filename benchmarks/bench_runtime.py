@@ -30,7 +30,7 @@ def run() -> list:
     lines = []
     mf_python = metaflow_python()
     env = metaflow_env()
-    orch_env = dict(env, PYTHONPATH=str(ROOT))
+    orch_env = dict(env, PYTHONPATH=str(ROOT), ORCH_EXECUTOR="local")  # local vs local
     cases = [
         ("linear-10", "linear10_flow.py", []),
         ("foreach-100, --max-workers 2", "foreach_flow.py", ["--max-workers", "2", "--n", "100"]),

@@ -79,7 +79,7 @@ def run() -> list:
     lines = []
     mf_python = metaflow_python()
     env = metaflow_env()
-    orch_env = dict(env, PYTHONPATH=str(ROOT))
+    orch_env = dict(env, PYTHONPATH=str(ROOT), ORCH_EXECUTOR="local")  # local vs local
     with tempfile.TemporaryDirectory() as tmp:
         results = [_big_array_once(tmp, i, mf_python, env, orch_env) for i in range(REPEAT)]
         orch = statistics.median(r[0] for r in results)

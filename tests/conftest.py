@@ -12,6 +12,18 @@ FLOWS = ROOT / "tests" / "data" / "flows"
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def local_executor_by_default():
+    """Tests run tasks as local processes unless they ask for --executor docker explicitly."""
+    saved = os.environ.get("ORCH_EXECUTOR")
+    os.environ["ORCH_EXECUTOR"] = "local"
+    yield
+    if saved is None:
+        os.environ.pop("ORCH_EXECUTOR", None)
+    else:
+        os.environ["ORCH_EXECUTOR"] = saved
+
+
 @pytest.fixture
 def in_root(monkeypatch):
     """Run with the repository as the working directory, so paths print as in the corpus."""

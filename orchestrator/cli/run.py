@@ -10,7 +10,8 @@ from ..config import Config
 from ..errors import ParameterError
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
-from ..runtime.launch import EXECUTORS, RunOptions, execute
+from ..runtime.launch import RunOptions, execute
+from ..runtime.placement import EXECUTORS
 from .common import FLOW_ARGUMENT, load
 
 _RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
@@ -67,7 +68,9 @@ def run_options(func):
                 type=click.Choice(EXECUTORS),
                 default="auto",
                 show_default=True,
-                help="Where tasks run: local processes, Docker containers, or docker when available.",
+                envvar="ORCH_EXECUTOR",
+                help="Where tasks run: local processes, Docker containers, or Docker when an engine answers "
+                "[env ORCH_EXECUTOR].",
             ),
             click.option(
                 "--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; default ./.orch]."

@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import sysconfig
+import uuid
 from typing import Optional
 
 from ..config import NO_SOURCES, PackageSources
@@ -50,7 +51,7 @@ def runtime_dir(target: Optional[str] = None) -> str:
     """A copy of the ``orchestrator`` package (source only) that envs put on their path."""
     target = target or os.path.join(cache_root(), "runtime", runtime_hash()[:16])
     if not os.path.isdir(os.path.join(target, "orchestrator")):
-        temp = "%s.tmp-%d" % (target, os.getpid())
+        temp = "%s.tmp-%s" % (target, uuid.uuid4().hex)  # unique per thread too: builds run in parallel
         for path in _package_files():
             destination = os.path.join(temp, "orchestrator", os.path.relpath(path, PACKAGE_ROOT))
             os.makedirs(os.path.dirname(destination), exist_ok=True)

@@ -30,10 +30,9 @@ from ..store.metadata import MetadataStore
 from ..task.runner import log_paths
 from .console import make_console
 from .logs import LogFollower
+from .placement import Placement, make_executor, place
 from .resume import plan_resume
 from .scheduler import RunContext, RunOutcome, Scheduler
-
-EXECUTORS = ("local", "docker", "auto")
 
 
 @dataclass(frozen=True)
@@ -102,40 +101,6 @@ def _code_dir(key: str) -> str:
     return os.path.join(root, key)
 
 
-def prepare_envs(loaded: LoadedFlow, config: Config, console: Any) -> Tuple[Dict[str, str], Dict[str, dict]]:
-    """Lock every step env (reusing locks) and build its local env: (step → python, step → env record)."""
-    from ..envs.local import ensure_env
-    from ..envs.resolve import ensure_locks
-
-    flow_dir = os.path.dirname(loaded.abspath)
-    locks = ensure_locks(loaded.graph, flow_dir, sources=config.sources)
-    pythons, records = {}, {}
-    built: Dict[str, str] = {}
-    for step, lock in locks.items():
-        if lock is None:
-            continue
-        if lock.digest not in built:
-            console.run_message("Preparing the %s environment %s for step %s" % (lock.spec.kind, lock.short, step))
-            built[lock.digest] = ensure_env(lock, config.sources)
-        pythons[step] = built[lock.digest]
-        records[step] = {
-            "spec": lock.spec.to_json(),
-            "lock": os.path.relpath(lock.path, flow_dir),
-            "lock_hash": lock.digest,
-        }
-    return pythons, records
-
-
-def choose_executor(name: str, loaded: LoadedFlow, code_dir: str, flow_file: str, step_pythons: Dict[str, str]):
-    from ..executors.local import LocalExecutor
-
-    if name not in EXECUTORS:
-        raise UsageError("Unknown executor %r." % name, "Choose one of: %s." % ", ".join(EXECUTORS))
-    if name == "docker":
-        raise UsageError("The docker executor is not available in this version of orch yet.", "Use --executor local.")
-    return LocalExecutor(code_dir, flow_file, loaded.name, step_pythons)
-
-
 @dataclass(frozen=True)
 class _Prepared:
     """Everything a run needs before its first task: parameters, code, environments."""
@@ -145,8 +110,7 @@ class _Prepared:
     code_key: str
     code_dir: str
     flow_file: str
-    step_pythons: Dict[str, str]
-    env_records: Dict[str, dict]
+    placement: Placement
 
 
 def _prepare(
@@ -170,15 +134,14 @@ def _prepare(
     code_key = cas.save_blob([package]).key
     code_dir = _code_dir(code_key)
     extract_package(package, code_dir)
-    step_pythons, env_records = prepare_envs(loaded, config, console)
+    placement = place(loaded, config, options.executor, console.run_message)
     return _Prepared(
         param_records,
         param_display,
         code_key,
         code_dir,
         os.path.relpath(loaded.abspath, root),
-        step_pythons,
-        env_records,
+        placement,
     )
 
 
@@ -203,9 +166,9 @@ def _create_run(
         "parameter_values": prepared.param_display,
         "code": {"key": prepared.code_key, "flow_file": prepared.flow_file},
         "origin_run_id": origin_run_id,
-        "executor": options.executor,
+        "executor": prepared.placement.name,
         "graph": json.loads(to_json(loaded.graph)),
-        "environments": prepared.env_records,
+        "environments": prepared.placement.env_records,
     }
     while not meta.create_run(loaded.name, run_id, record):
         run_id = record["run_id"] = new_run_id()
@@ -242,9 +205,7 @@ def execute(
         clones = None
         if resuming:
             clones, resume_step = plan_resume(loaded.graph, meta, flow, origin_run_id, run_id, resume_step)
-        executor = choose_executor(
-            options.executor, loaded, prepared.code_dir, prepared.flow_file, prepared.step_pythons
-        )
+        executor = make_executor(prepared.placement, loaded, config, prepared.code_dir, prepared.flow_file, backend)
     except BaseException:
         console.close()
         raise

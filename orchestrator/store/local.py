@@ -22,6 +22,40 @@ class LocalBackend(Backend):
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
         self.url = self.root
+        self.owner: Optional[Tuple[int, int]] = None
+
+    def share_with(self, uid: int, gid: int) -> None:
+        """Make everything this backend writes (and what the store holds) owned by ``uid:gid``.
+
+        Used when orch runs as root and its containers as an unprivileged user:
+        both then write the same store. Existing entries are adopted once.
+        """
+        self.owner = (uid, gid)
+        os.makedirs(self.root, exist_ok=True)
+        for folder, dirs, files in os.walk(self.root):
+            for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
+                stat = os.lstat(name)
+                if (stat.st_uid, stat.st_gid) != self.owner:
+                    os.lchown(name, uid, gid)
+
+    def _makedirs(self, folder: str) -> None:
+        if self.owner is None:
+            os.makedirs(folder, exist_ok=True)
+            return
+        missing = []
+        while not os.path.isdir(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+                os.chown(path, *self.owner)
+            except FileExistsError:
+                pass
+
+    def _own(self, path: str) -> None:
+        if self.owner is not None:
+            os.chown(path, *self.owner)
 
     def _path(self, key: str) -> str:
         check_key(key)
@@ -35,12 +69,13 @@ class LocalBackend(Backend):
         folder = os.path.dirname(path)
         if if_absent and os.path.exists(path):
             return False
-        os.makedirs(folder, exist_ok=True)
+        self._makedirs(folder)
         temp = os.path.join(folder, "%s%s.%s" % (TEMP_PREFIX, os.path.basename(path), uuid.uuid4().hex[:12]))
         try:
             with open(temp, "wb") as handle:
                 for chunk in chunks:
                     handle.write(chunk)
+            self._own(temp)
             if if_absent:
                 try:
                     os.link(temp, path)  # atomic create-if-absent
@@ -86,7 +121,7 @@ class LocalBackend(Backend):
 
     def put_stream(self, chunks: Iterable[Buffer], key: Callable[[], str], if_absent: bool = False) -> Tuple[str, bool]:
         """Write to a temp file at the root, then move it under the key the stream turned out to have."""
-        os.makedirs(self.root, exist_ok=True)
+        self._makedirs(self.root)
         temp = os.path.join(self.root, "%sstream.%s" % (TEMP_PREFIX, uuid.uuid4().hex[:12]))
         try:
             try:
@@ -95,9 +130,10 @@ class LocalBackend(Backend):
                         handle.write(chunk)
             except OSError as err:
                 raise self._full(err, "a new blob") if err.errno in (errno.ENOSPC, errno.EDQUOT) else err
+            self._own(temp)
             final = key()
             path = self._path(final)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self._makedirs(os.path.dirname(path))
             if if_absent:
                 try:
                     os.link(temp, path)

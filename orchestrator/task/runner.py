@@ -310,6 +310,12 @@ def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
 
 
 def main(argv: List[str]) -> int:
-    """``python -m orchestrator.task SPEC.json`` (or '-' for stdin)."""
-    text = sys.stdin.read() if argv[0] == "-" else open(argv[0]).read()
+    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, or ``--from-env`` for $ORCH_TASK_SPEC."""
+    if argv[0] == "--from-env":
+        text = os.environ.pop("ORCH_TASK_SPEC")
+    elif argv[0] == "-":
+        text = sys.stdin.read()
+    else:
+        with open(argv[0]) as handle:
+            text = handle.read()
     return run_task(TaskSpec.from_json(text))

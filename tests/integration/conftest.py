@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from orchestrator import client
@@ -15,8 +17,8 @@ class Runner:
         self.capsys = capsys
 
     def __call__(self, command: str, flow: str, *args: str) -> tuple:
-        """(exit code, stdout, stderr) of `orch COMMAND FLOW --store STORE ARGS`."""
-        path = str(FLOWS / "run" / flow)
+        """(exit code, stdout, stderr) of `orch COMMAND FLOW --store STORE ARGS` (ORCH_EXECUTOR=local by default)."""
+        path = flow if os.path.isabs(flow) else str(FLOWS / "run" / flow)
         self.capsys.readouterr()
         code = main([command, path, "--store", self.store, *args])
         out = self.capsys.readouterr()

@@ -115,10 +115,18 @@ def test_local_env_is_cached_and_runtime_comes_after_user_packages(offline_pypi,
     assert ensure_env(lock, sources) == python  # second call: cached
     import subprocess
 
-    out = subprocess.run([python, "-c", "import six, sys, orchestrator; print(six.__version__); "
-                          "print(sys.path.index(next(p for p in sys.path if 'site-packages' in p)) < "
-                          "sys.path.index(next(p for p in sys.path if 'runtime' in p)))"],
-                         capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    out = subprocess.run(
+        [
+            python,
+            "-c",
+            "import six, sys, orchestrator; print(six.__version__); "
+            "print(sys.path.index(next(p for p in sys.path if 'site-packages' in p)) < "
+            "sys.path.index(next(p for p in sys.path if 'runtime' in p)))",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert out.stdout.split() == ["1.16.0", "True"], out.stderr
 
 
@@ -127,7 +135,7 @@ def test_pandas_demo_two_versions_in_one_run(offline_pypi, orch, tmp_path):
 
     demo = tmp_path / "demo"
     shutil.copytree(EXAMPLES / "pandas_versions", demo, ignore=shutil.ignore_patterns("envs", ".orch"))
-    code = main(["run", str(demo / "pypi_flow.py"), "--store", orch.store])
+    code = main(["run", str(demo / "pypi_flow.py"), "--store", orch.store, "--executor", "local"])
     out = orch.capsys.readouterr()
     assert code == 0, out.err
     run = Flow("PandasVersionsPypiFlow").latest_run

@@ -204,8 +204,12 @@ def test_package_suffixes_ship_declared_files(orch, tmp_path):
         "        pass\n"
     )
     flow = str(folder / "reader_flow.py")
-    assert main(["run", flow, "--store", orch.store, "--quiet"]) == 1  # not shipped: .py files only
-    assert main(["run", flow, "--store", orch.store, "--quiet", "--package-suffixes", ".json"]) == 0
+    assert (
+        main(["run", flow, "--store", orch.store, "--quiet", "--executor", "local"]) == 1
+    )  # not shipped: .py files only
+    assert (
+        main(["run", flow, "--store", orch.store, "--quiet", "--package-suffixes", ".json"]) == 0
+    )
     assert Flow("ReaderFlow").latest_run.data.answer == 42
     assert "lookup.json" in Flow("ReaderFlow").latest_run.code.tarball.getnames()
     shutil.rmtree(folder)
