@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint fixtures demo bench clean
+.PHONY: install test lint fixtures docker demo bench clean
 
 install: $(VENV)/.installed
 
@@ -20,8 +20,13 @@ $(VENV)/.installed: pyproject.toml
 test: install lint fixtures
 	$(BIN)/python -m pytest -q
 
+# A Docker engine (installed and started if missing, as root) and the offline base image.
+docker: install
+	./scripts/ensure-docker.sh
+	$(BIN)/orch images bootstrap
+
 # Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
-fixtures: install
+fixtures: install docker
 	$(BIN)/python tests/fixtures/pypi_wheels.py
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "."); from benchmarks.metaflow_env import metaflow_python; metaflow_python()'
 
@@ -29,9 +34,14 @@ lint: install
 	$(BIN)/ruff check orchestrator tests benchmarks
 	$(BIN)/ruff format --check orchestrator tests benchmarks
 
-demo: install
+demo: install docker
 	$(BIN)/orch check examples/genre_stats_flow.py
-	cd examples && ../$(BIN)/orch run genre_stats_flow.py
+	cd examples/pandas_versions && ../../$(BIN)/orch build-envs pypi_flow.py
+	cd examples/pandas_versions && ../../$(BIN)/orch run pypi_flow.py --executor docker
+	cd examples && ../$(BIN)/orch run genre_stats_flow.py --executor docker
+	@echo
+	@echo "Results are in examples/.orch and examples/pandas_versions/.orch. Read them in Python:"
+	@echo "  cd examples && ../$(BIN)/python -c \"from orchestrator import Flow; print(Flow('GenreStatsFlow').latest_successful_run.data.genre_stats)\""
 
 bench: install
 	$(BIN)/python benchmarks/run.py

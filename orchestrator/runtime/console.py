@@ -60,7 +60,8 @@ class PlainConsole:
         attempt = " (retry %d)" % spec.attempt if spec.attempt else ""
         self._line("[%s/%s/%s] started%s" % (spec.run_id, spec.step, spec.task_id, attempt))
 
-    def task_finished(self, spec: TaskSpec, result: TaskResult, will_retry: bool) -> None:
+    def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None:
+        """``then``: what happens next ("retrying", "@catch records it"), empty when the failure stands."""
         counts = self.counts[spec.step]
         counts.running -= 1
         label = "[%s/%s/%s]" % (spec.run_id, spec.step, spec.task_id)
@@ -68,10 +69,12 @@ class PlainConsole:
             counts.done += 1
             self._line("%s done" % label)
             return
-        then = "; retrying" if will_retry else ""
-        if not will_retry:
+        if not then:
             counts.failed += 1
-        self._line("%s failed (%s): %s%s" % (label, result.state.value, result.message or "", then), self.err)
+        self._line(
+            "%s failed (%s): %s%s" % (label, result.state.value, result.message or "", "; " + then if then else ""),
+            self.err,
+        )
 
     def task_cloned(self, step: str, origin: str) -> None:
         self.counts[step].cloned += 1
@@ -132,15 +135,15 @@ class RichConsole(PlainConsole):
     def task_started(self, spec: TaskSpec) -> None:
         self.counts[spec.step].running += 1
 
-    def task_finished(self, spec: TaskSpec, result: TaskResult, will_retry: bool) -> None:
+    def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None:
         counts = self.counts[spec.step]
         counts.running -= 1
         if result.state is TaskState.SUCCEEDED:
             counts.done += 1
             return
-        if not will_retry:
+        if not then:
             counts.failed += 1
-        then = "; retrying" if will_retry else ""
+        then = "; " + then if then else ""
         self._line(
             "[%s/%s/%s] failed (%s): %s%s"
             % (spec.run_id, spec.step, spec.task_id, result.state.value, result.message, then),

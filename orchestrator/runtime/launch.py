@@ -267,9 +267,9 @@ class _FollowingReporter:
         out, err = log_paths(spec, self.backend)
         self.follower.follow("%s/%s/%s" % (spec.run_id, spec.step, spec.task_id), out, err)
 
-    def task_finished(self, spec: Any, result: Any, will_retry: bool) -> None:
+    def task_finished(self, spec: Any, result: Any, then: str) -> None:
         self.follower.unfollow("%s/%s/%s" % (spec.run_id, spec.step, spec.task_id))
-        self.console.task_finished(spec, result, will_retry)
+        self.console.task_finished(spec, result, then)
 
     def task_cloned(self, step: str, origin: str) -> None:
         self.console.task_cloned(step, origin)

@@ -26,7 +26,7 @@ WAKE_SECONDS = 0.25
 
 class Reporter(Protocol):
     def task_started(self, spec: TaskSpec) -> None: ...
-    def task_finished(self, spec: TaskSpec, result: TaskResult, will_retry: bool) -> None: ...
+    def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None: ...
     def task_cloned(self, step: str, origin: str) -> None: ...
 
 
@@ -221,7 +221,7 @@ class Scheduler:
         record = self.meta.attempt_done(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
         ok = result.state is TaskState.SUCCEEDED and record is not None and record.get("status") == "ok"
         if ok:
-            self.reporter.task_finished(spec, result, False)
+            self.reporter.task_finished(spec, result, "")
             done = Finished(
                 spec.step,
                 "%s/%s/%d" % (spec.step, spec.task_id, spec.attempt),
@@ -229,8 +229,8 @@ class Scheduler:
                 record.get("num_splits"),
             )
             return self.planner.on_success(done), None
-        if record is None:
-            # The process died before committing (timeout, kill, OOM): record why, for the client and resume.
+        died = record is None  # the process ended without committing: timeout, kill, OOM, exit code
+        if died:
             record = {
                 "status": "failed",
                 "attempt": spec.attempt,
@@ -241,20 +241,22 @@ class Scheduler:
         elif result.state is TaskState.SUCCEEDED:
             result = replace(result, state=TaskState.FAILED, message="the task reported a failure")
         exception = record.get("exception") or {}
-        message = result.message if result.state is not TaskState.FAILED else exception.get("message", "")
+        message = result.message if died else exception.get("message", "")
         retries_left = spec.attempt < self._max_retries(spec.step) and not self.stop_requested
+        # A step that raised was caught inside the task; one whose process died gets a fallback attempt
+        # that runs no user code and records the failure in the @catch variable.
         fallback = (
             not retries_left
+            and died
             and spec.catch_var is not None
             and spec.fallback_reason is None
-            and result.state is not TaskState.FAILED
             and not self.stop_requested
         )
-        self.reporter.task_finished(spec, replace(result, message=message), retries_left or fallback)
+        then = "retrying" if retries_left else "@catch records it" if fallback else ""
+        self.reporter.task_finished(spec, replace(result, message=message), then)
         if retries_left or fallback:
             attempt = spec.attempt + 1
-            last = attempt >= self._max_retries(spec.step)
-            next_spec = spec.with_attempt(attempt, last)
+            next_spec = spec.with_attempt(attempt, attempt >= self._max_retries(spec.step))
             delay = 0.0
             if fallback:
                 next_spec = replace(next_spec, fallback_reason="%s: %s" % (result.state.value, message))

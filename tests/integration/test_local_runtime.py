@@ -109,7 +109,7 @@ def test_retry_catch_and_timeout(orch):
     assert run["doomed"].task.current_attempt == 1  # retried once, then caught
     assert run.data.slow_failure.type == "TaskFailure"
     assert "timed_out: timed out after 1 seconds (@timeout)" in run.data.slow_failure.exception
-    assert "failed (timed_out): timed out after 1 seconds (@timeout); retrying" in err
+    assert "failed (timed_out): timed out after 1 seconds (@timeout); @catch records it" in err
 
 
 def test_failure_shows_step_task_and_traceback_then_resume_clones(orch, tmp_path, monkeypatch):
@@ -207,9 +207,7 @@ def test_package_suffixes_ship_declared_files(orch, tmp_path):
     assert (
         main(["run", flow, "--store", orch.store, "--quiet", "--executor", "local"]) == 1
     )  # not shipped: .py files only
-    assert (
-        main(["run", flow, "--store", orch.store, "--quiet", "--package-suffixes", ".json"]) == 0
-    )
+    assert main(["run", flow, "--store", orch.store, "--quiet", "--package-suffixes", ".json"]) == 0
     assert Flow("ReaderFlow").latest_run.data.answer == 42
     assert "lookup.json" in Flow("ReaderFlow").latest_run.code.tarball.getnames()
     shutil.rmtree(folder)

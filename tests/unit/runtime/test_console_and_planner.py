@@ -23,10 +23,10 @@ def test_rich_console_counts_tasks(in_root):
     console = RichConsole(graph, "ForeachFlow/7")
     try:
         console.task_started(_spec("start", "1"))
-        console.task_finished(_spec("start", "1"), TaskResult("h", TaskState.SUCCEEDED, 0), False)
+        console.task_finished(_spec("start", "1"), TaskResult("h", TaskState.SUCCEEDED, 0), "")
         for i in range(3):
             console.task_started(_spec("square", str(i + 2)))
-        console.task_finished(_spec("square", "2"), TaskResult("h", TaskState.FAILED, 1, "boom"), True)
+        console.task_finished(_spec("square", "2"), TaskResult("h", TaskState.FAILED, 1, "boom"), "retrying")
         console.task_cloned("square", "x")
         out = io.StringIO()
         Console(file=out, width=100).print(console._render())

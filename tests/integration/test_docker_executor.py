@@ -1,0 +1,114 @@
+"""The Docker executor against a real engine: isolation, identity, limits, faults, cleanup, the pandas demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from orchestrator import Flow
+from orchestrator.images.engine import EngineError, client
+from tests.conftest import EXAMPLES, FLOWS, ROOT
+
+FACTS = str(FLOWS / "docker" / "container_facts_flow.py")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    try:
+        return client()
+    except EngineError as err:
+        pytest.fail("%s (CI starts one in .ci/run)" % err.format())
+
+
+def _orch_containers(engine) -> list:
+    return engine.containers.list(all=True, filters={"label": "org.orch.owner"})
+
+
+def test_each_task_in_its_own_non_root_container(engine, orch):
+    code, out, err = orch("run", FACTS, "--executor", "docker")
+    assert code == 0, err
+    run = Flow("ContainerFactsFlow").latest_run
+    where = list(run["where"])
+    assert len({t.data.hostname for t in where}) == 3  # three containers, three hostnames
+    assert len({t.data.cgroup for t in where}) == 3
+    assert all(t.data.uid != 0 for t in where)
+    data = run["join"].task.data
+    assert not data.code_writable and not data.saw_socket
+    assert run._record["executor"] == "docker"
+    assert all(e["image"].startswith("orch-env:") for e in run._record["environments"].values())
+    assert _orch_containers(engine) == []
+
+
+def test_faults_behave_as_in_the_local_executor(engine, orch):
+    code, out, err = orch("run", FACTS, "--executor", "docker", "--mode", "faults")
+    assert code == 0, err
+    data = Flow("ContainerFactsFlow").latest_run.data
+    assert "killed: out of memory (limit 64 MiB)" in data.hog_failure.exception
+    assert "timed_out: timed out after 2 seconds (@timeout)" in data.slow_failure.exception
+    assert "container exited with code 3" in data.crash_failure.exception
+    assert data.attempt == 1
+    assert "failed (oom): killed: out of memory (limit 64 MiB)" in err
+    assert _orch_containers(engine) == []
+
+
+def test_sigint_leaves_no_container_and_orphans_are_removed(engine, orch, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    flow = str(FLOWS / "run" / "slow_foreach_flow.py")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator.cli.main",
+            "run",
+            flow,
+            "--store",
+            orch.store,
+            "--executor",
+            "docker",
+            "--n",
+            "3",
+            "--pause",
+            "30",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len([c for c in _orch_containers(engine) if c.labels.get("org.orch.step") == "work"]) < 3:
+        assert time.monotonic() < deadline, "containers did not start"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert _orch_containers(engine) == []
+
+    # A container left by an orchestrator that died is removed before the next run.
+    image = engine.images.list(filters={"label": "org.orch.kind=default"})[0]
+    orphan = engine.containers.create(
+        image.id, ["sleep", "600"], labels={"org.orch.owner": "%s:999999" % (__import__("socket").gethostname())}
+    )
+    code, _, err = orch("run", "branches_flow.py", "--executor", "docker")
+    assert code == 0, err
+    assert orphan.id not in [c.id for c in engine.containers.list(all=True)]
+
+
+def test_pandas_demo_in_containers(engine, orch, offline_pypi, tmp_path):
+    demo = tmp_path / "demo"
+    shutil.copytree(EXAMPLES / "pandas_versions", demo, ignore=shutil.ignore_patterns("envs", ".orch"))
+    code, out, err = orch("run", str(demo / "pypi_flow.py"), "--executor", "docker")
+    assert code == 0, err
+    run = Flow("PandasVersionsPypiFlow").latest_run
+    assert run["start"].task.data.old["version"] == "1.5.3"
+    assert run["upgrade"].task.data.new["version"] == "2.2.3"
+    images = {step: e["image"] for step, e in run._record["environments"].items()}
+    assert len(set(images.values())) == 3
+    assert _orch_containers(engine) == []
