@@ -1,0 +1,94 @@
+"""The Docker executor against its physical floor, side by side in one run.
+
+- per-task overhead: a foreach over 100 trivial tasks in containers, against 100 bare
+  ``docker run --rm <same image> true`` at the same parallelism (target: at most 1.3x);
+- artifact round trip: the 200 MB array flow in containers against the local executor (target: at most 1.2x).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.metaflow_env import ROOT
+from benchmarks.timing import run_timed
+
+FLOWS = ROOT / "benchmarks" / "flows"
+WORKERS = 4
+TASKS = 100
+
+
+def _bare_docker(image: str, count: int, workers: int) -> float:
+    def one(_: int) -> None:
+        subprocess.run(["docker", "run", "--rm", image, "true"], check=True, capture_output=True)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - began
+
+
+def _default_image() -> str:
+    out = subprocess.run(
+        ["docker", "images", "--filter", "label=org.orch.kind=default", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()[0]
+
+
+def run() -> list:
+    lines = []
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp, "foreach")
+        folder.mkdir()
+        shutil.copy(FLOWS / "foreach_flow.py", folder)
+        argv = [
+            sys.executable,
+            "foreach_flow.py",
+            "run",
+            "--quiet",
+            "--executor",
+            "docker",
+            "--n",
+            str(TASKS),
+            "--max-workers",
+            str(WORKERS),
+        ]
+        run_timed(argv, str(folder), env)  # builds the image once, outside the measurement
+        began = time.perf_counter()
+        run_timed(argv, str(folder), env)
+        orch = time.perf_counter() - began
+        bare = _bare_docker(_default_image(), TASKS + 3, WORKERS)  # the flow has 103 tasks
+        lines.append(
+            "%-38s orch %7.2fs   bare docker run %7.2fs   ratio x%.2f (target <= 1.3)"
+            % ("foreach-%d in containers, %d at once" % (TASKS, WORKERS), orch, bare, orch / bare)
+        )
+
+        folder = Path(tmp, "array")
+        folder.mkdir()
+        shutil.copy(FLOWS / "big_array_env_flow.py", folder / "big_array_flow.py")
+        docker = [sys.executable, "big_array_flow.py", "run", "--quiet", "--executor", "docker"]
+        local = [sys.executable, "big_array_flow.py", "run", "--quiet", "--executor", "local"]
+        run_timed(docker, str(folder), env)
+        run_timed(local, str(folder), env)
+        times = {"docker": [], "local": []}
+        for _ in range(3):
+            shutil.rmtree(folder / ".orch", ignore_errors=True)
+            times["docker"].append(run_timed(docker, str(folder), env))
+            shutil.rmtree(folder / ".orch", ignore_errors=True)
+            times["local"].append(run_timed(local, str(folder), env))
+        in_docker, on_host = sorted(times["docker"])[1], sorted(times["local"])[1]
+        lines.append(
+            "%-38s docker %6.2fs   local %6.2fs   ratio x%.2f (target <= 1.2)"
+            % ("200 MB array, write + read (median)", in_docker, on_host, in_docker / on_host)
+        )
+    return lines
