@@ -173,6 +173,7 @@ def build_venv(lock: LockRef, wheelhouse: str, prefix: str) -> str:
             "--find-links",
             wheelhouse,
             "--require-hashes",
+            "--compile-bytecode",
             lock.path,
         ],
         capture_output=True,

@@ -16,13 +16,45 @@ import os
 import queue
 import socket
 import threading
-from typing import Any, Dict, List, Mapping, Tuple
+import time
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..task.spec import TaskSpec
 from .base import Executor, TaskResult, TaskState
 
 LABEL = "org.orch"
 OWNER = "%s.owner" % LABEL
+
+
+def _read_exit_marker(raw: Any) -> Optional[int]:
+    """Demultiplex Docker's attach stream (8-byte frame headers) until the runner's exit line."""
+    from ..task.runner import EXIT_MARKER
+
+    buffer, text = b"", ""
+    try:
+        while True:
+            while len(buffer) < 8:
+                chunk = raw.recv(65536)
+                if not chunk:
+                    return None
+                buffer += chunk
+            size = int.from_bytes(buffer[4:8], "big")
+            while len(buffer) < 8 + size:
+                chunk = raw.recv(65536)
+                if not chunk:
+                    return None
+                buffer += chunk
+            text += buffer[8 : 8 + size].decode("utf-8", "replace")
+            buffer = buffer[8 + size :]
+            for line in text.splitlines():
+                if line.startswith(EXIT_MARKER + " "):
+                    return int(line.split()[1])
+            text = text[text.rfind("\n") + 1 :]
+    finally:
+        try:
+            raw.close()
+        except OSError:
+            pass
 
 
 def owner_id() -> str:
@@ -66,9 +98,13 @@ class DockerExecutor(Executor):
         user: str,
         resources: Mapping[str, Dict[str, Any]],
         log_paths: Any,
+        successors: Optional[Mapping[str, List[str]]] = None,
+        preload: Optional[Tuple[str, str, str]] = None,
     ) -> None:
         """``step_images``: step → (image tag, python inside); ``mounts``: host path → 'rw' or 'ro';
-        ``resources``: step → {'nano_cpus', 'mem_limit'}; ``log_paths(spec)`` → (stdout, stderr) files."""
+        ``resources``: step → {'nano_cpus', 'mem_limit'}; ``log_paths(spec)`` → (stdout, stderr) files;
+        ``successors``: step → the steps after it, whose containers start (warm) while it runs, each
+        importing ``preload`` = (code dir, flow file, flow name) and then waiting for its task on stdin."""
         self.engine = engine
         self.step_images = dict(step_images)
         self.volumes = {path: {"bind": path, "mode": mode} for path, mode in mounts.items()}
@@ -81,49 +117,143 @@ class DockerExecutor(Executor):
         self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
         self._lock = threading.Lock()
         self._counter = 0
+        self._removing = 0
+        self._closed = False
+        self._starting = 0
+        self.start_error = ""
+        self.successors = dict(successors or {})
+        self.preload = preload
+        self._warm: Dict[tuple, List[Any]] = {}  # (image, limits) → started containers waiting for a task
 
     def submit(self, spec: TaskSpec) -> str:
-        image, python = self.step_images[spec.step]
+        """Returns at once: creating and starting the container happen on the task's own thread,
+        so several containers start in parallel, as they would with parallel ``docker run``s."""
         with self._lock:
             self._counter += 1
             handle = "%s-%d" % (spec.task_id, self._counter)
-        labels = {
-            OWNER: self.owner,
-            LABEL + ".flow": spec.flow,
-            LABEL + ".run": spec.run_id,
-            LABEL + ".step": spec.step,
-            LABEL + ".task": spec.task_id,
-            LABEL + ".attempt": str(spec.attempt),
-        }
-        limits = self.resources.get(spec.step, {})
+            self._containers[handle] = None  # starting
+        threading.Thread(target=self._run, args=(handle, spec), daemon=True).start()
+        if self.preload is not None:
+            for step in self.successors.get(spec.step, ()):
+                threading.Thread(target=self._prewarm, args=(step, spec), daemon=True).start()
+        return handle
+
+    def _key(self, step: str) -> tuple:
+        return self.step_images[step][0], tuple(sorted(self.resources.get(step, {}).items()))
+
+    def _start(self, step: str, spec: TaskSpec) -> Optional[Any]:
+        """A started container for ``step``: it imports the flow, then waits for its task on stdin."""
+        image, python = self.step_images[step]
+        labels = {OWNER: self.owner, LABEL + ".flow": spec.flow, LABEL + ".run": spec.run_id, LABEL + ".step": step}
+        with self._lock:
+            if self._closed:
+                return None
+            self._starting += 1
         try:
             container = self.engine.containers.run(
                 image,
-                [python, "-m", "orchestrator.task", "--from-env"],
+                [python, "-m", "orchestrator.task", "--warm"],
                 detach=True,
+                stdin_open=True,
                 user=self.user,
-                environment={"ORCH_TASK_SPEC": spec.to_json(), "HOME": "/tmp"},
+                environment={"ORCH_PRELOAD": "\n".join(self.preload), "HOME": "/tmp"},
                 volumes=self.volumes,
                 labels=labels,
                 working_dir="/tmp",
                 network_mode="bridge",
-                init=True,
-                name="orch-%s-%s-%s-%s" % (spec.run_id, spec.step, spec.task_id, spec.attempt),
-                **limits,
+                **self.resources.get(step, {}),
             )
         except Exception as err:
-            self._results.put(TaskResult(handle, TaskState.FAILED, None, "could not start a container: %s" % err))
-            return handle
+            self.start_error = "%s: %s" % (type(err).__name__, err)
+            container = None
+        with self._lock:
+            self._starting -= 1
+            if container is not None and self._closed:
+                self._discard(container)  # the run ended while it started
+                return None
+        return container
+
+    def _prewarm(self, step: str, spec: TaskSpec) -> None:
+        """Start a container for ``step`` now, so the task that comes later skips the start-up."""
+        key = self._key(step)
+        with self._lock:
+            if self._closed or len(self._warm.get(key, ())) >= 1:
+                return
+            self._warm.setdefault(key, []).append(None)  # reserve the slot while it starts
+        container = self._start(step, spec)
+        with self._lock:
+            pool = self._warm.get(key, [])
+            if None in pool:
+                pool.remove(None)
+            if container is not None and not self._closed:
+                pool.append(container)
+                container = None
+        if container is not None:  # closed meanwhile
+            self._discard(container)
+
+    def _claim(self, step: str) -> Optional[Any]:
+        with self._lock:
+            pool = self._warm.get(self._key(step), [])
+            ready = [c for c in pool if c is not None]
+            if not ready:
+                return None
+            pool.remove(ready[0])
+        return ready[0]
+
+    def _hand_over(self, container: Any, spec: TaskSpec) -> Optional[int]:
+        """Send the task on stdin and read stdout until the runner reports its exit code.
+
+        Returns that code, or None when the container ended without reporting (killed, OOM, crash):
+        the container's own exit status then tells what happened.
+        """
+        try:
+            sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
+            raw = getattr(sock, "_sock", sock)
+            raw.sendall((spec.to_json() + "\n").encode())
+            return _read_exit_marker(raw)
+        except Exception:
+            return None
+
+    def _discard(self, container: Any) -> None:
+        try:
+            container.remove(force=True)
+        except Exception:
+            pass
+
+    def _run(self, handle: str, spec: TaskSpec) -> None:
+        limits = self.resources.get(spec.step, {})
+        container = self._claim(spec.step) or self._start(spec.step, spec)
+        if container is None:
+            with self._lock:
+                self._containers.pop(handle, None)
+                cancelled = self._cancelled.pop(handle, None)
+            state, message = cancelled or (
+                TaskState.FAILED,
+                "could not start a container for step %s: %s" % (spec.step, self.start_error),
+            )
+            self._results.put(TaskResult(handle, state, None, message))
+            return
         with self._lock:
             self._containers[handle] = container
-        threading.Thread(target=self._wait, args=(handle, container, spec, limits), daemon=True).start()
-        return handle
+            cancelled_early = handle in self._cancelled or self._closed
+        if cancelled_early:  # cancelled (or the executor closed) while the container started
+            try:
+                container.kill()
+            except Exception:
+                pass
+        reported = None if cancelled_early else self._hand_over(container, spec)
+        if reported == 0:
+            # Committed and exited 0: report now; the container's teardown happens in the background.
+            self._finish(handle, container, TaskResult(handle, TaskState.SUCCEEDED, 0))
+            return
+        self._wait(handle, container, spec, limits)
 
     def _wait(self, handle: str, container: Any, spec: TaskSpec, limits: Dict[str, Any]) -> None:
         try:
             status = container.wait().get("StatusCode", -1)
-            container.reload()
-            oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
+            oom = False
+            if status != 0:  # only a failure needs the extra inspect
+                oom = self._oom_killed(container, status, limits)
         except Exception as err:  # the engine went away mid-run
             self._finish(handle, container, TaskResult(handle, TaskState.LOST, None, "lost the container: %s" % err))
             return
@@ -147,6 +277,19 @@ class DockerExecutor(Executor):
             )
         self._finish(handle, container, result)
 
+    @staticmethod
+    def _oom_killed(container: Any, status: int, limits: Dict[str, Any]) -> bool:
+        """The engine's OOMKilled flag. Its OOM event can trail the exit, so a SIGKILL (137) of a
+        memory-limited container is re-inspected for up to a second before it is ruled out."""
+        attempts = 10 if status == 137 and "mem_limit" in limits else 1
+        for attempt in range(attempts):
+            container.reload()
+            if container.attrs.get("State", {}).get("OOMKilled"):
+                return True
+            if attempt + 1 < attempts:
+                time.sleep(0.1)
+        return False
+
     def _stderr_tail(self, container: Any, spec: TaskSpec) -> str:
         lines = []
         try:
@@ -162,13 +305,18 @@ class DockerExecutor(Executor):
         return (": " + " | ".join(line.strip() for line in lines[-3:])) if lines else ""
 
     def _finish(self, handle: str, container: Any, result: TaskResult) -> None:
+        """Report first, then remove: the scheduler need not wait for the engine's clean-up."""
+        with self._lock:
+            self._containers.pop(handle, None)
+            self._removing += 1
+        self._results.put(result)
         try:
             container.remove(force=True)
         except Exception:
             pass
-        with self._lock:
-            self._containers.pop(handle, None)
-        self._results.put(result)
+        finally:
+            with self._lock:
+                self._removing -= 1
 
     def poll(self, timeout: float) -> List[TaskResult]:
         results = []
@@ -184,20 +332,31 @@ class DockerExecutor(Executor):
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
         with self._lock:
-            container = self._containers.get(handle)
-            if container is None:
-                return
+            if handle not in self._containers:
+                return  # already finished
+            container = self._containers[handle]
             self._cancelled[handle] = (state, message or state.value)
+            if container is None:
+                return  # still being created: _run kills it once it exists
         try:
             container.kill()
         except Exception:
             pass  # it ended on its own meanwhile
 
     def close(self) -> None:
+        """Stop and remove every container of this executor, including ones still starting."""
         with self._lock:
-            leftovers = list(self._containers.values())
+            self._closed = True
+        deadline = time.monotonic() + 30
+        while self._starting and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with self._lock:
+            leftovers = [c for c in self._containers.values() if c is not None]
+            leftovers += [c for pool in self._warm.values() for c in pool if c is not None]
+            self._warm.clear()
         for container in leftovers:
-            try:
-                container.remove(force=True)
-            except Exception:
-                pass
+            self._discard(container)
+        while self._removing and time.monotonic() < deadline:  # let background removals finish
+            time.sleep(0.05)
+        for container in self.engine.containers.list(all=True, filters={"label": "%s=%s" % (OWNER, self.owner)}):
+            self._discard(container)  # anything a thread started after all

@@ -139,4 +139,6 @@ def make_executor(
         "%d:%d" % (uid, gid),
         resources,
         lambda spec: log_paths(spec, backend),
+        successors={node.name: list(node.out) for node in loaded.graph},
+        preload=(code_dir, flow_file, loaded.name),
     )

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, List, NamedTuple, Optional, Sequence
 
 from ..errors import OrchError
@@ -83,6 +82,8 @@ def choose_codec(views: Sequence[memoryview]) -> int:
 
 def _hashed_in_background(views: Sequence[memoryview], digest: hashlib._Hash) -> Iterator[memoryview]:
     """Yield slices to write while a helper thread hashes each one (both release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor  # only large blobs need it: keep task start-up lean
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for view in views:
@@ -172,6 +173,8 @@ class ContentAddressedStore:
         """Read a large raw blob in slices while a helper thread hashes the slices already read."""
         if header[2] != VERSION:
             return self._decode(key, bytearray(header), label)  # raises UnknownBlobVersionError
+        from concurrent.futures import ThreadPoolExecutor
+
         body = bytearray(size)
         view = memoryview(body)
         digest = hashlib.sha256()

@@ -29,6 +29,8 @@ from .capture import redirect_output
 from .inputs import ArtifactSource, Inputs, JoinInput
 from .spec import TaskSpec
 
+EXIT_MARKER = "ORCH-TASK-EXIT"
+
 
 class StepContractError(OrchError):
     """The step did not do what the static graph says it does (self.next, foreach)."""
@@ -310,7 +312,23 @@ def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
 
 
 def main(argv: List[str]) -> int:
-    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, or ``--from-env`` for $ORCH_TASK_SPEC."""
+    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, ``--from-env`` for $ORCH_TASK_SPEC.
+
+    ``--warm``: a pre-started container. It imports the flow named by $ORCH_PRELOAD
+    (code dir, flow file, flow name, one per line) first, then waits for its
+    TaskSpec on stdin, so the task starts with interpreter and imports done.
+    """
+    if argv[0] == "--warm":
+        code_dir, flow_file, flow_name = os.environ.pop("ORCH_PRELOAD").split("\n")
+        flow_class = import_flow_class(code_dir, flow_file, flow_name)
+        text = sys.stdin.readline()
+        if not text.strip():
+            return 0  # released unused at the end of the run
+        report = os.dup(1)  # the container's stdout, before the task sends fd 1 to its log file
+        code = run_task(TaskSpec.from_json(text), flow_class)
+        # Tell the executor the attempt is committed, before interpreter and container tear down.
+        os.write(report, ("\n%s %d\n" % (EXIT_MARKER, code)).encode())
+        return code
     if argv[0] == "--from-env":
         text = os.environ.pop("ORCH_TASK_SPEC")
     elif argv[0] == "-":

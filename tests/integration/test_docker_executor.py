@@ -26,8 +26,14 @@ def engine():
         pytest.fail("%s (CI starts one in .ci/run)" % err.format())
 
 
-def _orch_containers(engine) -> list:
-    return engine.containers.list(all=True, filters={"label": "org.orch.owner"})
+def _orch_containers(engine, settle: float = 15.0) -> list:
+    """orch-labelled containers still present once the engine has finished removals in flight."""
+    deadline = time.monotonic() + settle
+    while True:
+        left = engine.containers.list(all=True, sparse=True, filters={"label": "org.orch.owner"})
+        if not left or time.monotonic() > deadline:
+            return [c.id for c in left]
+        time.sleep(0.2)
 
 
 def test_each_task_in_its_own_non_root_container(engine, orch):
@@ -83,13 +89,13 @@ def test_sigint_leaves_no_container_and_orphans_are_removed(engine, orch, tmp_pa
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while len([c for c in _orch_containers(engine) if c.labels.get("org.orch.step") == "work"]) < 3:
+    while len(engine.containers.list(filters={"label": "org.orch.step=work"})) < 3:
         assert time.monotonic() < deadline, "containers did not start"
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGINT)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 1
-    assert _orch_containers(engine) == []
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert _orch_containers(engine) == [], err
 
     # A container left by an orchestrator that died is removed before the next run.
     image = engine.images.list(filters={"label": "org.orch.kind=default"})[0]
