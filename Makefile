@@ -28,6 +28,7 @@ docker: install
 # Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
 fixtures: install docker
 	$(BIN)/python tests/fixtures/pypi_wheels.py
+	$(BIN)/python tests/fixtures/conda_channel.py
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "."); from benchmarks.metaflow_env import metaflow_python; metaflow_python()'
 
 lint: install

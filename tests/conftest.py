@@ -104,3 +104,27 @@ def offline_pypi(pypi_wheels, monkeypatch, tmp_path):
     monkeypatch.delenv("ORCH_PYPI_INDEX_URL", raising=False)
     monkeypatch.setenv("ORCH_CACHE", str(tmp_path / "cache"))
     return pypi_wheels
+
+
+@pytest.fixture(scope="session")
+def conda_channel():
+    """file:// URL of the locally built conda channel (CPython 3.11, numpy, pandas...), built by make fixtures."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import conda_channel as fixture
+
+    folder = fixture.folder()
+    if not (folder / ".complete").exists():
+        pytest.fail(
+            "The conda channel fixture is missing: run 'python tests/fixtures/conda_channel.py' as root "
+            "(make test does)."
+        )
+    return "file://%s" % folder
+
+
+@pytest.fixture
+def offline_conda(conda_channel, monkeypatch, tmp_path):
+    monkeypatch.setenv("ORCH_CONDA_CHANNELS", conda_channel)
+    monkeypatch.setenv("ORCH_CACHE", str(tmp_path / "cache"))
+    return conda_channel
