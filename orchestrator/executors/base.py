@@ -48,6 +48,9 @@ class Executor:
         """Stop an attempt; its result is reported by poll with ``state``."""
         raise NotImplementedError
 
+    def prepare(self, steps: List[str], flow: str) -> None:
+        """A hint that ``steps`` run first: an executor may start their sandboxes early."""
+
     def close(self) -> None:
         """Stop everything still running and release resources."""
 

@@ -116,6 +116,7 @@ class DockerExecutor(Executor):
         self._containers: Dict[str, Any] = {}
         self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)  # notified when a warm container is ready
         self._counter = 0
         self._removing = 0
         self._closed = False
@@ -135,16 +136,23 @@ class DockerExecutor(Executor):
         threading.Thread(target=self._run, args=(handle, spec), daemon=True).start()
         if self.preload is not None:
             for step in self.successors.get(spec.step, ()):
-                threading.Thread(target=self._prewarm, args=(step, spec), daemon=True).start()
+                threading.Thread(target=self._prewarm, args=(step, spec.flow, spec.run_id), daemon=True).start()
         return handle
 
-    def _key(self, step: str) -> tuple:
-        return self.step_images[step][0], tuple(sorted(self.resources.get(step, {}).items()))
+    def prepare(self, steps: List[str], flow: str) -> None:
+        """Start the first steps' containers now, while the run is still being set up."""
+        if self.preload is not None:
+            for step in steps:
+                threading.Thread(target=self._prewarm, args=(step, flow, ""), daemon=True).start()
 
-    def _start(self, step: str, spec: TaskSpec) -> Optional[Any]:
+    def _key(self, step: str) -> str:
+        """Warm containers are kept per step, so each one's labels name the step it really runs."""
+        return step
+
+    def _start(self, step: str, flow: str, run_id: str) -> Optional[Any]:
         """A started container for ``step``: it imports the flow, then waits for its task on stdin."""
         image, python = self.step_images[step]
-        labels = {OWNER: self.owner, LABEL + ".flow": spec.flow, LABEL + ".run": spec.run_id, LABEL + ".step": step}
+        labels = {OWNER: self.owner, LABEL + ".flow": flow, LABEL + ".run": run_id, LABEL + ".step": step}
         with self._lock:
             if self._closed:
                 return None
@@ -173,14 +181,14 @@ class DockerExecutor(Executor):
                 return None
         return container
 
-    def _prewarm(self, step: str, spec: TaskSpec) -> None:
+    def _prewarm(self, step: str, flow: str, run_id: str) -> None:
         """Start a container for ``step`` now, so the task that comes later skips the start-up."""
         key = self._key(step)
         with self._lock:
             if self._closed or len(self._warm.get(key, ())) >= 1:
                 return
             self._warm.setdefault(key, []).append(None)  # reserve the slot while it starts
-        container = self._start(step, spec)
+        container = self._start(step, flow, run_id)
         with self._lock:
             pool = self._warm.get(key, [])
             if None in pool:
@@ -188,17 +196,23 @@ class DockerExecutor(Executor):
             if container is not None and not self._closed:
                 pool.append(container)
                 container = None
+            self._ready.notify_all()
         if container is not None:  # closed meanwhile
             self._discard(container)
 
     def _claim(self, step: str) -> Optional[Any]:
-        with self._lock:
-            pool = self._warm.get(self._key(step), [])
-            ready = [c for c in pool if c is not None]
-            if not ready:
-                return None
-            pool.remove(ready[0])
-        return ready[0]
+        """A warm container for ``step``; one still starting is waited for, as it beats a fresh start."""
+        deadline = time.monotonic() + 30
+        with self._ready:
+            while True:
+                pool = self._warm.get(self._key(step), [])
+                ready = [c for c in pool if c is not None]
+                if ready:
+                    pool.remove(ready[0])
+                    return ready[0]
+                if None not in pool or self._closed or time.monotonic() > deadline:
+                    return None
+                self._ready.wait(timeout=0.5)
 
     def _hand_over(self, container: Any, spec: TaskSpec) -> Optional[int]:
         """Send the task on stdin and read stdout until the runner reports its exit code.
@@ -222,7 +236,7 @@ class DockerExecutor(Executor):
 
     def _run(self, handle: str, spec: TaskSpec) -> None:
         limits = self.resources.get(spec.step, {})
-        container = self._claim(spec.step) or self._start(spec.step, spec)
+        container = self._claim(spec.step) or self._start(spec.step, spec.flow, spec.run_id)
         if container is None:
             with self._lock:
                 self._containers.pop(handle, None)

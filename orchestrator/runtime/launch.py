@@ -198,15 +198,19 @@ def execute(
     origin_record = None
     if resuming:
         origin_run_id, origin_record = _origin(meta, flow, origin_run_id)
+    executor = None
     console = make_console(loaded.graph, flow, options.interactive, options.show_logs)
     try:
         prepared = _prepare(loaded, config, options, ContentAddressedStore(backend), origin_record, raw_params, console)
+        executor = make_executor(prepared.placement, loaded, config, prepared.code_dir, prepared.flow_file, backend)
+        executor.prepare(["start"], flow)  # containers boot while the run record is written
         run_id = _create_run(meta, loaded, config, options, prepared, origin_run_id)
         clones = None
         if resuming:
             clones, resume_step = plan_resume(loaded.graph, meta, flow, origin_run_id, run_id, resume_step)
-        executor = make_executor(prepared.placement, loaded, config, prepared.code_dir, prepared.flow_file, backend)
     except BaseException:
+        if executor is not None:
+            executor.close()  # it may have started containers already
         console.close()
         raise
     ctx = RunContext(
