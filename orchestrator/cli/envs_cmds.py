@@ -51,11 +51,24 @@ def build_envs(ctx, flow_file, upgrade, base_image, jobs, local):
                 )
             )
     else:
+        from rich.console import Console
+
         from ..images.ensure import ensure_images, image_plan_for_flow
 
         engine = _engine()
         plans = image_plan_for_flow(engine, locks, base_image or config.base_image)
-        built = ensure_images(engine, plans, locks, config.sources, jobs=jobs)
+        console = Console(stderr=True)
+
+        def report(result) -> None:
+            if result.status == "built":
+                console.print(
+                    "built %s (%s) in %.1fs" % (result.spec.tag, result.spec.kind, result.seconds), highlight=False
+                )
+
+        with console.status(
+            "Building the missing images (%d distinct)..." % len({p.tag for p in plans.values()}), spinner="dots"
+        ):
+            built = ensure_images(engine, plans, locks, config.sources, jobs=jobs, on_done=report)
         for step, spec in plans.items():
             lock = locks[step]
             result = built[spec.tag]
