@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import queue
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -57,3 +58,17 @@ class Executor:
     def log_paths(self, spec: TaskSpec) -> Optional[tuple]:
         """Local (stdout, stderr) files to stream live, if the executor knows them."""
         return None
+
+
+def drain(results: queue.Queue[TaskResult], timeout: float) -> List[TaskResult]:
+    """Block up to ``timeout`` for the first result, then take whatever else is already there."""
+    out: List[TaskResult] = []
+    try:
+        out.append(results.get(timeout=max(0.0, timeout)))
+    except queue.Empty:
+        return out
+    while True:
+        try:
+            out.append(results.get_nowait())
+        except queue.Empty:
+            return out

@@ -20,7 +20,7 @@ import time
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..task.spec import TaskSpec
-from .base import Executor, TaskResult, TaskState
+from .base import Executor, TaskResult, TaskState, drain
 
 LABEL = "org.orch"
 OWNER = "%s.owner" % LABEL
@@ -333,16 +333,7 @@ class DockerExecutor(Executor):
                 self._removing -= 1
 
     def poll(self, timeout: float) -> List[TaskResult]:
-        results = []
-        try:
-            results.append(self._results.get(timeout=max(0.0, timeout)))
-        except queue.Empty:
-            return results
-        while True:
-            try:
-                results.append(self._results.get_nowait())
-            except queue.Empty:
-                return results
+        return drain(self._results, timeout)
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 from ..errors import OrchError
 from ..task.spec import TaskSpec
-from .base import Executor, TaskResult, TaskState
+from .base import Executor, TaskResult, TaskState, drain
 
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -178,16 +178,7 @@ class LocalExecutor(Executor):
         return handle
 
     def poll(self, timeout: float) -> List[TaskResult]:
-        results = []
-        try:
-            results.append(self._results.get(timeout=max(0.0, timeout)))
-        except queue.Empty:
-            return results
-        while True:
-            try:
-                results.append(self._results.get_nowait())
-            except queue.Empty:
-                break
+        results = drain(self._results, timeout)
         for result in results:
             self._by_handle.pop(result.handle, None)
         return results
