@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping, Optional, Tuple
 
 DEFAULT_STORE = ".orch"
@@ -65,9 +65,6 @@ class Config:
         store_url = resolve_store(store or env.get("ORCH_STORE") or DEFAULT_STORE)
         base_image = env.get("ORCH_BASE_IMAGE") or DEFAULT_BASE_IMAGE
         return cls(store_url=store_url, username=_user(env), sources=sources, base_image=base_image)
-
-    def with_store(self, store: str) -> Config:
-        return replace(self, store_url=resolve_store(store))
 
 
 def _split(value: Optional[str]) -> Tuple[str, ...]:

@@ -74,10 +74,6 @@ class ParameterError(UsageError):
     """A flow parameter was given a bad value, or a required one is missing."""
 
 
-class NotAvailableError(OrchError):
-    """A command exists but its feature is not usable in this installation."""
-
-
 def install_script_excepthook() -> None:
     """Print an uncaught ``OrchError`` as its one located line, not a traceback.
 

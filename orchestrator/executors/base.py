@@ -55,10 +55,6 @@ class Executor:
     def close(self) -> None:
         """Stop everything still running and release resources."""
 
-    def log_paths(self, spec: TaskSpec) -> Optional[tuple]:
-        """Local (stdout, stderr) files to stream live, if the executor knows them."""
-        return None
-
 
 def drain(results: queue.Queue[TaskResult], timeout: float) -> List[TaskResult]:
     """Block up to ``timeout`` for the first result, then take whatever else is already there."""

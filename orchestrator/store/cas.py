@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from typing import Iterator, List, NamedTuple, Optional, Sequence
+from typing import Iterator, NamedTuple, Optional, Sequence
 
 from ..errors import OrchError
 from .backend import Backend, Buffer, MissingKey
@@ -229,6 +229,3 @@ class ContentAddressedStore:
     def verify(self, key: str) -> None:
         """Raise CorruptBlobError / MissingKey / UnknownBlobVersionError if the blob is not intact."""
         self.load_blob(key)
-
-    def all_keys(self) -> List[str]:
-        return [info.key.rsplit("/", 1)[-1] for info in self.backend.list(self.prefix + "/")]
