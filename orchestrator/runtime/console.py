@@ -30,6 +30,8 @@ class _Counts:
 class PlainConsole:
     """One line per event; safe for non-terminals. Writes to ``out`` (stdout) and ``err`` (stderr)."""
 
+    PER_TASK_LINES = True  # "started"/"done" lines; the live table shows those instead
+
     def __init__(
         self,
         graph: Graph,
@@ -57,8 +59,9 @@ class PlainConsole:
 
     def task_started(self, spec: TaskSpec) -> None:
         self.counts[spec.step].running += 1
-        attempt = " (retry %d)" % spec.attempt if spec.attempt else ""
-        self._line("[%s/%s/%s] started%s" % (spec.run_id, spec.step, spec.task_id, attempt))
+        if self.PER_TASK_LINES:
+            attempt = " (retry %d)" % spec.attempt if spec.attempt else ""
+            self._line("[%s/%s/%s] started%s" % (spec.run_id, spec.step, spec.task_id, attempt))
 
     def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None:
         """``then``: what happens next ("retrying", "@catch records it"), empty when the failure stands."""
@@ -67,7 +70,8 @@ class PlainConsole:
         label = "[%s/%s/%s]" % (spec.run_id, spec.step, spec.task_id)
         if result.state is TaskState.SUCCEEDED:
             counts.done += 1
-            self._line("%s done" % label)
+            if self.PER_TASK_LINES:
+                self._line("%s done" % label)
             return
         if not then:
             counts.failed += 1
@@ -90,7 +94,9 @@ class PlainConsole:
 
 
 class RichConsole(PlainConsole):
-    """A live progress table on a terminal; logs print above it."""
+    """A live progress table on a terminal; logs and failures print above it."""
+
+    PER_TASK_LINES = False
 
     def __init__(self, graph: Graph, run_label: str, show_logs: bool = True) -> None:
         super().__init__(graph, run_label, show_logs=show_logs)
@@ -131,24 +137,6 @@ class RichConsole(PlainConsole):
     def _line(self, text: str, stream: Optional[TextIO] = None) -> None:
         with self._lock:
             self.console.print(text, markup=False, highlight=False, style="red" if stream is self.err else None)
-
-    def task_started(self, spec: TaskSpec) -> None:
-        self.counts[spec.step].running += 1
-
-    def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None:
-        counts = self.counts[spec.step]
-        counts.running -= 1
-        if result.state is TaskState.SUCCEEDED:
-            counts.done += 1
-            return
-        if not then:
-            counts.failed += 1
-        then = "; " + then if then else ""
-        self._line(
-            "[%s/%s/%s] failed (%s): %s%s"
-            % (spec.run_id, spec.step, spec.task_id, result.state.value, result.message, then),
-            self.err,
-        )
 
     def close(self) -> None:
         self.live.stop()
