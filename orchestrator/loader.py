@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
-import re
 import sys
 import traceback
 import types
@@ -26,6 +25,7 @@ from .graph.lint import lint
 from .graph.model import Graph, ParameterInfo, Problem
 from .graph.parse import ClassFacts, ModuleFacts, StepFacts, parse_module
 from .parameters import flow_parameters
+from .task.runner import module_name_for
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,6 @@ class LoadedFlow:
     @property
     def name(self) -> str:
         return self.cls.__name__
-
-
-def module_name_for(path: str) -> str:
-    """The module name a flow file is imported under: its stem, when that is an identifier.
-
-    Classes defined in the flow file then pickle as ``stem.Class``, which a
-    notebook next to the flow can unpickle.
-    """
-    stem = os.path.splitext(os.path.basename(path))[0]
-    return stem if stem.isidentifier() else "orch_flow_" + re.sub(r"\W", "_", stem)
 
 
 def import_flow_module(abspath: str) -> types.ModuleType:

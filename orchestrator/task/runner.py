@@ -36,14 +36,21 @@ class StepContractError(OrchError):
     """The step did not do what the static graph says it does (self.next, foreach)."""
 
 
+def module_name_for(path: str) -> str:
+    """The module name a flow file is imported under, on the host and in tasks: its stem, when that is
+    an identifier. Classes defined in the flow file then pickle as ``stem.Class``, which a notebook
+    next to the flow can unpickle."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return stem if stem.isidentifier() else "orch_flow_" + "".join(c if c.isalnum() else "_" for c in stem)
+
+
 def import_flow_class(code_dir: str, flow_file: str, flow_name: str) -> type:
     """Import the flow module from the run's code snapshot under its stem name."""
     path = os.path.join(code_dir, flow_file)
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    stem = os.path.splitext(os.path.basename(path))[0]
-    module_name = stem if stem.isidentifier() else "orch_flow_" + "".join(c if c.isalnum() else "_" for c in stem)
+    module_name = module_name_for(path)
     module = sys.modules.get(module_name)
     if module is None or os.path.abspath(getattr(module, "__file__", "")) != os.path.abspath(path):
         spec = importlib.util.spec_from_file_location(module_name, path)
