@@ -135,13 +135,13 @@ class DataArtifact:
 
 
 class Task:
-    def __init__(self, pathspec: str) -> None:
+    def __init__(self, pathspec: str, _attempt: Optional[int] = None) -> None:
         parts = pathspec.split("/")
         if len(parts) != 4:
             raise ClientError("Task pathspecs look like Flow/run/step/task, not %r." % pathspec)
         self.flow_name, self.run_id, self.step_name, self.id = parts
         self.pathspec = pathspec
-        self._attempt: Optional[int] = None
+        self._attempt = _attempt  # the latest attempt, when the Step that made this Task already knows it
         self._done: Optional[dict] = None
         self._start: Optional[dict] = None
 
@@ -149,7 +149,7 @@ class Task:
         if self._attempt is None:
             _, meta, _ = _store()
             attempts = [
-                a for s, t, a, _ in meta.task_files(self.flow_name, self.run_id) if s == self.step_name and t == self.id
+                a for _, t, a, _ in meta.task_files(self.flow_name, self.run_id, self.step_name) if t == self.id
             ]
             if not attempts:
                 raise ClientError("Task %s does not exist." % self.pathspec)
@@ -268,13 +268,21 @@ class Step:
         self.flow_name, self.run_id, self.id = parts
         self.pathspec = pathspec
 
-    def _task_ids(self) -> List[str]:
+    def _latest_attempts(self) -> Dict[str, int]:
+        """task id → latest attempt, from one listing of this step (not one per task)."""
         _, meta, _ = _store()
-        ids = {t for s, t, _, _ in meta.task_files(self.flow_name, self.run_id) if s == self.id}
-        return sorted(ids, key=lambda t: (len(t), t))
+        latest: Dict[str, int] = {}
+        for _, task, attempt, _ in meta.task_files(self.flow_name, self.run_id, self.id):
+            latest[task] = max(attempt, latest.get(task, attempt))
+        return latest
+
+    def _task_ids(self) -> List[str]:
+        return sorted(self._latest_attempts(), key=lambda t: (len(t), t))
 
     def tasks(self) -> List[Task]:
-        return [Task("%s/%s" % (self.pathspec, t)) for t in self._task_ids()]
+        latest = self._latest_attempts()
+        ids = sorted(latest, key=lambda t: (len(t), t))
+        return [Task("%s/%s" % (self.pathspec, t), _attempt=latest[t]) for t in ids]
 
     def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks())

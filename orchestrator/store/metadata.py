@@ -99,10 +99,12 @@ class MetadataStore:
     def attempt_start(self, flow: str, run: str, step: str, task: str, attempt: int) -> Optional[Dict[str, Any]]:
         return self._read("%s/%d.start.json" % (task_prefix(flow, run, step, task), attempt))
 
-    def task_files(self, flow: str, run: str) -> Iterator[Tuple[str, str, int, str]]:
-        """(step, task, attempt, 'start'|'done') for every attempt record of a run, from one listing."""
+    def task_files(self, flow: str, run: str, step: Optional[str] = None) -> Iterator[Tuple[str, str, int, str]]:
+        """(step, task, attempt, 'start'|'done') for every attempt record of a run (or of one step of it),
+        from one listing."""
         prefix = run_prefix(flow, run) + "/steps/"
-        for info in self.backend.list(prefix):
+        scope = prefix + check_name("step", step) + "/" if step else prefix
+        for info in self.backend.list(scope):
             parts = info.key[len(prefix) :].split("/")
             if len(parts) != 3:
                 continue
