@@ -134,10 +134,14 @@ class DockerExecutor(Executor):
             handle = "%s-%d" % (spec.task_id, self._counter)
             self._containers[handle] = None  # starting
         threading.Thread(target=self._run, args=(handle, spec), daemon=True).start()
+        return handle
+
+    def _prewarm_successors(self, spec: TaskSpec) -> None:
+        """Start the next steps' containers once this task's own has started, not alongside it:
+        concurrent starts slow each other down, and this task is the one the run is waiting for."""
         if self.preload is not None:
             for step in self.successors.get(spec.step, ()):
                 threading.Thread(target=self._prewarm, args=(step, spec.flow, spec.run_id), daemon=True).start()
-        return handle
 
     def prepare(self, steps: List[str], flow: str) -> None:
         """Start the first steps' containers now, while the run is still being set up."""
@@ -247,6 +251,7 @@ class DockerExecutor(Executor):
             )
             self._results.put(TaskResult(handle, state, None, message))
             return
+        self._prewarm_successors(spec)
         with self._lock:
             self._containers[handle] = container
             cancelled_early = handle in self._cancelled or self._closed
