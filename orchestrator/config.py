@@ -7,9 +7,12 @@ explicitly, so tests and notebooks can build their own.
 from __future__ import annotations
 
 import getpass
+import json
 import os
-from dataclasses import dataclass
-from typing import Mapping, Optional, Tuple
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from .errors import OrchError
 
 DEFAULT_STORE = ".orch"
 DEFAULT_BASE_IMAGE = "orch-base:bookworm"
@@ -47,12 +50,113 @@ class PackageSources:
 NO_SOURCES = PackageSources()  # the public index and conda-forge
 
 
+class ConfigError(OrchError):
+    """The config file cannot be read, or holds a value orch cannot use."""
+
+
+# AwsSettings field → the environment variables that override the config file, first one wins.
+AWS_ENV: Dict[str, Tuple[str, ...]] = {
+    "s3_root": ("ORCH_S3_ROOT",),
+    "batch_queue": ("ORCH_BATCH_QUEUE",),
+    "registry": ("ORCH_REGISTRY",),
+    "region": ("ORCH_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    "endpoint_url": ("ORCH_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"),
+    "job_role": ("ORCH_BATCH_JOB_ROLE",),
+    "forward_credentials": ("ORCH_BATCH_FORWARD_CREDENTIALS",),
+}
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Where Batch runs go: ``orch configure aws`` writes these to the config file; the environment wins.
+
+    ``registry`` is ``ecr`` (the account's ECR, through boto3) or a registry
+    host such as ``127.0.0.1:5000``. ``forward_credentials`` passes the
+    submitting shell's AWS keys to each job as environment overrides: for
+    emulators and compute without job roles only, since the keys then show
+    in the job's description. Nothing here is a secret.
+    """
+
+    s3_root: Optional[str] = None
+    batch_queue: Optional[str] = None
+    registry: Optional[str] = None
+    region: Optional[str] = None
+    endpoint_url: Optional[str] = None
+    job_role: Optional[str] = None
+    forward_credentials: bool = False
+    origins: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)  # field → "file" or "env NAME"
+
+    def origin(self, name: str) -> str:
+        return dict(self.origins).get(name, "default")
+
+    def to_file(self) -> Dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "origins" and getattr(self, f.name)}
+
+
+def config_path(environ: Optional[Mapping[str, str]] = None) -> str:
+    env = os.environ if environ is None else environ
+    if env.get("ORCH_CONFIG"):
+        return env["ORCH_CONFIG"]
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "orch", "config.json")
+
+
+def read_config_file(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            "Cannot read the config file %s: %s" % (path, err), "Fix it, or write it again with: orch configure aws"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError("The config file %s is not a JSON object." % path, "Write it again with: orch configure aws")
+    return data
+
+
+def write_config_file(path: str, data: Dict[str, Any]) -> None:
+    """Atomically: a temp file beside it, then rename."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temp = "%s.tmp-%d" % (path, os.getpid())
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(temp, path)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def aws_settings(file_data: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettings:
+    values: Dict[str, Any] = {}
+    origins = []
+    section = file_data.get("aws") or {}
+    known = {f.name for f in fields(AwsSettings)} - {"origins"}
+    for name, value in section.items():
+        if name in known and value not in (None, ""):
+            values[name] = value
+            origins.append((name, "file"))
+    for name, variables in AWS_ENV.items():
+        for variable in variables:
+            if env.get(variable):
+                values[name] = _truthy(env[variable]) if name == "forward_credentials" else env[variable]
+                origins = [o for o in origins if o[0] != name] + [(name, "env " + variable)]
+                break
+    values["forward_credentials"] = bool(values.get("forward_credentials", False))
+    return AwsSettings(origins=tuple(origins), **values)
+
+
 @dataclass(frozen=True)
 class Config:
     store_url: str = DEFAULT_STORE
     username: str = "unknown"
     sources: PackageSources = NO_SOURCES
     base_image: str = DEFAULT_BASE_IMAGE  # ORCH_BASE_IMAGE, e.g. python:3.11-slim where a registry is reachable
+    aws: AwsSettings = AwsSettings()
+    store_given: bool = False  # --store or ORCH_STORE; otherwise a Batch run takes aws.s3_root
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, store: Optional[str] = None) -> Config:
@@ -62,9 +166,24 @@ class Config:
             pypi_find_links=_split(env.get("ORCH_PYPI_FIND_LINKS")),
             conda_channels=_split(env.get("ORCH_CONDA_CHANNELS")),
         )
-        store_url = resolve_store(store or env.get("ORCH_STORE") or DEFAULT_STORE)
+        given = store or env.get("ORCH_STORE")
+        store_url = resolve_store(given or DEFAULT_STORE)
         base_image = env.get("ORCH_BASE_IMAGE") or DEFAULT_BASE_IMAGE
-        return cls(store_url=store_url, username=_user(env), sources=sources, base_image=base_image)
+        aws = aws_settings(read_config_file(config_path(env)), env)
+        return cls(
+            store_url=store_url,
+            username=_user(env),
+            sources=sources,
+            base_image=base_image,
+            aws=aws,
+            store_given=bool(given),
+        )
+
+    def for_batch(self) -> Config:
+        """The config of a run with steps on Batch: its store is the S3 root unless one was given."""
+        if not self.store_given and self.aws.s3_root:
+            return replace(self, store_url=self.aws.s3_root)
+        return self
 
 
 def _split(value: Optional[str]) -> Tuple[str, ...]:

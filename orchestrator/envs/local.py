@@ -17,7 +17,9 @@ import uuid
 from typing import Optional
 
 from ..config import NO_SOURCES, PackageSources
+from ..store.s3 import VENDOR_DIR
 from .lock import LockRef
+from .vendor import copy_vendor, fingerprint
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../orchestrator
 
@@ -39,7 +41,7 @@ def _package_files() -> list:
 
 def runtime_hash() -> str:
     """sha256 over orch's own source: part of every image tag, and the name of the runtime copy."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(fingerprint().encode())
     for path in _package_files():
         digest.update(os.path.relpath(path, PACKAGE_ROOT).encode() + b"\0")
         with open(path, "rb") as handle:
@@ -48,7 +50,8 @@ def runtime_hash() -> str:
 
 
 def runtime_dir(target: Optional[str] = None) -> str:
-    """A copy of the ``orchestrator`` package (source only) that envs put on their path."""
+    """A copy of the ``orchestrator`` package (source only) that envs put on their path, with the
+    runtime layer's boto3 in ``orch_vendor/`` beside it (see ``envs.vendor``)."""
     target = target or os.path.join(cache_root(), "runtime", runtime_hash()[:16])
     if not os.path.isdir(os.path.join(target, "orchestrator")):
         temp = "%s.tmp-%s" % (target, uuid.uuid4().hex)  # unique per thread too: builds run in parallel
@@ -56,6 +59,7 @@ def runtime_dir(target: Optional[str] = None) -> str:
             destination = os.path.join(temp, "orchestrator", os.path.relpath(path, PACKAGE_ROOT))
             os.makedirs(os.path.dirname(destination), exist_ok=True)
             shutil.copyfile(path, destination)
+        copy_vendor(os.path.join(temp, VENDOR_DIR))
         try:
             os.rename(temp, target)
         except OSError:

@@ -9,6 +9,8 @@ never logged.
 
 from __future__ import annotations
 
+import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator, Sequence, Tuple
 
@@ -17,6 +19,21 @@ from .backend import Backend, Buffer, KeyInfo, MissingKey
 from .names import check_key
 
 PARALLEL_GETS = 8
+VENDOR_DIR = "orch_vendor"  # the runtime layer's boto3, beside the orchestrator package in runtime copies
+
+
+def import_boto3() -> Any:
+    """boto3 from the runtime layer when orch runs from a runtime copy (images, host envs), so a task
+    never depends on the step's own environment for it; else the installed one."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    vendor = os.path.join(package_parent, VENDOR_DIR)
+    if os.path.isdir(vendor) and vendor not in sys.path:
+        sys.path.insert(0, vendor)
+    try:
+        import boto3
+    except ImportError:
+        raise S3StoreError("The S3 store needs boto3.", "Install it: pip install boto3.") from None
+    return boto3
 
 
 class S3StoreError(OrchError):
@@ -29,11 +46,7 @@ class S3Backend(Backend):
         self.prefix = prefix.strip("/")
         self.url = "s3://%s/%s" % (bucket, self.prefix) if self.prefix else "s3://%s" % bucket
         if client is None:
-            try:
-                import boto3
-            except ImportError:
-                raise S3StoreError("The S3 store needs boto3.", "Install it: pip install boto3.") from None
-            client = boto3.client("s3")
+            client = import_boto3().client("s3")
         self.client = client
         self._checked = False
 
