@@ -195,6 +195,13 @@ class Task:
         return name in self._records()
 
     @property
+    def metadata_dict(self) -> Dict[str, str]:
+        """What the attempt recorded about where it ran (host, pid, python, Batch job id), as strings,
+        like Metaflow's ``Task.metadata_dict``."""
+        start = self._start_record()
+        return {k: str(v) for k, v in start.items() if v is not None and k not in ("inputs", "foreach_stack", "schema")}
+
+    @property
     def successful(self) -> bool:
         return self._done_record().get("status") == "ok"
 

@@ -51,7 +51,14 @@ def moto_server():
     port = _free_port()
     saved = {
         k: os.environ.get(k)
-        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "MOTO_PORT")
+        for k in (
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "MOTO_PORT",
+            "MOTO_DOCKER_NETWORK_MODE",
+        )
     }
     os.environ.update(
         AWS_ENDPOINT_URL="http://127.0.0.1:%d" % port,
@@ -59,6 +66,7 @@ def moto_server():
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
         MOTO_PORT=str(port),
+        MOTO_DOCKER_NETWORK_MODE="host",  # Batch jobs run as local containers that reach this server on loopback
     )
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

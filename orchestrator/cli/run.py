@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 import click
 
 from ..config import Config
 from ..errors import ParameterError
+from ..graph.overlay import apply_with, parse_with
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
 from ..runtime.launch import RunOptions, execute
@@ -75,6 +77,14 @@ def run_options(func):
             click.option(
                 "--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; default ./.orch]."
             ),
+            click.option(
+                "--with",
+                "with_decorators",
+                multiple=True,
+                metavar="DECORATOR[:k=v,...]",
+                help="Add a step decorator to every step lacking it, e.g. --with batch, --with batch:cpu=4, "
+                "--with retry:times=2 (repeatable).",
+            ),
             click.option("--tag", "tags", multiple=True, help="Tag the run (repeatable)."),
             click.option(
                 "--run-id-file", type=click.Path(dir_okay=False), default=None, help="Write the run id to this file."
@@ -107,17 +117,23 @@ def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet, pa
     )
 
 
+def _with(loaded: LoadedFlow, options: tuple) -> LoadedFlow:
+    specs = [parse_with(option) for option in options]
+    return dataclasses.replace(loaded, graph=apply_with(loaded.graph, specs)) if specs else loaded
+
+
 @click.command(context_settings=_RUN_SETTINGS)
 @FLOW_ARGUMENT
 @run_options
 @click.pass_context
-def run(ctx, flow_file, store, **options):
+def run(ctx, flow_file, store, with_decorators, **options):
     """Run FLOW.py. Flow parameters follow as --name value.
 
     Exits 0 when the run succeeds and 1 when it fails. Ctrl-C stops every
-    task and leaves the run resumable.
+    task and leaves the run resumable. --with batch runs every step on AWS
+    Batch (see orch configure aws); @batch on a step runs just that one there.
     """
-    loaded = load(ctx, flow_file)
+    loaded = _with(load(ctx, flow_file), with_decorators)
     raw = parse_flow_options(loaded, ctx.args)
     result = execute(loaded, Config.from_env(store=store), _options(**options), raw)
     ctx.exit(result.exit_code)
@@ -129,7 +145,7 @@ def run(ctx, flow_file, store, **options):
 @click.option("--origin-run-id", default=None, help="The run to resume [default: the latest run of the flow].")
 @run_options
 @click.pass_context
-def resume(ctx, flow_file, step, origin_run_id, store, **options):
+def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, **options):
     """Resume a run of FLOW.py under a new run id, reusing its successful tasks.
 
     Without STEP, every task that succeeded is reused by reference (no data
@@ -138,7 +154,7 @@ def resume(ctx, flow_file, step, origin_run_id, store, **options):
     run again. Parameters come from the origin run; the code is the flow as
     it is now.
     """
-    loaded = load(ctx, flow_file)
+    loaded = _with(load(ctx, flow_file), with_decorators)
     result = execute(
         loaded,
         Config.from_env(store=store),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import queue
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from ..task.spec import TaskSpec
 
@@ -36,6 +36,7 @@ class Executor:
     """Runs task attempts. ``poll`` blocks until something finishes or the timeout passes."""
 
     name = "base"
+    bounded_here = True  # its tasks run on this machine and count against --max-workers
 
     def submit(self, spec: TaskSpec) -> str:
         """Start one attempt; returns a handle for poll and cancel."""
@@ -48,6 +49,17 @@ class Executor:
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
         """Stop an attempt; its result is reported by poll with ``state``."""
         raise NotImplementedError
+
+    def flush(self) -> None:
+        """Called after each burst of submits: an executor may send them together (Batch array jobs)."""
+
+    def bounded(self, step: str) -> bool:
+        """Whether ``step``'s tasks count against --max-workers."""
+        return self.bounded_here
+
+    def stats(self) -> Dict[str, Any]:
+        """Figures for the run's done record, e.g. API calls made."""
+        return {}
 
     def prepare(self, steps: List[str], flow: str) -> None:
         """A hint that ``steps`` run first: an executor may start their sandboxes early."""

@@ -30,7 +30,7 @@ from ..store.metadata import MetadataStore
 from ..task.runner import log_paths
 from .console import make_console
 from .logs import LogFollower
-from .placement import Placement, make_executor, place
+from .placement import Placement, batch_steps, make_executor, place
 from .resume import plan_resume
 from .scheduler import RunContext, RunOutcome, Scheduler
 
@@ -166,7 +166,7 @@ def _create_run(
         "parameter_values": prepared.param_display,
         "code": {"key": prepared.code_key, "flow_file": prepared.flow_file},
         "origin_run_id": origin_run_id,
-        "executor": prepared.placement.name,
+        "executor": prepared.placement.label,
         "graph": json.loads(to_json(loaded.graph)),
         "environments": prepared.placement.env_records,
     }
@@ -192,6 +192,12 @@ def execute(
         raise UsageError("--max-workers must be at least 1.")
     if options.max_num_splits < 1:
         raise UsageError("--max-num-splits must be at least 1.")
+    if batch_steps(loaded):
+        from .batch_setup import apply_aws_environment, require_s3_store
+
+        config = config.for_batch()
+        require_s3_store(config)
+        apply_aws_environment(config.aws)
     backend = open_backend(config.store_url)
     meta = MetadataStore(backend)
     flow = loaded.name
@@ -224,6 +230,7 @@ def execute(
         origin_run_id=origin_run_id,
         max_num_splits=options.max_num_splits,
         log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
+        code_key=prepared.code_key,
     )
     console.run_label = "%s/%s" % (flow, run_id)
     what = (
@@ -242,7 +249,7 @@ def execute(
         executor.close()
         follower.close()
         console.close()
-    _finish(meta, flow, run_id, outcome, console)
+    _finish(meta, flow, run_id, outcome, console, executor.stats())
     return RunResult(flow, run_id, outcome)
 
 
@@ -298,7 +305,9 @@ def _restore_handlers(previous: dict) -> None:
         signal.signal(sig, handler)
 
 
-def _finish(meta: MetadataStore, flow: str, run_id: str, outcome: RunOutcome, console: Any) -> None:
+def _finish(
+    meta: MetadataStore, flow: str, run_id: str, outcome: RunOutcome, console: Any, stats: Dict[str, Any]
+) -> None:
     status = "succeeded" if outcome.succeeded else "failed"
     failures = [{"task": f.pathspec, "state": f.state.value, "message": f.message} for f in outcome.failures]
     meta.finish_run(
@@ -311,6 +320,7 @@ def _finish(meta: MetadataStore, flow: str, run_id: str, outcome: RunOutcome, co
             "interrupted": outcome.interrupted,
             "tasks_run": outcome.tasks_run,
             "tasks_cloned": outcome.tasks_cloned,
+            "executor_stats": stats,
         },
     )
     for failure in outcome.failures:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..config import Config
 from ..envs.lock import LockRef
@@ -32,14 +32,32 @@ class Placement:
     env_records: Dict[str, dict] = field(default_factory=dict)
     step_pythons: Dict[str, str] = field(default_factory=dict)  # local
     step_images: Dict[str, tuple] = field(default_factory=dict)  # docker: step → (tag, python)
+    batch_jobs: Dict[str, Any] = field(default_factory=dict)  # step → StepJob, for steps on AWS Batch
+    here_steps: List[str] = field(default_factory=list)  # steps that run on this machine
     engine: Any = None
 
+    @property
+    def label(self) -> str:
+        """What the run record calls the executor: local, docker, batch, or local+batch."""
+        if not self.batch_jobs:
+            return self.name
+        if not self.here_steps:
+            return "batch"
+        return "%s+batch" % self.name
 
-def resolve_executor_name(name: str, notice: Callable[[str], None]) -> str:
+
+def batch_steps(loaded: LoadedFlow) -> List[str]:
+    """Steps that run on AWS Batch: those with @batch (``--with batch`` adds it to every step)."""
+    return [node.name for node in loaded.graph if node.decorator("batch") is not None]
+
+
+def resolve_executor_name(name: str, notice: Callable[[str], None], store_url: str = "") -> str:
     if name not in EXECUTORS:
         raise UsageError("Unknown executor %r." % name, "Choose one of: %s." % ", ".join(EXECUTORS))
     if name != "auto":
         return name
+    if "://" in store_url:
+        return "local"  # containers here need a store directory to mount
     from ..images.engine import available
 
     if available():
@@ -57,37 +75,44 @@ def _records(locks: Dict[str, Optional[LockRef]], flow_dir: str) -> Dict[str, di
 
 
 def place(loaded: LoadedFlow, config: Config, executor: str, message: Callable[[str], None]) -> Placement:
-    """Lock every step env, then build what the chosen executor needs (host envs or images)."""
-    name = resolve_executor_name(executor, message)
+    """Lock every step env, then build what each step's executor needs: host envs, or images (pushed to
+    the registry for steps on AWS Batch)."""
+    on_batch = batch_steps(loaded)
+    name = resolve_executor_name(executor, message, config.store_url)
     flow_dir = os.path.dirname(loaded.abspath)
     locks = ensure_locks(loaded.graph, flow_dir, sources=config.sources)
     placement = Placement(name, _records(locks, flow_dir))
+    here = {step: lock for step, lock in locks.items() if step not in on_batch}
+    placement.here_steps = list(here)
     if name == "local":
         from ..envs.local import ensure_env
 
         built: Dict[str, str] = {}
-        for step, lock in locks.items():
+        for step, lock in here.items():
             if lock is None:
                 continue
             if lock.digest not in built:
                 message("Preparing the %s environment %s for step %s" % (lock.spec.kind, lock.short, step))
                 built[lock.digest] = ensure_env(lock, config.sources)
             placement.step_pythons[step] = built[lock.digest]
-        return placement
-    if "://" in config.store_url:
+    elif "://" in config.store_url and here:
         raise UsageError(
             "The docker executor needs a local store directory, not %s." % config.store_url,
-            "Use --store DIR, or run S3-backed flows on AWS Batch (--with batch).",
+            "Use --store DIR, or run S3-backed flows on AWS Batch (--with batch), or use --executor local.",
         )
+    images = dict(here) if name == "docker" else {}
+    images.update({step: locks[step] for step in on_batch})
+    if not images:
+        return placement
     from ..images.engine import client
     from ..images.ensure import ensure_images, image_plan_for_flow
 
     engine = client()
-    plans = image_plan_for_flow(engine, locks, config.base_image)
+    plans = image_plan_for_flow(engine, images, config.base_image)
     ensure_images(
         engine,
         plans,
-        locks,
+        images,
         config.sources,
         on_done=lambda built: (
             built.status == "built"
@@ -96,9 +121,14 @@ def place(loaded: LoadedFlow, config: Config, executor: str, message: Callable[[
     )
     for step, spec in plans.items():
         python = "/usr/bin/python3" if spec.kind == "default" else "/opt/env/bin/python"
-        placement.step_images[step] = (spec.tag, python)
         placement.env_records.setdefault(step, {})["image"] = spec.tag
+        if step not in on_batch:
+            placement.step_images[step] = (spec.tag, python)
     placement.engine = engine
+    if on_batch:
+        from .batch_setup import place_batch
+
+        place_batch(placement, loaded, config, {s: plans[s] for s in on_batch}, message)
     return placement
 
 
@@ -119,6 +149,20 @@ def _limits(node: Any) -> Dict[str, Any]:
 def make_executor(
     placement: Placement, loaded: LoadedFlow, config: Config, code_dir: str, flow_file: str, backend: Any
 ) -> Executor:
+    here = _make_here(placement, loaded, config, code_dir, flow_file, backend)
+    if not placement.batch_jobs:
+        return here
+    from ..executors.routing import RoutingExecutor
+    from .batch_setup import make_batch_executor
+
+    on_batch = make_batch_executor(placement, config, backend)
+    return RoutingExecutor({step: on_batch for step in placement.batch_jobs}, here)
+
+
+def _make_here(
+    placement: Placement, loaded: LoadedFlow, config: Config, code_dir: str, flow_file: str, backend: Any
+) -> Executor:
+    """The executor of the steps that run on this machine: local processes or Docker containers."""
     if placement.name == "local":
         from ..executors.local import LocalExecutor
 

@@ -44,6 +44,7 @@ class RunContext:
     origin_run_id: Optional[str] = None
     max_num_splits: int = 100
     log_dir: Optional[str] = None
+    code_key: Optional[str] = None
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Scheduler:
             tags=ctx.tags,
             log_dir=ctx.log_dir,
             env=env.vars if env else (),
+            code_key=ctx.code_key,
         )
 
     def _max_retries(self, step: str) -> int:
@@ -157,19 +159,7 @@ class Scheduler:
                 ready.clear()
                 self._delayed.clear()
             self._release_delayed(ready)
-            while ready and len(running) < self.max_workers:
-                planned, spec = ready.pop(0)
-                if spec is None:
-                    task_id = str(next(self._ids))
-                    cloned = self.clones.clone(planned, task_id) if self.clones else None
-                    if cloned is not None:
-                        outcome.tasks_cloned += 1
-                        self.reporter.task_cloned(planned.step, cloned.path)
-                        ready.extend((p, None) for p in self.planner.on_success(cloned))
-                        continue
-                    spec = self._spec(planned, task_id)
-                    outcome.tasks_run += 1
-                self._submit(planned, spec, running)
+            self._fill(ready, running, outcome)
             if not running and not self._delayed:
                 break
             for result in self.executor.poll(self._wait_seconds(running)):
@@ -184,6 +174,38 @@ class Scheduler:
             self._enforce_deadlines(running)
         outcome.succeeded = not failed and not outcome.interrupted
         return outcome
+
+    def _fill(
+        self, ready: List[Tuple[PlannedTask, Optional[TaskSpec]]], running: Dict[str, _Running], outcome: RunOutcome
+    ) -> None:
+        """Submit ready tasks while --max-workers allows, then let the executor send them as a batch.
+
+        Only tasks on this machine count against --max-workers; steps the executor
+        runs elsewhere (AWS Batch) are bounded by their compute environment, so a
+        whole foreach goes out together, as one array job.
+        """
+        local = sum(1 for r in running.values() if self.executor.bounded(r.spec.step))
+        waiting: List[Tuple[PlannedTask, Optional[TaskSpec]]] = []
+        while ready:
+            planned, spec = ready.pop(0)
+            bounded = self.executor.bounded(planned.step)
+            if bounded and local >= self.max_workers:
+                waiting.append((planned, spec))
+                continue
+            if spec is None:
+                task_id = str(next(self._ids))
+                cloned = self.clones.clone(planned, task_id) if self.clones else None
+                if cloned is not None:
+                    outcome.tasks_cloned += 1
+                    self.reporter.task_cloned(planned.step, cloned.path)
+                    ready.extend((p, None) for p in self.planner.on_success(cloned))
+                    continue
+                spec = self._spec(planned, task_id)
+                outcome.tasks_run += 1
+            self._submit(planned, spec, running)
+            local += bounded
+        ready.extend(waiting)
+        self.executor.flush()
 
     def _submit(self, planned: PlannedTask, spec: TaskSpec, running: Dict[str, _Running]) -> None:
         handle = self.executor.submit(spec)
@@ -253,7 +275,10 @@ class Scheduler:
             and not self.stop_requested
         )
         then = "retrying" if retries_left else "@catch records it" if fallback else ""
-        self.reporter.task_finished(spec, replace(result, message=message), then)
+        shown = message
+        if not died and result.exit_code not in (None, 0):
+            shown = "%s (exit code %d)" % (message, result.exit_code)
+        self.reporter.task_finished(spec, replace(result, message=shown), then)
         if retries_left or fallback:
             attempt = spec.attempt + 1
             next_spec = spec.with_attempt(attempt, attempt >= self._max_retries(spec.step))

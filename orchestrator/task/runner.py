@@ -146,6 +146,7 @@ class TaskRunner:
                 "pid": os.getpid(),
                 "attempt": spec.attempt,
                 "python": "%d.%d.%d" % sys.version_info[:3],
+                "batch_job_id": os.environ.get("AWS_BATCH_JOB_ID"),
             },
         )
         current._set(
@@ -319,7 +320,8 @@ def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
 
 
 def main(argv: List[str]) -> int:
-    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, ``--from-env`` for $ORCH_TASK_SPEC.
+    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, ``--from-env`` for $ORCH_TASK_SPEC,
+    ``--batch`` inside an AWS Batch job (see ``batch_entry``).
 
     ``--warm``: a pre-started container. It imports the flow named by $ORCH_PRELOAD
     (code dir, flow file, flow name, one per line) first, then waits for its
@@ -336,6 +338,10 @@ def main(argv: List[str]) -> int:
         # Tell the executor the attempt is committed, before interpreter and container tear down.
         os.write(report, ("\n%s %d\n" % (EXIT_MARKER, code)).encode())
         return code
+    if argv[0] == "--batch":
+        from .batch_entry import main as batch_main
+
+        return batch_main()
     if argv[0] == "--from-env":
         text = os.environ.pop("ORCH_TASK_SPEC")
     elif argv[0] == "-":

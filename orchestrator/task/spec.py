@@ -41,6 +41,7 @@ class TaskSpec:
     tags: Tuple[str, ...] = ()
     log_dir: Optional[str] = None  # local folder for stdout/stderr when the store is not local
     env: Tuple[Tuple[str, str], ...] = field(default=())  # from @environment
+    code_key: Optional[str] = None  # the code package's blob, for tasks that fetch it (Batch)
 
     @property
     def pathspec(self) -> str:

@@ -1,0 +1,456 @@
+"""The AWS Batch executor: each task attempt a Batch job, each foreach one array job.
+
+The local scheduler still drives the run, so dynamic foreach, retries,
+``@catch`` and resume behave as they do on a laptop; this executor only
+turns attempts into jobs and jobs back into results:
+
+- ``submit`` queues an attempt and ``flush`` (called by the scheduler after
+  each burst of submissions) sends them: tasks of one step that became ready
+  together go out as one array job, whose children find their TaskSpec by
+  index in a specs file in the S3 store.
+- One poller thread follows every live job with ``describe_jobs``, 100 ids a
+  call, backing off while nothing changes. Throttling and transient errors
+  are retried with exponential backoff (tenacity).
+- When a job ends, its logs are brought home: from the store, where the job
+  uploads them, else from CloudWatch, into the store and the local log files
+  the console follows.
+
+Credentials never go into job definitions or images: jobs use their role,
+or, when ``forward_credentials`` is set for emulators, per-job overrides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from ..store.backend import Backend
+from ..store.metadata import log_key, run_prefix
+from ..task.spec import TaskSpec
+from .base import Executor, TaskResult, TaskState, drain
+
+DESCRIBE_LIMIT = 100  # ids per describe_jobs call, the API's maximum
+TERMINAL = ("SUCCEEDED", "FAILED")
+TRANSIENT = (
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "ServerException",
+    "ServiceUnavailable",
+    "InternalFailure",
+)
+
+
+@dataclass(frozen=True)
+class StepJob:
+    """How one step's attempts run on Batch: image (by digest), queue, resources, the python inside."""
+
+    image: str
+    queue: str
+    python: str
+    vcpus: float = 1.0
+    memory: int = 4096  # MiB
+    gpus: int = 0
+    timeout: Optional[int] = None  # seconds, from @timeout: also set on the job as a backstop
+    role: Optional[str] = None  # IAM role ARN the job runs as: @batch(iam_role=...) or the configured one
+
+
+def _transient(err: BaseException) -> bool:
+    code = (getattr(err, "response", None) or {}).get("Error", {}).get("Code", "")
+    name = type(err).__name__
+    return code in TRANSIENT or name in ("EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError")
+
+
+class BatchApi:
+    """The few Batch and CloudWatch Logs calls orch makes, retried on throttling, and counted."""
+
+    def __init__(self, batch: Any, logs: Any, attempts: int = 8) -> None:
+        import tenacity
+
+        self.batch, self.logs = batch, logs
+        self.calls: Counter = Counter()
+        self._lock = threading.Lock()
+        self._retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_transient),
+            wait=tenacity.wait_exponential_jitter(multiplier=0.5, max=20),
+            stop=tenacity.stop_after_attempt(attempts),
+            reraise=True,
+        )
+
+    def call(self, client: Any, operation: str, **kwargs: Any) -> Any:
+        def once() -> Any:
+            with self._lock:
+                self.calls[operation] += 1
+            return getattr(client, operation)(**kwargs)
+
+        return self._retrying(once)
+
+    def job_calls(self) -> int:
+        """Batch calls made for jobs (submit, describe, list, terminate): the per-task budget's numerator."""
+        return sum(
+            n for op, n in self.calls.items() if op in ("submit_job", "describe_jobs", "list_jobs", "terminate_job")
+        )
+
+
+def job_definition_name(job: StepJob) -> str:
+    """One definition per (image, resources, role), named by their hash, so it is found and reused."""
+    key = json.dumps([job.image, job.python, job.vcpus, job.memory, job.gpus, job.role], sort_keys=True)
+    return "orch-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def job_definition_request(name: str, job: StepJob) -> Dict[str, Any]:
+    requirements = [
+        {"type": "VCPU", "value": ("%g" % job.vcpus)},
+        {"type": "MEMORY", "value": str(int(job.memory))},
+    ]
+    if job.gpus:
+        requirements.append({"type": "GPU", "value": str(job.gpus)})
+    properties: Dict[str, Any] = {
+        "image": job.image,
+        "command": [job.python, "-m", "orchestrator.task", "--batch"],
+        "resourceRequirements": requirements,
+        "environment": [],
+    }
+    if job.role:
+        properties["jobRoleArn"] = job.role
+    return {"jobDefinitionName": name, "type": "container", "containerProperties": properties}
+
+
+def job_name(spec: TaskSpec, size: int) -> str:
+    """Batch job names allow letters, digits, - and _, up to 128 characters."""
+    raw = "orch-%s-%s-%s-%s%s" % (spec.flow, spec.step, spec.task_id, spec.attempt, "-x%d" % size if size > 1 else "")
+    return re.sub(r"[^A-Za-z0-9_-]", "_", raw)[:128]
+
+
+@dataclass
+class _Job:
+    """One submitted job (a single task or one child of an array)."""
+
+    handle: str
+    spec: TaskSpec
+    job_id: str = ""
+    status: str = "SUBMITTED"
+    detail: Dict[str, Any] = field(default_factory=dict)
+    submitted: float = 0.0  # monotonic
+    delay: float = 0.0  # until its next look, growing while it runs
+    next_look: float = 0.0
+
+
+class BatchExecutor(Executor):
+    name = "batch"
+    bounded_here = False  # the compute environment bounds it
+
+    def __init__(
+        self,
+        api: BatchApi,
+        steps: Mapping[str, StepJob],
+        backend: Backend,
+        job_environment: Mapping[str, str],
+        local_log_paths: Callable[[TaskSpec], Tuple[str, str]],
+        poll_range: Tuple[float, float] = (1.0, 15.0),
+    ) -> None:
+        self.api = api
+        self.steps = dict(steps)
+        self.backend = backend
+        self.job_environment = dict(job_environment)
+        self.local_log_paths = local_log_paths
+        self.poll_min, self.poll_max = poll_range
+        self._results: queue.Queue[TaskResult] = queue.Queue()
+        self._pending: List[Tuple[str, TaskSpec]] = []
+        self._live: Dict[str, _Job] = {}  # job id → job
+        self._handles: Dict[str, _Job] = {}  # handle → job (pending jobs have no id yet)
+        self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
+        self._definitions: Dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # new jobs, or closing
+        self._durations: List[float] = []  # of finished jobs, submit to seen terminal
+        self._closed = False
+        self._counter = 0
+        self._poller = threading.Thread(target=self._poll_loop, daemon=True)
+        self._poller.start()
+
+    # submitting
+
+    def submit(self, spec: TaskSpec) -> str:
+        with self._lock:
+            self._counter += 1
+            handle = "batch-%s-%d-%d" % (spec.task_id, spec.attempt, self._counter)
+            self._pending.append((handle, spec))
+            self._handles[handle] = _Job(handle, spec)
+        return handle
+
+    def flush(self) -> None:
+        """Send what was submitted since the last flush: siblings of one step as one array job."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        groups: Dict[Tuple[str, int], List[Tuple[str, TaskSpec]]] = {}
+        for handle, spec in pending:
+            if handle in self._cancelled:
+                continue
+            groups.setdefault((spec.step, spec.attempt), []).append((handle, spec))
+        for members in groups.values():
+            try:
+                self._send(members)
+            except Exception as err:  # the queue or definition is wrong: every member fails, with the reason
+                message = "could not submit to AWS Batch: %s" % err
+                for handle, _ in members:
+                    self._report(handle, TaskResult(handle, TaskState.FAILED, None, message))
+
+    def _definition(self, job: StepJob) -> str:
+        name = job_definition_name(job)
+        if name not in self._definitions:
+            found = self.api.call(self.api.batch, "describe_job_definitions", jobDefinitionName=name, status="ACTIVE")
+            active = sorted(found.get("jobDefinitions", []), key=lambda d: d.get("revision", 0))
+            if active:
+                self._definitions[name] = active[-1]["jobDefinitionArn"]
+            else:
+                made = self.api.call(self.api.batch, "register_job_definition", **job_definition_request(name, job))
+                self._definitions[name] = made["jobDefinitionArn"]
+        return self._definitions[name]
+
+    def _send(self, members: List[Tuple[str, TaskSpec]]) -> None:
+        first = members[0][1]
+        job = self.steps[first.step]
+        name = job_name(first, len(members))
+        specs_key = "%s/jobs/%s.json" % (run_prefix(first.flow, first.run_id), name)
+        self.backend.put(specs_key, [json.dumps([json.loads(s.to_json()) for _, s in members]).encode()])
+        environment = dict(self.job_environment, ORCH_BATCH_SPECS=specs_key)
+        request: Dict[str, Any] = {
+            "jobName": name,
+            "jobQueue": job.queue,
+            "jobDefinition": self._definition(job),
+            "containerOverrides": {"environment": [{"name": k, "value": v} for k, v in sorted(environment.items())]},
+        }
+        if len(members) > 1:
+            request["arrayProperties"] = {"size": len(members)}
+        if job.timeout:
+            request["timeout"] = {"attemptDurationSeconds": max(60, job.timeout + 60)}
+        job_id = self.api.call(self.api.batch, "submit_job", **request)["jobId"]
+        record = {
+            "job_id": job_id,
+            "job_name": name,
+            "array_size": len(members) if len(members) > 1 else None,
+            "queue": job.queue,
+            "job_definition": request["jobDefinition"],
+            "image": job.image,
+            "tasks": ["%s/%s/%d" % (s.step, s.task_id, s.attempt) for _, s in members],
+            "submitted_at": time.time(),
+        }
+        self.backend.put(
+            "%s/jobs/%s.submitted.json" % (run_prefix(first.flow, first.run_id), name), [json.dumps(record).encode()]
+        )
+        now, delay = time.monotonic(), self._first_delay()
+        with self._lock:
+            for index, (handle, _) in enumerate(members):
+                entry = self._handles[handle]
+                entry.job_id = "%s:%d" % (job_id, index) if len(members) > 1 else job_id
+                entry.submitted, entry.delay, entry.next_look = now, delay, now + delay
+                self._live[entry.job_id] = entry
+            self._changed.notify_all()
+        for handle, _ in members:  # cancelled while it was being submitted
+            if handle in self._cancelled:
+                self._terminate(self._handles[handle])
+
+    # following
+
+    def _first_delay(self) -> float:
+        """When to first look at a new job: a little before the quickest recent job of this run ended.
+        Jobs take seconds to minutes, so looking sooner only spends API calls."""
+        recent = self._durations[-5:]
+        guess = 0.8 * min(recent) if recent else self.poll_min
+        return max(self.poll_min, min(self.poll_max, guess))
+
+    def _poll_loop(self) -> None:
+        """One describe_jobs call (100 ids each) covers every live job, whenever the earliest is due;
+        a job still running is looked at again after 1.5 times its last wait, up to ``poll_max``."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                due = min((job.next_look for job in self._live.values()), default=None)
+                if due is None or due > now:
+                    self._changed.wait(None if due is None else due - now)
+                    continue
+                ids = list(self._live)
+            for start in range(0, len(ids), DESCRIBE_LIMIT):
+                try:
+                    found = self.api.call(self.api.batch, "describe_jobs", jobs=ids[start : start + DESCRIBE_LIMIT])
+                except Exception:  # retried with backoff already: look again next round
+                    continue
+                for detail in found.get("jobs", []):
+                    self._update(detail)
+            with self._lock:
+                now = time.monotonic()
+                for job in self._live.values():
+                    if job.next_look <= now:
+                        job.delay = min(self.poll_max, job.delay * 1.5)
+                        job.next_look = now + job.delay
+
+    def _update(self, detail: Dict[str, Any]) -> bool:
+        with self._lock:
+            entry = self._live.get(detail.get("jobId", ""))
+            if entry is None:
+                return False
+            changed = detail.get("status") != entry.status
+            entry.status, entry.detail = detail.get("status", entry.status), detail
+            if entry.status not in TERMINAL:
+                return changed
+            del self._live[entry.job_id]
+            self._durations.append(time.monotonic() - entry.submitted)
+        threading.Thread(target=self._finish, args=(entry,), daemon=True).start()
+        return True
+
+    def _exit_code(self, entry: _Job) -> Optional[int]:
+        """From describe_jobs; some emulators only give it in list_jobs, so ask that for failures."""
+        code = (entry.detail.get("container") or {}).get("exitCode")
+        if code is not None or entry.status != "FAILED":
+            return code
+        parent, colon, _ = entry.job_id.rpartition(":")
+        try:
+            if colon:
+                listed = self.api.call(self.api.batch, "list_jobs", arrayJobId=parent, jobStatus="FAILED")
+            else:
+                listed = self.api.call(
+                    self.api.batch,
+                    "list_jobs",
+                    jobQueue=self.steps[entry.spec.step].queue,
+                    jobStatus="FAILED",
+                    filters=[{"name": "JOB_NAME", "values": [entry.detail.get("jobName", "")]}],
+                )
+        except Exception:
+            return None
+        for summary in listed.get("jobSummaryList", []):
+            if summary.get("jobId") == entry.job_id:
+                return (summary.get("container") or {}).get("exitCode")
+        return None
+
+    def _finish(self, entry: _Job) -> None:
+        spec = entry.spec
+        try:
+            self._bring_logs_home(entry)
+        except Exception:
+            pass  # logs are a convenience; the result must still be reported
+        with self._lock:
+            cancelled = self._cancelled.pop(entry.handle, None)
+        if entry.status == "SUCCEEDED":
+            result = TaskResult(entry.handle, TaskState.SUCCEEDED, 0)
+        else:
+            code = self._exit_code(entry)
+            reason = entry.detail.get("statusReason") or (entry.detail.get("container") or {}).get("reason") or ""
+            if cancelled is not None:
+                result = TaskResult(entry.handle, cancelled[0], code, cancelled[1])
+            else:
+                message = "Batch job %s failed" % entry.job_id
+                message += (": %s" % reason if reason else "") + ("; exit code %d" % code if code is not None else "")
+                result = TaskResult(entry.handle, TaskState.FAILED, code, message + self._stderr_tail(spec))
+        self._report(entry.handle, result)
+
+    def _report(self, handle: str, result: TaskResult) -> None:
+        with self._lock:
+            self._handles.pop(handle, None)
+        self._results.put(result)
+
+    # logs
+
+    def _bring_logs_home(self, entry: _Job) -> None:
+        """Store logs (uploaded by the job) → local files for the console; else CloudWatch → both."""
+        spec = entry.spec
+        local = self.local_log_paths(spec)
+        keys = [log_key(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, s) for s in ("stdout", "stderr")]
+        if self.backend.exists(keys[0]):
+            for key, path in zip(keys, local):
+                try:
+                    _write(path, bytes(self.backend.get(key)))
+                except Exception:
+                    pass
+            return
+        text = self._cloudwatch(entry)
+        if text:
+            self.backend.put(keys[0], [text])
+            _write(local[0], text)
+
+    def _cloudwatch(self, entry: _Job) -> bytes:
+        detail = entry.detail
+        stream = (detail.get("container") or {}).get("logStreamName")
+        if not stream:
+            attempts = detail.get("attempts") or [{}]
+            stream = (attempts[-1].get("container") or {}).get("logStreamName")
+        if not stream:
+            return b""
+        lines, token = [], None
+        while True:
+            kwargs: Dict[str, Any] = {"logGroupName": "/aws/batch/job", "logStreamName": stream, "startFromHead": True}
+            if token:
+                kwargs["nextToken"] = token
+            page = self.api.call(self.api.logs, "get_log_events", **kwargs)
+            lines += [event["message"] for event in page.get("events", [])]
+            if not page.get("events") or page.get("nextForwardToken") in (None, token):
+                break
+            token = page.get("nextForwardToken")
+        return ("\n".join(lines) + "\n").encode() if lines else b""
+
+    def _stderr_tail(self, spec: TaskSpec) -> str:
+        try:
+            with open(self.local_log_paths(spec)[1], "rb") as handle:
+                lines = handle.read()[-4000:].decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        return (": " + " | ".join(line.strip() for line in lines[-3:])) if lines else ""
+
+    # stopping
+
+    def poll(self, timeout: float) -> List[TaskResult]:
+        return drain(self._results, timeout)
+
+    def _terminate(self, entry: _Job) -> None:
+        reason = self._cancelled.get(entry.handle, (TaskState.KILLED, "stopped by orch"))[1]
+        try:
+            self.api.call(self.api.batch, "terminate_job", jobId=entry.job_id, reason=reason[:250] or "stopped by orch")
+        except Exception:
+            pass  # it ended meanwhile
+
+    def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
+        with self._lock:
+            entry = self._handles.get(handle)
+            if entry is None:
+                return
+            self._cancelled[handle] = (state, message or state.value)
+            unsent = any(h == handle for h, _ in self._pending)
+            if unsent:
+                self._pending = [(h, s) for h, s in self._pending if h != handle]
+        if unsent:
+            self._cancelled.pop(handle, None)
+            self._report(handle, TaskResult(handle, state, None, message or state.value))
+        elif entry.job_id:
+            self._terminate(entry)
+
+    def stats(self) -> Dict[str, Any]:
+        return {"batch_api_calls": dict(self.api.calls)}
+
+    def close(self) -> None:
+        """Terminate every job still live (Ctrl-C, a failed run), then stop following."""
+        with self._lock:
+            live = list(self._live.values())
+        for entry in live:
+            self._cancelled.setdefault(entry.handle, (TaskState.KILLED, "stopped by orch"))
+            self._terminate(entry)
+        with self._lock:
+            self._closed = True
+            self._changed.notify_all()
+        self._poller.join(timeout=5)
+
+
+def _write(path: str, data: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
