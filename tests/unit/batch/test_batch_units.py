@@ -198,3 +198,39 @@ def test_transient_errors_are_retried_with_backoff():
     api._retrying.wait = lambda retry_state: 0
     assert api.call(api.batch, "describe_jobs", jobs=["x"]) == {"jobs": []}
     assert Flaky.calls == 3
+
+
+def test_configure_aws_writes_the_file_and_show_hides_secrets(tmp_path, monkeypatch, capsys):
+    from orchestrator.cli.main import main
+
+    path = tmp_path / "orch" / "config.json"
+    monkeypatch.setenv("ORCH_CONFIG", str(path))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret-value")
+    monkeypatch.delenv("ORCH_BATCH_QUEUE", raising=False)
+    args = ["configure", "aws", "--s3-root", "s3://bucket/orch", "--queue", "q", "--registry", "127.0.0.1:5000"]
+    assert main(args) == 0
+    assert json.loads(path.read_text())["aws"] == {
+        "s3_root": "s3://bucket/orch",
+        "batch_queue": "q",
+        "registry": "127.0.0.1:5000",
+    }
+    capsys.readouterr()
+    assert main(["configure", "show"]) == 0
+    shown = capsys.readouterr().out
+    assert "s3://bucket/orch" in shown and "(file)" in shown
+    assert "very-secret-value" not in shown
+    assert main(["configure", "aws", "--s3-root", "bucket/orch"]) == 2  # not an s3:// URL
+
+
+def test_ecr_registry_logs_in_and_creates_the_repository_once(moto_server):
+    import boto3
+
+    from orchestrator.images.registry import resolve_registry
+
+    ecr = boto3.client("ecr")
+    first = resolve_registry("ecr", lambda: ecr)
+    again = resolve_registry(None, lambda: ecr)  # no setting means ECR too
+    assert first.ecr and first.auth["username"] == "AWS" and first.auth["password"]
+    assert first.repository.endswith(".amazonaws.com/orch-env") and again.repository == first.repository
+    names = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+    assert names.count("orch-env") == 1
