@@ -75,13 +75,15 @@ def remove_orphans(engine: Any) -> List[str]:
     """Remove orch containers whose orchestrator (on this host) is gone. Returns their names."""
     removed = []
     host = socket.gethostname()
-    for container in engine.containers.list(all=True, filters={"label": OWNER}):
-        owner = container.labels.get(OWNER, "")
+    # The low-level listing: the high-level one inspects each container and fails on any that is
+    # removed between the listing and the inspect, which is exactly what orphans of a kill do.
+    for found in engine.api.containers(all=True, filters={"label": OWNER}):
+        owner = (found.get("Labels") or {}).get(OWNER, "")
         owner_host, _, pid = owner.rpartition(":")
         if owner_host == host and pid.isdigit() and not _alive(int(pid)):
             try:
-                container.remove(force=True)
-                removed.append(container.name)
+                engine.api.remove_container(found["Id"], force=True)
+                removed.append((found.get("Names") or [found["Id"]])[0].lstrip("/"))
             except Exception:  # already gone
                 pass
     return removed
@@ -368,5 +370,8 @@ class DockerExecutor(Executor):
             self._discard(container)
         while self._removing and time.monotonic() < deadline:  # let background removals finish
             time.sleep(0.05)
-        for container in self.engine.containers.list(all=True, filters={"label": "%s=%s" % (OWNER, self.owner)}):
-            self._discard(container)  # anything a thread started after all
+        for found in self.engine.api.containers(all=True, filters={"label": "%s=%s" % (OWNER, self.owner)}):
+            try:  # anything a thread started after all
+                self.engine.api.remove_container(found["Id"], force=True)
+            except Exception:
+                pass
