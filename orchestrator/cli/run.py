@@ -102,7 +102,9 @@ def run_options(func):
     return func
 
 
-def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet, package_suffixes) -> RunOptions:
+def _options(
+    max_workers, max_num_splits, executor, tags, run_id_file, quiet, package_suffixes, debug=False
+) -> RunOptions:
     suffixes = tuple(
         s.strip() if s.strip().startswith(".") else "." + s.strip() for s in package_suffixes.split(",") if s.strip()
     )
@@ -114,7 +116,12 @@ def _options(max_workers, max_num_splits, executor, tags, run_id_file, quiet, pa
         run_id_file=run_id_file,
         show_logs=not quiet,
         package_suffixes=suffixes,
+        debug=debug,
     )
+
+
+def _debug(ctx) -> bool:
+    return bool(getattr(ctx.find_root().obj, "debug", False))
 
 
 def _with(loaded: LoadedFlow, options: tuple) -> LoadedFlow:
@@ -135,7 +142,7 @@ def run(ctx, flow_file, store, with_decorators, **options):
     """
     loaded = _with(load(ctx, flow_file), with_decorators)
     raw = parse_flow_options(loaded, ctx.args)
-    result = execute(loaded, Config.from_env(store=store), _options(**options), raw)
+    result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
     ctx.exit(result.exit_code)
 
 
@@ -158,7 +165,7 @@ def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, **option
     result = execute(
         loaded,
         Config.from_env(store=store),
-        _options(**options),
+        _options(**options, debug=_debug(ctx)),
         origin_run_id=origin_run_id,
         resume_step=step,
         resuming=True,

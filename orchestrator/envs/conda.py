@@ -142,8 +142,11 @@ def check_lockfile(path: str, steps: Sequence[str]) -> None:
         lock = parse_conda_lock_file(Path(path))
     except Exception as err:
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        mark = getattr(err, "problem_mark", None)
+        if mark is not None:  # a YAML syntax error: say where
+            detail = "line %d: %s %s" % (mark.line + 1, detail, getattr(err, "problem", "") or "")
         raise LockError(
-            "The lock file %s of step %s is not a valid conda-lock file: %s" % (path, steps[0], detail),
+            "The lock file %s of step %s is not a valid conda-lock file (%s)." % (path, steps[0], detail.strip()),
             "Regenerate it with orch build-envs or conda-lock.",
         ) from None
     if not any(p.manager == "conda" and p.platform == conda_platform() for p in lock.package):

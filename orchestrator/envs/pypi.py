@@ -49,7 +49,12 @@ def python_version(spec: EnvSpec) -> str:
 
 def _explain(steps: Sequence[str], output: str) -> ResolutionError:
     who = "step%s %s" % ("s" if len(steps) > 1 else "", ", ".join("'%s'" % s for s in steps))
-    missing = re.search(r"Because (\S+) was not found in the (?:package registry|provided package locations)", output)
+    output = re.sub(r"\n\s{4,}", " ", output)  # uv wraps long lines to the terminal's width
+    missing = re.search(
+        r"(?:because )?(\S+) was not found in the (?:package registry|provided package locations)",
+        output,
+        re.IGNORECASE,
+    )
     if missing:
         return ResolutionError(
             "The PyPI environment of %s asks for '%s', which PyPI does not have." % (who, missing.group(1)),
@@ -62,8 +67,17 @@ def _explain(steps: Sequence[str], output: str) -> ResolutionError:
             "Check the version in @pypi(packages=...).",
         )
     reason = " ".join(line.strip() for line in output.splitlines() if line.strip() and "hint" not in line)
+    for noise in (
+        "error: No solution found when resolving dependencies:",
+        "error: No solution found when resolving dependencies",
+    ):
+        reason = reason.replace(noise, "")
+    reason = reason.replace("╰─▶", "").strip(" :")
+    for lead in ("cause:", "Because"):
+        reason = reason[len(lead) :].strip() if reason.startswith(lead) else reason
+    reason = reason[:600].rstrip(".") + "."
     return ResolutionError(
-        "The PyPI environment of %s cannot be solved: %s" % (who, reason[:600]),
+        "The PyPI environment of %s cannot be solved: %s" % (who, reason),
         "Loosen or change conflicting pins in @pypi(packages=...).",
     )
 

@@ -20,6 +20,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
 from ..errors import OrchError, ParameterError, UsageError
+from ..executors.base import TaskState
 from ..graph.render import to_json
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
@@ -45,6 +46,7 @@ class RunOptions:
     interactive: Optional[bool] = None  # None: live display when stdout is a terminal
     show_logs: bool = True
     package_suffixes: Tuple[str, ...] = ()  # shipped in the code package besides .py files
+    debug: bool = False  # failures print their full traceback
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ def execute(
         executor.close()
         follower.close()
         console.close()
-    _finish(meta, flow, run_id, outcome, console, executor.stats())
+    _finish(meta, flow, run_id, outcome, console, executor.stats(), options.debug)
     return RunResult(flow, run_id, outcome)
 
 
@@ -305,8 +307,30 @@ def _restore_handlers(previous: dict) -> None:
         signal.signal(sig, handler)
 
 
+def describe_failure(failure: Any, debug: bool = False) -> str:
+    """One or two lines: where in the flow's code, the exception and its message. The full traceback
+    is in the task's stderr (``orch logs``), and here with --debug."""
+    exception = failure.exception or {}
+    if debug and exception.get("traceback"):
+        return exception["traceback"].rstrip()
+    if not exception or exception.get("type") in {s.value for s in TaskState}:
+        return "    " + failure.message  # the process died: the executor's account of it
+    if exception.get("orch_error"):
+        text = exception.get("message", "")
+    else:
+        text = "%s: %s" % (exception.get("type", "Exception"), exception.get("message", ""))
+    where = exception.get("where")
+    return "    %s%s" % ("%s: " % where if where else "", text)
+
+
 def _finish(
-    meta: MetadataStore, flow: str, run_id: str, outcome: RunOutcome, console: Any, stats: Dict[str, Any]
+    meta: MetadataStore,
+    flow: str,
+    run_id: str,
+    outcome: RunOutcome,
+    console: Any,
+    stats: Dict[str, Any],
+    debug: bool = False,
 ) -> None:
     status = "succeeded" if outcome.succeeded else "failed"
     failures = [{"task": f.pathspec, "state": f.state.value, "message": f.message} for f in outcome.failures]
@@ -325,8 +349,7 @@ def _finish(
     )
     for failure in outcome.failures:
         console.run_message("Step failed: %s (%s)" % (failure.pathspec, failure.state.value), error=True)
-        trace = (failure.exception or {}).get("traceback")
-        console.run_message(trace.rstrip() if trace else "    " + failure.message, error=True)
+        console.run_message(describe_failure(failure, debug), error=True)
     if outcome.interrupted:
         console.run_message(
             "Run %s/%s stopped by %s; resume it with: orch resume" % (flow, run_id, outcome.interrupted), error=True

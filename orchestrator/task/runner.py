@@ -165,7 +165,7 @@ class TaskRunner:
             status = 0
         except BaseException as exc:  # the step's failure, whatever it is, becomes the attempt's record
             traceback.print_exc()
-            record = {"status": "failed", "exception": describe_exception(exc)}
+            record = {"status": "failed", "exception": describe_exception(exc, spec.code_dir)}
             status = 1
         finally:
             sys.stdout.flush()
@@ -190,7 +190,7 @@ class TaskRunner:
             except Exception as exc:
                 if not (spec.catch_var and spec.last_attempt):
                     raise
-                info = describe_exception(exc)
+                info = describe_exception(exc, spec.code_dir)
                 if spec.catch_print:
                     traceback.print_exc()
                 print(
@@ -303,15 +303,25 @@ def _describe(steps: Tuple[str, ...], foreach: Optional[str]) -> str:
     return ", ".join(parts)
 
 
-def describe_exception(exc: BaseException) -> Dict[str, str]:
+def describe_exception(exc: BaseException, code_dir: str = "") -> Dict[str, Any]:
+    """The attempt's failure, for its record: type, message, traceback, and ``where``: the innermost
+    line of the flow's own code (``file.py:LINE in step``), so a failure can be shown in one line."""
     if isinstance(exc, OrchError):
         message = exc.format()
     else:
         message = str(exc)
+    where = ""
+    if code_dir:
+        root = os.path.abspath(code_dir) + os.sep
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if os.path.abspath(frame.filename).startswith(root):
+                where = "%s:%d in %s" % (os.path.relpath(frame.filename, root), frame.lineno, frame.name)
     return {
         "type": type(exc).__name__,
         "message": message,
         "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        "where": where,
+        "orch_error": isinstance(exc, OrchError),
     }
 
 
