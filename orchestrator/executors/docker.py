@@ -24,6 +24,7 @@ from .base import Executor, TaskResult, TaskState, drain
 
 LABEL = "org.orch"
 OWNER = "%s.owner" % LABEL
+ENGINE_DOWN = "the Docker engine stopped answering; start it again, then: orch resume"
 
 
 def _read_exit_marker(raw: Any) -> Optional[int]:
@@ -178,7 +179,7 @@ class DockerExecutor(Executor):
                 **self.resources.get(step, {}),
             )
         except Exception as err:
-            self.start_error = "%s: %s" % (type(err).__name__, err)
+            self.start_error = ENGINE_DOWN if self._engine_down(err) else "%s: %s" % (type(err).__name__, err)
             container = None
         with self._lock:
             self._starting -= 1
@@ -276,7 +277,7 @@ class DockerExecutor(Executor):
             if status != 0:  # only a failure needs the extra inspect
                 oom = self._oom_killed(container, status, limits)
         except Exception as err:  # the engine went away mid-run
-            self._finish(handle, container, TaskResult(handle, TaskState.LOST, None, "lost the container: %s" % err))
+            self._finish(handle, container, TaskResult(handle, TaskState.LOST, None, self._lost(err)))
             return
         with self._lock:
             cancelled = self._cancelled.pop(handle, None)
@@ -297,6 +298,21 @@ class DockerExecutor(Executor):
                 "container exited with code %d%s" % (status, self._stderr_tail(container, spec)),
             )
         self._finish(handle, container, result)
+
+    def _engine_down(self, err: Exception) -> bool:
+        """Whether ``err`` means the engine itself is gone (its socket closed or missing), not one container."""
+        if "ConnectionError" in type(err).__name__ or "Connection aborted" in str(err):
+            return True
+        try:
+            self.engine.ping()
+        except Exception:
+            return True
+        return False
+
+    def _lost(self, err: Exception) -> str:
+        if self._engine_down(err):
+            return ENGINE_DOWN
+        return "lost the container: %s" % (str(err).splitlines()[0] if str(err) else type(err).__name__)
 
     @staticmethod
     def _oom_killed(container: Any, status: int, limits: Dict[str, Any]) -> bool:
@@ -370,7 +386,11 @@ class DockerExecutor(Executor):
             self._discard(container)
         while self._removing and time.monotonic() < deadline:  # let background removals finish
             time.sleep(0.05)
-        for found in self.engine.api.containers(all=True, filters={"label": "%s=%s" % (OWNER, self.owner)}):
+        try:
+            stragglers = self.engine.api.containers(all=True, filters={"label": "%s=%s" % (OWNER, self.owner)})
+        except Exception:  # the engine is gone: its containers went with it, or the next run removes them
+            return
+        for found in stragglers:
             try:  # anything a thread started after all
                 self.engine.api.remove_container(found["Id"], force=True)
             except Exception:
