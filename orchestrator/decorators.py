@@ -39,6 +39,9 @@ _FLOW_ATTR = "_orch_flow_decorators"
 # --- specs
 
 
+HIDDEN = "<hidden>"
+
+
 @dataclass(frozen=True)
 class Decorator:
     """Base of every recorded decorator spec."""
@@ -160,6 +163,10 @@ class Environment(Decorator):
     @classmethod
     def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
         return {"vars": env_vars("vars", args["vars"])}
+
+    def attributes(self) -> Dict[str, Any]:
+        """Names only: values may be secrets, and attributes end up in run records and ``orch show``."""
+        return {"vars": {name: HIDDEN for name, _ in self.vars}}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..store.backend import Backend
@@ -222,7 +222,10 @@ class BatchExecutor(Executor):
         job = self.steps[first.step]
         name = job_name(first, len(members))
         specs_key = "%s/jobs/%s.json" % (run_prefix(first.flow, first.run_id), name)
-        self.backend.put(specs_key, [json.dumps([json.loads(s.to_json()) for _, s in members]).encode()])
+        # @environment values may be secrets: the specs file leaves them out, and the task takes them
+        # from the flow's own decorators in the code package instead.
+        shared = [json.loads(replace(s, env=()).to_json()) for _, s in members]
+        self.backend.put(specs_key, [json.dumps(shared).encode()])
         environment = dict(self.job_environment, ORCH_BATCH_SPECS=specs_key)
         request: Dict[str, Any] = {
             "jobName": name,

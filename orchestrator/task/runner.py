@@ -19,6 +19,7 @@ import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..current import current
+from ..decorators import step_decorators
 from ..errors import OrchError
 from ..flowspec import CaughtException, FlowSpec, ForeachFrame, Transition, cli_dispatch_blocked
 from ..store.artifacts import ArtifactRecord, save_artifact
@@ -179,6 +180,10 @@ class TaskRunner:
         spec = self.spec
         if flow_class is None:
             flow_class = import_flow_class(spec.code_dir, spec.flow_file, spec.flow)
+        if not spec.env:  # a spec that was stored (Batch) leaves @environment out: take it from the code
+            for decorator in step_decorators(getattr(flow_class, spec.step, None)):
+                if decorator.NAME == "environment":
+                    os.environ.update(dict(decorator.vars))
         flow = flow_class(use_cli=False)
         inputs, inherited = self.prepare(flow)
         if spec.fallback_reason is not None:

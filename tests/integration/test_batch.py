@@ -197,3 +197,21 @@ def test_timeout_terminates_the_job_and_its_logs_come_from_cloudwatch(on_batch):
     stuck = Task(run["stuck"].task.pathspec, _attempt=0)
     # the job was killed before it could upload its logs: they were copied from CloudWatch
     assert "before the timeout" in stuck.stdout
+
+
+def test_environment_secrets_reach_batch_jobs_but_not_the_store(on_batch):
+    import hashlib
+
+    import boto3
+
+    secret = "tok-5ecret-4ae1b7"
+    code, out, err = on_batch(str(FLOWS / "reliability" / "secret_flow.py"), "--with", "batch")
+    assert code == 0, err
+    run = Flow("SecretFlow").latest_run
+    assert run["start"].task.data.token_digest == hashlib.sha256(secret.encode()).hexdigest()
+    s3 = boto3.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="orch-batch", Prefix=on_batch.prefix + "/")["Contents"]]
+    assert any("/jobs/" in k for k in keys)
+    for key in keys:
+        assert secret.encode() not in s3.get_object(Bucket="orch-batch", Key=key)["Body"].read(), key
+    assert secret not in out + err
