@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from ..graph.render import RENDERERS
+from ..graph.picture import PICTURE_FORMATS, draw
+from ..graph.render import RENDERERS, to_dot
 from .common import FLOW_ARGUMENT, load
 
 
@@ -13,19 +16,34 @@ from .common import FLOW_ARGUMENT, load
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(RENDERERS)),
+    type=click.Choice(sorted(RENDERERS) + list(PICTURE_FORMATS)),
     default="text",
     show_default=True,
-    help="text for people; json or dot (Graphviz) for tools.",
+    help="text for people; json or dot (Graphviz) for tools; svg or png for a picture (needs Graphviz).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where svg/png go [default: FLOWNAME.svg or .png here]; text formats print.",
 )
 @click.pass_context
-def show(ctx: click.Context, flow_file: str, fmt: str) -> None:
+def show(ctx: click.Context, flow_file: str, fmt: str, out: str) -> None:
     """Show the steps of FLOW.py: types, docstrings, transitions, decorators and environments.
 
     The flow is validated first; an invalid flow prints its problems, as
     `orch check` does, and exits 1.
     """
     loaded = load(ctx, flow_file)
+    if fmt in PICTURE_FORMATS:
+        picture = draw(to_dot(loaded.graph), fmt)
+        out = out or "%s.%s" % (loaded.name, fmt)
+        temp = "%s.tmp-%d" % (out, os.getpid())
+        with open(temp, "wb") as handle:
+            handle.write(picture)
+        os.replace(temp, out)
+        click.echo("Wrote %s (%d bytes)" % (out, len(picture)))
+        return
     click.echo(RENDERERS[fmt](loaded.graph), nl=False)
 
 

@@ -165,3 +165,27 @@ def test_python_flow_py_with_bad_decorator_fails_at_import(tmp_path):
     assert result.returncode != 0
     assert "@retry on step 'start': times=-1 is out of range" in result.stderr
     assert "bad_deco.py:4:" in result.stderr
+
+
+def test_show_draws_svg_and_png_with_graphviz(tmp_path, capsys):
+    from orchestrator.cli.main import main
+
+    flow = str(EXAMPLES / "genre_stats_flow.py")
+    assert main(["show", flow, "--format", "svg", "--out", str(tmp_path / "g.svg")]) == 0
+    svg = (tmp_path / "g.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "compute_statistics" in svg
+    assert main(["show", flow, "--format", "png", "--out", str(tmp_path / "g.png")]) == 0
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_picture_without_graphviz_says_how_to_get_it(tmp_path, capsys, monkeypatch):
+    from orchestrator.cli.main import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
+    capsys.readouterr()
+    assert (
+        main(["show", str(EXAMPLES / "genre_stats_flow.py"), "--format", "svg", "--out", str(tmp_path / "g.svg")]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "needs Graphviz's dot, which is not installed" in err and "apt-get install graphviz" in err
+    assert not (tmp_path / "g.svg").exists()

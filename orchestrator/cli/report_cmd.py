@@ -1,0 +1,46 @@
+"""``orch report FLOW[/RUN]``: write a run as one self-contained HTML file."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..errors import OrchError, UsageError
+from ..store.names import check_name
+from ..ui.model import run_view
+from ..ui.report import render_report
+from .store_cmds import STORE_OPTION, _open
+
+
+@click.command()
+@click.argument("run", metavar="FLOW[/RUN]")
+@STORE_OPTION
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Output file [default: FLOW-RUN.html].")
+def report(run, store, out):
+    """Write FLOW/RUN (or FLOW's latest run) as a single HTML file: DAG, timeline, parameters, steps,
+    environments and artifact summaries. It needs no network to open, so it can be shared or attached."""
+    flow, _, run_id = run.partition("/")
+    if "/" in run_id or not flow:
+        raise UsageError("Give the run as FLOW/RUN or FLOW, not %r." % run, "e.g. orch report MyFlow/1712345678")
+    check_name("flow", flow)
+    _, _, meta = _open(store)
+    if not run_id:
+        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
+        if not runs:
+            raise OrchError("Flow %s has no runs in this store." % flow, "List flows' runs with: orch runs FLOW")
+        run_id = runs[-1]
+    view = run_view(meta, flow, check_name("run", run_id))
+    if view is None:
+        raise OrchError(
+            "Run %s/%s does not exist in this store." % (flow, run_id), "List runs with: orch runs %s." % flow
+        )
+    out = out or "%s-%s.html" % (flow, run_id)
+    temp = "%s.tmp-%d" % (out, os.getpid())
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(render_report(view))
+    os.replace(temp, out)
+    click.echo("Wrote %s (%s/%s, %d tasks)" % (out, flow, run_id, len(view.tasks)))
+
+
+COMMANDS = (report,)

@@ -1,0 +1,152 @@
+"""``orch report``: one self-contained HTML file for a run, to share or attach to a ticket.
+
+Everything is inline (CSS and SVG, no scripts, no fonts, no links to fetch),
+so it opens anywhere, offline. It shows the run's facts, its parameters,
+the DAG coloured by status, the task timeline, every step's environment and
+the artifacts each step produced (names, types, sizes; never their data).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import time
+from typing import Any, Dict, List, Optional
+
+from .model import RunView, StepView
+from .svg import dag_svg, timeline_svg
+
+STYLE = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#202124;max-width:1100px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dadce0;padding-bottom:4px}
+table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #dadce0;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f8f9fa} code{font-family:Menlo,Consolas,monospace;font-size:12px}
+.status{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600}
+.status-succeeded{background:#e6f4ea;color:#1e8e3e}.status-failed{background:#fce8e6;color:#d93025}
+.status-running{background:#e8f0fe;color:#1a73e8}.status-pending{background:#f1f3f4;color:#5f6368}
+.status-cloned{background:#f3e8fd;color:#9334e6}.muted{color:#5f6368;font-size:13px}.scroll{overflow-x:auto}
+"""
+
+
+def _when(at: Optional[float]) -> str:
+    if not at:
+        return "-"
+    return _dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return ("%d %s" % (size, unit)) if unit == "B" else ("%.1f %s" % (size, unit))
+        size /= 1024.0
+    return str(size)
+
+
+def _duration(run: RunView, now: float) -> str:
+    if not run.created_at:
+        return "-"
+    return "%.1fs" % ((run.finished_at or now) - run.created_at)
+
+
+def _table(rows: List[List[str]], header: Optional[List[str]] = None) -> str:
+    head = "<tr>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in header) if header else ""
+    body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % cell for cell in row) for row in rows)
+    return "<table>%s%s</table>" % (head, body)
+
+
+def _badge(status: str) -> str:
+    return '<span class="status status-%s">%s</span>' % (html.escape(status), html.escape(status))
+
+
+def _environment(run: RunView, step: StepView) -> str:
+    env = run.environments.get(step.name) or {}
+    if not env:
+        return '<span class="muted">default image</span>'
+    spec = env.get("spec") or {}
+    packages = spec.get("packages") or {}
+    parts = ["%s" % html.escape(spec.get("kind", "?"))]
+    if spec.get("python"):
+        parts.append("python %s" % html.escape(str(spec["python"])))
+    parts += ["%s %s" % (html.escape(k), html.escape(str(v))) for k, v in sorted(packages.items())]
+    if env.get("image"):
+        parts.append("<code>%s</code>" % html.escape(env["image"]))
+    if env.get("lock"):
+        parts.append('<span class="muted">lock %s</span>' % html.escape(env["lock"]))
+    return "<br>".join(parts)
+
+
+def _artifacts(step: StepView) -> str:
+    """Names, types and sizes; for a step of many tasks, the total size of each name across them."""
+    found: Dict[str, List[Any]] = {}
+    for task in step.tasks:
+        for artifact in task.artifacts:
+            entry = found.setdefault(artifact.name, [artifact.type, 0, 0])
+            entry[1] += artifact.size
+            entry[2] += 1
+    if not found:
+        return '<span class="muted">-</span>'
+    rows = []
+    for name, (kind, size, count) in sorted(found.items()):
+        where = "" if count == 1 else " over %d tasks" % count
+        rows.append("<code>%s</code> %s, %s%s" % (html.escape(name), html.escape(kind), _size(size), where))
+    return "<br>".join(rows)
+
+
+def render_report(run: RunView, now: Optional[float] = None) -> str:
+    now = time.time() if now is None else now
+    facts = [
+        ["flow", html.escape(run.flow)],
+        ["run", html.escape(run.run_id)],
+        ["status", _badge(run.status)],
+        ["started", _when(run.created_at)],
+        ["finished", _when(run.finished_at)],
+        ["duration", _duration(run, now)],
+        ["user", html.escape(run.user)],
+        ["tags", html.escape(", ".join(run.tags)) or "-"],
+        ["executor", html.escape(run.executor)],
+        ["code package", "<code>%s</code>" % html.escape(run.code_key[:16])],
+        ["tasks", str(len(run.tasks))],
+    ]
+    parameters = [
+        ["<code>%s</code>" % html.escape(name), "<code>%s</code>" % html.escape(json.dumps(value, default=str))]
+        for name, value in sorted(run.parameters.items())
+    ]
+    steps = [
+        [
+            "<code>%s</code>" % html.escape(step.name),
+            _badge(step.status),
+            html.escape(step.type),
+            str(len(step.tasks)),
+            html.escape(", ".join("@" + d for d in step.decorators)) or "-",
+            _environment(run, step),
+            _artifacts(step),
+        ]
+        for step in run.steps
+    ]
+    failures = [
+        [html.escape(f.get("task", "")), html.escape(f.get("state", "")), html.escape(f.get("message", ""))]
+        for f in run.failures
+    ]
+    title = "%s/%s" % (run.flow, run.run_id)
+    body = [
+        "<h1>%s %s</h1>" % (html.escape(title), _badge(run.status)),
+        '<p class="muted">orch run report, written %s</p>' % _when(now),
+        _table(facts),
+        "<h2>Parameters</h2>",
+        _table(parameters, ["name", "value"]) if parameters else '<p class="muted">none</p>',
+        '<h2>DAG</h2><div class="scroll" id="dag">%s</div>' % dag_svg(run),
+        '<h2>Timeline</h2><div class="scroll" id="timeline">%s</div>' % timeline_svg(run, now),
+        "<h2>Steps</h2>",
+        _table(steps, ["step", "status", "type", "tasks", "decorators", "environment", "artifacts"]),
+    ]
+    if failures:
+        body += ["<h2>Failures</h2>", _table(failures, ["task", "state", "message"])]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>%s</title><style>%s</style></head><body>%s</body></html>\n"
+        % (html.escape(title), STYLE, "\n".join(body))
+    )
