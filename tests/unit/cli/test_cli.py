@@ -93,7 +93,7 @@ def test_missing_file_is_a_clean_error(in_root, capsys):
 
 
 def test_bad_format_is_a_usage_error(in_root, capsys):
-    assert main(["show", GENRE, "--format", "png"]) == 2
+    assert main(["show", GENRE, "--format", "pdf"]) == 2
     assert "Invalid value for '--format'" in capsys.readouterr().err
 
 
