@@ -30,8 +30,12 @@ docker: install
 
 # Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
 fixtures: install docker
-	@command -v docker-registry >/dev/null || { echo "Installing docker-registry (the Batch tests' local registry)..."; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }; }
+	@for tool in docker-registry:docker-registry chromium:chromium dot:graphviz; do \
+		command -v $${tool%%:*} >/dev/null && continue; \
+		echo "Installing $${tool#*:} (for the Batch registry, report browser and picture tests)..."; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${tool#*:} >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${tool#*:} >/dev/null; } || exit 1; \
+	done
 	$(BIN)/python tests/fixtures/pypi_wheels.py
 	$(BIN)/python tests/fixtures/conda_channel.py
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "."); from benchmarks.metaflow_env import metaflow_python; metaflow_python()'
