@@ -30,7 +30,7 @@ docker: install
 
 # Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
 fixtures: install docker
-	@for tool in docker-registry:docker-registry chromium:chromium dot:graphviz; do \
+	@for tool in docker-registry:docker-registry chromium:chromium chromedriver:chromium-driver dot:graphviz; do \
 		command -v $${tool%%:*} >/dev/null && continue; \
 		echo "Installing $${tool#*:} (for the Batch registry, report browser and picture tests)..."; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${tool#*:} >/dev/null || \

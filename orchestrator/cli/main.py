@@ -44,9 +44,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import check, configure_cmds, envs_cmds, report_cmd, run, show, store_cmds
+    from . import check, configure_cmds, envs_cmds, report_cmd, run, show, store_cmds, ui_cmd
 
-    for module in (show, check, run, store_cmds, report_cmd, envs_cmds, configure_cmds):
+    for module in (show, check, run, store_cmds, report_cmd, ui_cmd, envs_cmds, configure_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

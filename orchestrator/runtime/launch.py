@@ -137,6 +137,11 @@ def _prepare(
     code_dir = _code_dir(code_key)
     extract_package(package, code_dir)
     placement = place(loaded, config, options.executor, console.run_message)
+    for record in placement.env_records.values():  # the locks travel with the run, for the UI and audits
+        lock = os.path.join(root, record["lock"]) if record.get("lock") else None
+        if lock and os.path.isfile(lock):
+            with open(lock, "rb") as handle:
+                record["lock_key"] = cas.save_blob([handle.read()]).key
     return _Prepared(
         param_records,
         param_display,

@@ -9,7 +9,7 @@ partial one.
 from __future__ import annotations
 
 import io
-from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import BinaryIO, Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import OrchError, UsageError
 
@@ -65,6 +65,12 @@ class Backend:
     def list(self, prefix: str) -> Iterator[KeyInfo]:
         """Every key under ``prefix`` (recursively), skipping in-progress temporary writes."""
         raise NotImplementedError
+
+    def children(self, prefix: str) -> List[str]:
+        """The names one level below ``prefix`` (folders and keys), without walking further down.
+        Backends override this with a cheap listing; this fallback walks everything."""
+        base = prefix.rstrip("/") + "/"
+        return sorted({info.key[len(base) :].split("/")[0] for info in self.list(base)})
 
     def delete(self, keys: Iterable[str]) -> int:
         """Remove keys; missing ones are ignored. Returns how many were removed."""

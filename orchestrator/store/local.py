@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import uuid
-from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Tuple
+from typing import BinaryIO, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import OrchError
 from .backend import Backend, Buffer, KeyInfo, MissingKey
@@ -170,6 +170,12 @@ class LocalBackend(Backend):
                     continue  # deleted while listing
                 key = name if relative == "." else relative + "/" + name
                 yield KeyInfo(key, stat.st_size, stat.st_mtime)
+
+    def children(self, prefix: str) -> List[str]:
+        try:
+            return sorted(n for n in os.listdir(self._path(prefix.rstrip("/"))) if not n.startswith(TEMP_PREFIX))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
 
     def list_temporary(self, prefix: str = "") -> Iterator[KeyInfo]:
         """Temp files left by writers that were killed mid-write (for gc)."""

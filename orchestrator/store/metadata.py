@@ -26,6 +26,14 @@ SCHEMA = 1
 _ATTEMPT_FILE = re.compile(r"^(\d+)\.(start|done)\.json$")
 
 
+def _safe(name: str) -> bool:
+    try:
+        check_name("flow", name)
+        return True
+    except Exception:
+        return False
+
+
 def run_prefix(flow: str, run: str) -> str:
     return "flows/%s/runs/%s" % (check_name("flow", flow), check_name("run", run))
 
@@ -82,6 +90,14 @@ class MetadataStore:
             if len(parts) == 2 and parts[1] == "run.json":
                 runs.append(parts[0])
         return runs
+
+    def run_ids(self, flow: str) -> List[str]:
+        """The run folders of a flow, from one shallow listing (cheap with thousands of runs). Unlike
+        ``runs`` it does not check for ``run.json``: a run being created may not have one yet."""
+        return self.backend.children("flows/%s/runs" % check_name("flow", flow))
+
+    def flow_names(self) -> List[str]:
+        return [name for name in self.backend.children("flows") if _safe(name)]
 
     # tasks
 

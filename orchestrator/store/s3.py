@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Iterator, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Sequence, Tuple
 
 from ..errors import OrchError
 from .backend import Backend, Buffer, KeyInfo, MissingKey
@@ -142,6 +142,16 @@ class S3Backend(Backend):
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
             for item in page.get("Contents", []):
                 yield KeyInfo(item["Key"][strip:], item["Size"], item["LastModified"].timestamp())
+
+    def children(self, prefix: str) -> List[str]:
+        self._check_bucket()
+        base = self._key(prefix.rstrip("/")) + "/"
+        names = set()
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
+            names.update(p["Prefix"][len(base) :].rstrip("/") for p in page.get("CommonPrefixes", []))
+            names.update(item["Key"][len(base) :] for item in page.get("Contents", []))
+        return sorted(names)
 
     def delete(self, keys: Iterable[str]) -> int:
         keys = [self._key(k) for k in keys]

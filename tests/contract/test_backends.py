@@ -89,3 +89,13 @@ def test_missing_bucket_is_a_clear_error(moto_server):
     backend = open_backend("s3://no-such-bucket-orch/x")
     with pytest.raises(S3StoreError, match="S3 bucket 'no-such-bucket-orch' does not exist."):
         backend.put("k", [b"x"])
+
+
+def test_children_lists_one_level(backend):
+    for key in ("flows/A/runs/1/run.json", "flows/A/runs/1/steps/s/1/0.done.json", "flows/A/runs/22/run.json"):
+        backend.put(key, [b"{}"])
+    backend.put("flows/B/runs/3/run.json", [b"{}"])
+    assert backend.children("flows") == ["A", "B"]
+    assert backend.children("flows/A/runs") == ["1", "22"]
+    assert backend.children("flows/A/runs/1") == ["run.json", "steps"]
+    assert backend.children("flows/Nope/runs") == []

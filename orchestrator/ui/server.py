@@ -1,0 +1,466 @@
+"""``orch ui``: a local, read-only web app over a store (a directory or S3).
+
+Flask, because it is small, mature and well kept, its synchronous model
+matches the store's, and its threaded development server is all one person
+on loopback needs; it is already in reach as a dependency of moto. Every
+route is a GET: nothing here can change or delete a run.
+
+Records are write-once, so they are cached in memory once seen; a page of
+1,000 runs or a run of 10,000 tasks reads each record from the store once.
+Live pages poll small fragments (a running run's DAG and timeline, a
+running task's log tail) every two seconds.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..store.artifacts import ArtifactRecord, load_artifact
+from ..store.backend import MissingKey, open_backend
+from ..store.cas import ContentAddressedStore
+from ..store.metadata import MetadataStore, log_key
+from ..store.names import check_name
+from .model import RUNNING, run_view
+from .preview import preview_html
+from .report import STYLE, _badge, _environment, _size, _table, _when
+from .svg import dag_svg, timeline_svg
+
+PAGE_SIZE = 100
+
+
+class CachingMetadata(MetadataStore):
+    """A MetadataStore that remembers every record it has read: records are never rewritten."""
+
+    def __init__(self, backend: Any) -> None:
+        super().__init__(backend)
+        self._cache: Dict[str, Dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _read(self, key: str) -> Optional[Dict[str, Any]]:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        found = super()._read(key)
+        if found is not None:
+            with self._lock:
+                self._cache[key] = found
+        return found
+
+
+def _page(title: str, body: str, script: str = "") -> str:
+    nav = '<p class="muted"><a href="/">All runs</a> · orch ui (read-only)</p>'
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>%s</title><style>%s'
+        "a{color:#1a73e8;text-decoration:none} pre{background:#f8f9fa;padding:8px;overflow-x:auto;max-height:480px}"
+        "input{padding:4px 8px;font-size:14px;width:360px}</style></head><body>%s%s<script>%s</script></body></html>"
+        % (html.escape(title), STYLE, nav, body, script)
+    )
+
+
+LIVE_RUN_SCRIPT = """
+async function refresh() {
+  const live = document.getElementById('live');
+  if (!live || live.dataset.status !== 'running') return;
+  try {
+    const response = await fetch(live.dataset.src);
+    if (response.ok) { live.outerHTML = await response.text(); }
+  } finally {
+    setTimeout(refresh, 2000);
+  }
+}
+setTimeout(refresh, 2000);
+"""
+
+LOG_SCRIPT = """
+document.querySelectorAll('pre.log').forEach(function (pre) {
+  let offset = Number(pre.dataset.offset);
+  async function tail() {
+    const response = await fetch(pre.dataset.src + '?offset=' + offset);
+    if (!response.ok) return;
+    const data = await response.json();
+    if (data.text) { pre.textContent += data.text; offset = data.offset; }
+    if (!data.done) setTimeout(tail, 2000);
+  }
+  if (pre.dataset.done !== 'true') setTimeout(tail, 2000);
+});
+document.querySelectorAll('button.preview').forEach(function (button) {
+  button.addEventListener('click', async function () {
+    const target = document.getElementById(button.dataset.target);
+    target.innerHTML = 'loading...';
+    const response = await fetch(button.dataset.src);
+    target.innerHTML = await response.text();
+  });
+});
+"""
+
+
+def create_app(store_url: str) -> Any:
+    from flask import Flask, abort, jsonify, request
+
+    backend = open_backend(store_url)
+    meta = CachingMetadata(backend)
+    cas = ContentAddressedStore(backend)
+    app = Flask("orch-ui")
+
+    def names(*pairs: Tuple[str, str]) -> None:
+        for kind, value in pairs:
+            try:
+                check_name(kind, value)
+            except Exception:
+                abort(404)
+
+    def all_runs() -> List[dict]:
+        rows = []
+        for flow in meta.flow_names():
+            for run_id in meta.run_ids(flow):
+                record = meta.run_record(flow, run_id)
+                if record is None:
+                    continue
+                done = meta.run_done(flow, run_id) or {}
+                rows.append(
+                    {
+                        "flow": flow,
+                        "run": run_id,
+                        "status": done.get("status", RUNNING),
+                        "created_at": record.get("created_at") or 0,
+                        "finished_at": done.get("finished_at"),
+                        "user": record.get("user", ""),
+                        "tags": record.get("tags", []),
+                    }
+                )
+        rows.sort(key=lambda r: r["created_at"], reverse=True)
+        return rows
+
+    @app.get("/")
+    def runs_page() -> str:
+        query = (request.args.get("q") or "").strip().lower()
+        page = max(1, int(request.args.get("page", "1") or 1))
+        rows = all_runs()
+        if query:
+            rows = [
+                r
+                for r in rows
+                if all(
+                    word in " ".join([r["flow"], r["run"], r["status"], r["user"], " ".join(r["tags"])]).lower()
+                    for word in query.split()
+                )
+            ]
+        shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        now = time.time()
+        table = _table(
+            [
+                [
+                    html.escape(r["flow"]),
+                    '<a href="/runs/%s/%s">%s</a>' % (r["flow"], r["run"], r["run"]),
+                    _badge(r["status"]),
+                    _when(r["created_at"]),
+                    "%.1fs" % ((r["finished_at"] or now) - r["created_at"]) if r["created_at"] else "-",
+                    html.escape(r["user"]),
+                    html.escape(", ".join(r["tags"])),
+                ]
+                for r in shown
+            ],
+            ["flow", "run", "status", "started", "duration", "user", "tags"],
+        )
+        more = ""
+        if len(rows) > page * PAGE_SIZE:
+            more = '<p><a href="/?q=%s&page=%d">next %d</a></p>' % (html.escape(query), page + 1, PAGE_SIZE)
+        body = (
+            '<h1>Runs</h1><form method="get"><input name="q" value="%s" placeholder="filter: flow, run, status, '
+            'user or tag"></form><p class="muted" id="count">%d run%s</p>%s%s'
+            % (html.escape(query), len(rows), "" if len(rows) == 1 else "s", table, more)
+        )
+        return _page("orch runs", body)
+
+    def live_fragment(flow: str, run_id: str) -> str:
+        view = run_view(meta, flow, run_id)
+        if view is None:
+            abort(404)
+        return (
+            '<div id="live" data-status="%s" data-src="/runs/%s/%s/live"><p>Status: %s · %d tasks</p>'
+            '<h2>DAG</h2><div class="scroll">%s</div><h2>Timeline</h2><div class="scroll">%s</div>%s</div>'
+            % (
+                view.status,
+                flow,
+                run_id,
+                _badge(view.status),
+                len(view.tasks),
+                dag_svg(view),
+                timeline_svg(view, time.time()),
+                _tasks_table(view),
+            )
+        )
+
+    def _tasks_table(view: Any) -> str:
+        rows = []
+        for step in view.steps:
+            tasks = step.tasks[:50]
+            links = " ".join(
+                '<a href="/runs/%s/%s/%s/%s" class="task status-%s">%s</a>'
+                % (view.flow, view.run_id, step.name, t.task_id, t.status, t.task_id)
+                for t in tasks
+            )
+            if len(step.tasks) > len(tasks):
+                links += ' <span class="muted">and %d more</span>' % (len(step.tasks) - len(tasks))
+            rows.append(["<code>%s</code>" % html.escape(step.name), _badge(step.status), links or "-"])
+        return "<h2>Tasks</h2>" + _table(rows, ["step", "status", "tasks"])
+
+    @app.get("/runs/<flow>/<run_id>")
+    def run_page(flow: str, run_id: str) -> str:
+        names(("flow", flow), ("run", run_id))
+        view = run_view(meta, flow, run_id)
+        if view is None:
+            abort(404)
+        params = _table(
+            [
+                [html.escape(k), "<code>%s</code>" % html.escape(json.dumps(v, default=str))]
+                for k, v in view.parameters.items()
+            ],
+            ["parameter", "value"],
+        )
+        envs = []
+        for step in view.steps:
+            env = view.environments.get(step.name) or {}
+            packages = _lock_packages(env.get("lock_key"))
+            envs.append([html.escape(step.name), _environment(view, step), packages])
+        body = (
+            '<h1>%s/%s %s</h1><p class="muted">started %s · user %s · tags %s · executor %s · code package '
+            '<code>%s</code> · <a href="/compare?a=%s/%s">compare with...</a></p>'
+            % (
+                html.escape(flow),
+                html.escape(run_id),
+                _badge(view.status),
+                _when(view.created_at),
+                html.escape(view.user),
+                html.escape(", ".join(view.tags) or "-"),
+                html.escape(view.executor),
+                html.escape(view.code_key[:16]),
+                flow,
+                run_id,
+            )
+            + "<h2>Parameters</h2>"
+            + params
+            + live_fragment(flow, run_id)
+            + "<h2>Environments</h2>"
+            + _table(envs, ["step", "environment", "locked packages"])
+        )
+        return _page("%s/%s" % (flow, run_id), body, LIVE_RUN_SCRIPT)
+
+    @app.get("/runs/<flow>/<run_id>/live")
+    def run_live(flow: str, run_id: str) -> str:
+        names(("flow", flow), ("run", run_id))
+        return live_fragment(flow, run_id)
+
+    def _lock_packages(key: Optional[str]) -> str:
+        if not key:
+            return '<span class="muted">-</span>'
+        try:
+            text = bytes(cas.load_blob(key, "a lock file")).decode("utf-8", "replace")
+        except Exception:
+            return '<span class="muted">lock not in the store</span>'
+        packages = []
+        for line in text.splitlines():
+            line = line.strip()
+            if "==" in line and not line.startswith("#"):  # a PyPI lock: name==version --hash ...
+                packages.append(line.split()[0].rstrip("\\"))
+            elif line.startswith("- name:") or line.startswith("name:"):  # a conda-lock file
+                packages.append(line.split(":", 1)[1].strip())
+        return "<br>".join(html.escape(p) for p in sorted(set(packages))) or '<span class="muted">-</span>'
+
+    def _attempt(flow: str, run_id: str, step: str, task: str) -> Tuple[int, dict, dict]:
+        latest = [a for s, t, a, _ in meta.task_files(flow, run_id, step) if t == task]
+        if not latest:
+            abort(404)
+        attempt = int(request.args.get("attempt", max(latest)))
+        return (
+            attempt,
+            meta.attempt_start(flow, run_id, step, task, attempt) or {},
+            meta.attempt_done(flow, run_id, step, task, attempt) or {},
+        )
+
+    def _log_source(flow: str, run_id: str, step: str, task: str, attempt: int, done: dict, stream: str) -> str:
+        source = done.get("logs_from")
+        if source:
+            origin_run, origin_step, origin_task, origin_attempt = source.split("/")
+            return log_key(flow, origin_run, origin_step, origin_task, int(origin_attempt), stream)
+        return log_key(flow, run_id, step, task, attempt, stream)
+
+    def _read_log(key: str, offset: int) -> bytes:
+        local = backend.local_path(key)
+        try:
+            if local:
+                with open(local, "rb") as handle:
+                    handle.seek(offset)
+                    return handle.read(1_000_000)
+            return bytes(backend.get(key))[offset : offset + 1_000_000]
+        except (FileNotFoundError, MissingKey):
+            return b""
+
+    @app.get("/runs/<flow>/<run_id>/<step>/<task>")
+    def task_page(flow: str, run_id: str, step: str, task: str) -> str:
+        names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
+        attempt, start, done = _attempt(flow, run_id, step, task)
+        finished = bool(done)
+        logs = []
+        for stream in ("stdout", "stderr"):
+            data = _read_log(_log_source(flow, run_id, step, task, attempt, done, stream), 0)
+            logs.append(
+                '<h2>%s</h2><pre class="log" id="%s" data-src="/api/logs/%s/%s/%s/%s/%d/%s" data-offset="%d" '
+                'data-done="%s">%s</pre>'
+                % (
+                    stream,
+                    stream,
+                    flow,
+                    run_id,
+                    step,
+                    task,
+                    attempt,
+                    stream,
+                    len(data),
+                    str(finished).lower(),
+                    html.escape(data.decode("utf-8", "replace")),
+                )
+            )
+        rows = []
+        for index, (name, raw) in enumerate(sorted((done.get("artifacts") or {}).items())):
+            record = ArtifactRecord.from_json(raw)
+            rows.append(
+                [
+                    "<code>%s</code>" % html.escape(name),
+                    html.escape(record.type),
+                    _size(record.size),
+                    '<button class="preview" data-target="preview-%d" data-src="/api/artifact/%s/%s/%s/%s/%d/%s">'
+                    'preview</button><div id="preview-%d"></div>'
+                    % (index, flow, run_id, step, task, attempt, name, index),
+                ]
+            )
+        status = "running" if not finished else ("succeeded" if done.get("status") == "ok" else "failed")
+        exception = done.get("exception") or {}
+        error = (
+            "<h2>Error</h2><pre>%s</pre>" % html.escape(exception.get("traceback") or exception.get("message", ""))
+            if exception
+            else ""
+        )
+        body = (
+            '<h1><a href="/runs/%s/%s">%s/%s</a>/%s/%s %s</h1><p class="muted">attempt %d · host %s · started %s · '
+            "finished %s%s</p>%s<h2>Artifacts</h2>%s%s"
+            % (
+                flow,
+                run_id,
+                html.escape(flow),
+                html.escape(run_id),
+                html.escape(step),
+                html.escape(task),
+                _badge(status),
+                attempt,
+                html.escape(str(start.get("host", "-"))),
+                _when(start.get("started_at")),
+                _when(done.get("finished_at")),
+                " · cloned from %s" % html.escape(done["cloned_from"]) if done.get("cloned_from") else "",
+                error,
+                _table(rows, ["name", "type", "size", ""]) if rows else '<p class="muted">none yet</p>',
+                "".join(logs),
+            )
+        )
+        return _page("%s/%s/%s/%s" % (flow, run_id, step, task), body, LOG_SCRIPT)
+
+    @app.get("/api/logs/<flow>/<run_id>/<step>/<task>/<int:attempt>/<stream>")
+    def logs_api(flow: str, run_id: str, step: str, task: str, attempt: int, stream: str) -> Any:
+        names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
+        if stream not in ("stdout", "stderr"):
+            abort(404)
+        offset = max(0, int(request.args.get("offset", "0") or 0))
+        done = meta.attempt_done(flow, run_id, step, task, attempt) or {}
+        data = _read_log(_log_source(flow, run_id, step, task, attempt, done, stream), offset)
+        return jsonify(text=data.decode("utf-8", "replace"), offset=offset + len(data), done=bool(done))
+
+    @app.get("/api/artifact/<flow>/<run_id>/<step>/<task>/<int:attempt>/<name>")
+    def artifact_api(flow: str, run_id: str, step: str, task: str, attempt: int, name: str) -> str:
+        names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
+        done = meta.attempt_done(flow, run_id, step, task, attempt) or {}
+        raw = (done.get("artifacts") or {}).get(name)
+        if raw is None:
+            abort(404)
+        try:
+            value = load_artifact(cas, ArtifactRecord.from_json(raw), "artifact '%s'" % name)
+        except ModuleNotFoundError as err:
+            return (
+                '<p class="muted">No preview: this artifact needs %s, which orch ui\'s Python lacks.</p>'
+                % html.escape(str(err.name))
+            )
+        except Exception as err:
+            return '<p class="muted">No preview: %s</p>' % html.escape(str(err))
+        return preview_html(value)
+
+    @app.get("/compare")
+    def compare_page() -> str:
+        a, b = request.args.get("a", ""), request.args.get("b", "")
+        if not b:
+            runs = [r for r in all_runs() if r["flow"] == a.split("/")[0] and "%s/%s" % (r["flow"], r["run"]) != a]
+            options = "".join(
+                '<li><a href="/compare?a=%s&b=%s/%s">%s/%s</a> %s</li>'
+                % (a, r["flow"], r["run"], r["flow"], r["run"], _badge(r["status"]))
+                for r in runs[:100]
+            )
+            return _page("compare", "<h1>Compare %s with</h1><ul>%s</ul>" % (html.escape(a), options))
+        views = []
+        for spec in (a, b):
+            flow, _, run_id = spec.partition("/")
+            names(("flow", flow), ("run", run_id))
+            view = run_view(meta, flow, run_id)
+            if view is None:
+                abort(404)
+            views.append(view)
+        left, right = views
+        params = sorted(set(left.parameters) | set(right.parameters))
+        param_rows = [
+            [
+                html.escape(p),
+                html.escape(json.dumps(left.parameters.get(p), default=str)),
+                html.escape(json.dumps(right.parameters.get(p), default=str)),
+                "same" if left.parameters.get(p) == right.parameters.get(p) else "<b>differs</b>",
+            ]
+            for p in params
+        ]
+        artifact_rows = []
+        for key, (lhs, rhs) in sorted(_artifact_keys(left, right).items()):
+            if lhs != rhs:
+                artifact_rows.append(
+                    [
+                        html.escape(key),
+                        "present" if lhs else "-",
+                        "present" if rhs else "-",
+                        "<b>differs</b>" if lhs and rhs else "<b>only in one</b>",
+                    ]
+                )
+        body = "<h1>%s vs %s</h1><h2>Parameters</h2>%s<h2>Artifacts that differ</h2>%s" % (
+            html.escape(a),
+            html.escape(b),
+            _table(param_rows, ["parameter", a, b, ""]),
+            _table(artifact_rows, ["step[index].artifact", a, b, ""])
+            if artifact_rows
+            else '<p class="muted">none: every artifact has the same content</p>',
+        )
+        return _page("compare", body)
+
+    def _artifact_keys(left: Any, right: Any) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
+        out: Dict[str, List[Optional[str]]] = {}
+        for side, view in enumerate((left, right)):
+            for task in view.tasks:
+                done = (
+                    meta.attempt_done(view.flow, view.run_id, task.step, task.task_id, task.attempts[-1].number) or {}
+                )
+                for name, raw in (done.get("artifacts") or {}).items():
+                    label = "%s%s.%s" % (
+                        task.step,
+                        "" if task.foreach_index is None else "[%d]" % task.foreach_index,
+                        name,
+                    )
+                    out.setdefault(label, [None, None])[side] = raw[0]
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    return app

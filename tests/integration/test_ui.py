@@ -1,0 +1,157 @@
+"""``orch ui`` in a real browser: Debian's chromium, headless, driven by Selenium through Debian's
+chromedriver (no browser download). Pages are checked against the store; screenshots are kept in
+``.test-artifacts/ui``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator import Flow
+from tests.conftest import FLOWS, ROOT
+
+SHOTS = ROOT / ".test-artifacts" / "ui"
+
+
+@pytest.fixture
+def ui(orch):
+    """The UI over the test's store, served from a thread on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    from orchestrator.ui.server import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(orch.store), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_port
+    server.shutdown()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary = shutil.which("chromium")
+    driver_binary = shutil.which("chromedriver")
+    assert binary and driver_binary, "Debian's chromium and chromium-driver are needed (make fixtures installs them)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    options.add_argument("--user-data-dir=%s" % (tmp_path / "chromium"))
+    driver = webdriver.Chrome(service=Service(driver_binary), options=options)
+    driver.set_page_load_timeout(60)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def _wait(predicate, seconds: float = 60.0):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.25)
+
+
+def test_runs_list_run_page_and_task_page(orch, ui, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    for flow in ("crash_flow.py", "crash_flow.py"):
+        code, _, err = orch("run", str(FLOWS / "reliability" / flow), "--pause", "0")
+        assert code == 0, err
+    code, _, err = orch("run", str(FLOWS / "reliability" / "slow_retry_flow.py"), "--seconds", "0")
+    assert code == 0, err
+
+    browser.get(ui + "/")
+    assert browser.find_element(By.ID, "count").text == "3 runs"
+    browser.save_screenshot(str(SHOTS / "runs.png"))
+    search = browser.find_element(By.NAME, "q")
+    search.send_keys("SlowRetry", Keys.ENTER)
+    _wait(lambda: browser.find_element(By.ID, "count").text == "1 run")
+    assert browser.find_element(By.ID, "count").text == "1 run"
+
+    run = Flow("CrashFlow").latest_run
+    browser.get("%s/runs/CrashFlow/%s" % (ui, run.id))
+    for step in run:
+        node = browser.find_element(By.ID, "step-%s" % step.id)
+        assert node.get_attribute("data-status") == "succeeded"
+    bars = browser.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar")
+    assert len(bars) == 27
+    assert "pause" in browser.page_source
+    browser.save_screenshot(str(SHOTS / "run.png"))
+
+    task = run["work"].tasks()[3]
+    browser.get("%s/runs/CrashFlow/%s/work/%s" % (ui, run.id, task.id))
+    assert browser.find_element(By.ID, "stdout").text == task.stdout.strip()
+    names = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "table td:first-child code")]
+    assert names == sorted(a.id for a in task)
+    row = names.index("square")
+    browser.find_elements(By.CSS_SELECTOR, "button.preview")[row].click()
+    _wait(lambda: browser.find_element(By.ID, "preview-%d" % row).text not in ("", "loading..."))
+    assert browser.find_element(By.ID, "preview-%d" % row).text == str(task.data.square)
+    browser.save_screenshot(str(SHOTS / "task.png"))
+
+
+def test_a_live_run_is_followed_until_it_finishes(orch, ui, browser):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli.main", "run", str(FLOWS / "reliability" / "slow_retry_flow.py")]
+        + ["--store", orch.store, "--executor", "local", "--seconds", "6"],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        runs = _wait(lambda: list(Path(orch.store).glob("flows/SlowRetryFlow/runs/*/run.json")), 30)
+        run_id = runs[0].parent.name
+        _wait(lambda: list(Path(orch.store).glob("flows/SlowRetryFlow/runs/*/steps/slow/*/0.start.json")), 30)
+        browser.get("%s/runs/SlowRetryFlow/%s" % (ui, run_id))
+
+        def status(element_id: str) -> str:  # read in one script: the live fragment is replaced as it updates
+            return browser.execute_script("return document.getElementById(arguments[0]).dataset.status", element_id)
+
+        assert status("live") == "running"
+        assert status("step-slow") == "running"
+        browser.save_screenshot(str(SHOTS / "live-running.png"))
+        assert process.wait(120) == 0
+        finished = _wait(lambda: status("live") == "succeeded", 30)
+        assert finished, "the page did not follow the run to its end"
+        assert status("step-end") == "succeeded"
+        browser.save_screenshot(str(SHOTS / "live-finished.png"))
+    finally:
+        process.kill()
+
+
+def test_compare_two_runs(orch, ui, browser):
+    from selenium.webdriver.common.by import By
+
+    for pause in ("0", "0.01"):
+        code, _, err = orch("run", str(FLOWS / "reliability" / "crash_flow.py"), "--pause", pause)
+        assert code == 0, err
+    first, second = sorted(r.id for r in Flow("CrashFlow").runs())
+    browser.get("%s/compare?a=CrashFlow/%s&b=CrashFlow/%s" % (ui, first, second))
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "pause 0.0 0.01 differs" in text
+    assert "start.pause" in text  # the parameter artifact differs; every computed artifact is identical
+    assert "work[3].square" not in text
+
+
+def test_the_ui_is_read_only(orch, ui):
+    import urllib.error
+    import urllib.request
+
+    for method in ("POST", "PUT", "DELETE"):
+        request = urllib.request.Request(ui + "/", method=method)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=10)
+        assert caught.value.code == 405
