@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.backend import MissingKey, open_backend
 from ..store.cas import ContentAddressedStore
-from ..store.metadata import MetadataStore, log_key
+from ..store.metadata import MetadataStore, log_key, run_prefix
 from ..store.names import check_name
 from .model import RUNNING, run_view
 from .preview import preview_html
@@ -176,10 +176,22 @@ def create_app(store_url: str) -> Any:
         )
         return _page("orch runs", body)
 
-    def live_fragment(flow: str, run_id: str) -> str:
-        view = run_view(meta, flow, run_id)
+    finished_views: Dict[Tuple[str, str], Any] = {}
+
+    def view_of(flow: str, run_id: str) -> Any:
+        """A finished run never changes: its view is built once. A live one is rebuilt on each look
+        (its records come from the cache, so only new ones are read)."""
+        view = finished_views.get((flow, run_id))
         if view is None:
-            abort(404)
+            view = run_view(meta, flow, run_id)
+            if view is None:
+                abort(404)
+            if view.status != RUNNING:
+                finished_views[(flow, run_id)] = view
+        return view
+
+    def live_fragment(flow: str, run_id: str, view: Any = None) -> str:
+        view = view or view_of(flow, run_id)
         return (
             '<div id="live" data-status="%s" data-src="/runs/%s/%s/live"><p>Status: %s · %d tasks</p>'
             '<h2>DAG</h2><div class="scroll">%s</div><h2>Timeline</h2><div class="scroll">%s</div>%s</div>'
@@ -212,9 +224,7 @@ def create_app(store_url: str) -> Any:
     @app.get("/runs/<flow>/<run_id>")
     def run_page(flow: str, run_id: str) -> str:
         names(("flow", flow), ("run", run_id))
-        view = run_view(meta, flow, run_id)
-        if view is None:
-            abort(404)
+        view = view_of(flow, run_id)
         params = _table(
             [
                 [html.escape(k), "<code>%s</code>" % html.escape(json.dumps(v, default=str))]
@@ -244,7 +254,7 @@ def create_app(store_url: str) -> Any:
             )
             + "<h2>Parameters</h2>"
             + params
-            + live_fragment(flow, run_id)
+            + live_fragment(flow, run_id, view)
             + "<h2>Environments</h2>"
             + _table(envs, ["step", "environment", "locked packages"])
         )
@@ -272,7 +282,8 @@ def create_app(store_url: str) -> Any:
         return "<br>".join(html.escape(p) for p in sorted(set(packages))) or '<span class="muted">-</span>'
 
     def _attempt(flow: str, run_id: str, step: str, task: str) -> Tuple[int, dict, dict]:
-        latest = [a for s, t, a, _ in meta.task_files(flow, run_id, step) if t == task]
+        files = backend.children("%s/steps/%s/%s" % (run_prefix(flow, run_id), step, task))
+        latest = [int(name.split(".")[0]) for name in files if name.split(".")[0].isdigit()]
         if not latest:
             abort(404)
         attempt = int(request.args.get("attempt", max(latest)))
@@ -411,10 +422,7 @@ def create_app(store_url: str) -> Any:
         for spec in (a, b):
             flow, _, run_id = spec.partition("/")
             names(("flow", flow), ("run", run_id))
-            view = run_view(meta, flow, run_id)
-            if view is None:
-                abort(404)
-            views.append(view)
+            views.append(view_of(flow, run_id))
         left, right = views
         params = sorted(set(left.parameters) | set(right.parameters))
         param_rows = [
