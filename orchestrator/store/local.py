@@ -69,10 +69,10 @@ class LocalBackend(Backend):
         folder = os.path.dirname(path)
         if if_absent and os.path.exists(path):
             return False
-        self._makedirs(folder)
         temp = os.path.join(folder, "%s%s.%s" % (TEMP_PREFIX, os.path.basename(path), uuid.uuid4().hex[:12]))
         try:
-            with open(temp, "wb") as handle:
+            handle = self._create(folder, temp)
+            with handle:
                 for chunk in chunks:
                     handle.write(chunk)
             self._own(temp)
@@ -92,6 +92,18 @@ class LocalBackend(Backend):
                 raise self._full(err, key) from None
             raise
         return True
+
+    def _create(self, folder: str, temp: str) -> BinaryIO:
+        """Open a new temp file in ``folder``, making the folder first. gc removes folders it empties, so
+        one may vanish between making it and opening the file: make it again, a few times."""
+        for attempt in range(5):
+            self._makedirs(folder)
+            try:
+                return open(temp, "wb")
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
 
     def get(self, key: str) -> bytearray:
         path = self._path(key)
@@ -184,7 +196,10 @@ class LocalBackend(Backend):
             relative = os.path.relpath(folder, self.root).replace(os.sep, "/")
             for name in files:
                 if name.startswith(TEMP_PREFIX):
-                    stat = os.stat(os.path.join(folder, name))
+                    try:
+                        stat = os.stat(os.path.join(folder, name))
+                    except FileNotFoundError:
+                        continue  # a live writer renamed it into place meanwhile
                     yield KeyInfo(name if relative == "." else relative + "/" + name, stat.st_size, stat.st_mtime)
 
     def delete(self, keys: Iterable[str]) -> int:

@@ -107,7 +107,8 @@ def test_kill_9_then_resume(executor, trial, tmp_path, tmp_path_factory, capsys)
     completed = _completed(killed)
     if (killed / "done.json").exists():  # the kill came after the run had ended: nothing to resume
         _outcomes[executor].append("after the run ended")
-        assert json.loads((killed / "done.json").read_text())["status"] == "succeeded"
+        done = json.loads((killed / "done.json").read_text())
+        assert done["status"] == "succeeded", done
         assert _artifacts(killed) == expected
         assert main(["fsck", "--store", store]) == 0
         return
