@@ -58,6 +58,14 @@ def _read_exit_marker(raw: Any) -> Optional[int]:
             pass
 
 
+class _NotDelivered(Exception):
+    """Attaching to a container or writing its task failed: the task never started there."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = "%s: %s" % (type(cause).__name__, cause)
+
+
 def owner_id() -> str:
     return "%s:%d" % (socket.gethostname(), os.getpid())
 
@@ -231,6 +239,9 @@ class DockerExecutor(Executor):
             sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
             raw = getattr(sock, "_sock", sock)
             raw.sendall((spec.to_json() + "\n").encode())
+        except Exception as err:
+            raise _NotDelivered(err) from None
+        try:
             return _read_exit_marker(raw)
         except Exception:
             return None
@@ -263,7 +274,28 @@ class DockerExecutor(Executor):
                 container.kill()
             except Exception:
                 pass
-        reported = None if cancelled_early else self._hand_over(container, spec)
+        reported = None
+        for attempt in range(3):
+            if cancelled_early:
+                break
+            try:
+                reported = self._hand_over(container, spec)
+                break
+            except _NotDelivered as err:  # the task never reached it: it ran nothing, so another may
+                self._discard(container)
+                container = self._start(spec.step, spec.flow, spec.run_id) if attempt < 2 else None
+                with self._lock:
+                    self._containers[handle] = container
+                if container is None:
+                    with self._lock:
+                        self._containers.pop(handle, None)
+                        cancelled = self._cancelled.pop(handle, None)
+                    state, message = cancelled or (
+                        TaskState.FAILED,
+                        "could not hand the task to a container of step %s: %s" % (spec.step, err.cause),
+                    )
+                    self._results.put(TaskResult(handle, state, None, message))
+                    return
         if reported == 0:
             # Committed and exited 0: report now; the container's teardown happens in the background.
             self._finish(handle, container, TaskResult(handle, TaskState.SUCCEEDED, 0))

@@ -141,4 +141,5 @@ def test_most_kills_landed_mid_run(executor):
     if len(outcomes) < TRIALS:
         pytest.skip("runs only after all %d trials of %s (run the whole module)" % (TRIALS, executor))
     mid_run = [o for o in outcomes if o.startswith("mid-run")]
+    print("%s kill moments: %s" % (executor, "; ".join(outcomes)))  # shown with pytest -s
     assert len(mid_run) >= TRIALS * 0.7, outcomes
