@@ -85,11 +85,13 @@ def ensure_env(lock: LockRef, sources: PackageSources = NO_SOURCES) -> str:
     python = os.path.join(prefix, "bin", "python")
     marker = os.path.join(prefix, ".orch-complete")
     if os.path.exists(marker):
+        _point_at_runtime(marker)
         return python
     os.makedirs(os.path.dirname(prefix), exist_ok=True)
     with open(prefix + ".lock", "w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         if os.path.exists(marker):
+            _point_at_runtime(marker)
             return python
         shutil.rmtree(prefix, ignore_errors=True)  # a build that was interrupted
         if lock.spec.kind == "pypi":
@@ -101,7 +103,33 @@ def ensure_env(lock: LockRef, sources: PackageSources = NO_SOURCES) -> str:
             from .conda import install_prefix
 
             python = install_prefix(lock, prefix, sources)
-        with open(os.path.join(_site_packages(prefix, python), "zz-orch-runtime.pth"), "w") as handle:
+        pth = os.path.join(_site_packages(prefix, python), "zz-orch-runtime.pth")
+        with open(pth, "w") as handle:
             handle.write(runtime_dir() + "\n")
-        open(marker, "w").close()
+        with open(marker, "w") as handle:
+            handle.write(pth + "\n")  # where the runtime is named, for _point_at_runtime
     return python
+
+
+def _point_at_runtime(marker: str) -> None:
+    """A cached env outlives orch upgrades: make its .pth name this orch's runtime copy, not the one
+    it was built with (a task would otherwise run an older runtime than the orchestrator's)."""
+    with open(marker) as handle:
+        pth = handle.read().strip()
+    if not pth:  # built before the marker named it: find it where venvs and conda prefixes keep it
+        import glob
+
+        found = glob.glob(
+            os.path.join(os.path.dirname(marker), "lib", "python*", "site-packages", "zz-orch-runtime.pth")
+        )
+        pth = found[0] if found else ""
+    if not pth or not os.path.isfile(pth):
+        return
+    wanted = runtime_dir() + "\n"
+    with open(pth) as handle:
+        if handle.read() == wanted:
+            return
+    temp = "%s.tmp-%d" % (pth, os.getpid())
+    with open(temp, "w") as handle:
+        handle.write(wanted)
+    os.replace(temp, pth)

@@ -129,6 +129,14 @@ def test_local_env_is_cached_and_runtime_comes_after_user_packages(offline_pypi,
     )
     assert out.stdout.split() == ["1.16.0", "True"], out.stderr
 
+    # an orch upgrade: the cached env must follow this orch's runtime, not keep the one it was built with
+    from orchestrator.envs.local import runtime_dir
+
+    pth = next(Path(python).parent.parent.glob("lib/python*/site-packages/zz-orch-runtime.pth"))
+    pth.write_text(str(tmp_path / "an-older-runtime") + "\n")
+    assert ensure_env(lock, sources) == python
+    assert pth.read_text() == runtime_dir() + "\n"
+
 
 def test_pandas_demo_two_versions_in_one_run(offline_pypi, orch, tmp_path):
     from orchestrator.cli.main import main
