@@ -136,6 +136,10 @@ def plan_resume(
     if step is None:
         step = first_failed_step(graph, origin)
         if step is None:
+            if meta.run_done(flow, origin_run) is None:
+                # Every task finished but the orchestrator died before recording the end of the run:
+                # the resume clones them all and records the run that was in fact complete.
+                return Clones(meta, flow, new_run, origin, ()), graph.steps[-1].name
             raise ResumeError(
                 "Run %s/%s has no failed step to resume from: it succeeded." % (flow, origin_run),
                 "Name a step to re-run from it: orch resume FLOW.py STEP.",

@@ -143,3 +143,16 @@ def test_most_kills_landed_mid_run(executor):
     mid_run = [o for o in outcomes if o.startswith("mid-run")]
     print("%s kill moments: %s" % (executor, "; ".join(outcomes)))  # shown with pytest -s
     assert len(mid_run) >= TRIALS * 0.7, outcomes
+
+
+def test_killed_after_the_last_task_but_before_the_run_record(orch, capsys):
+    """The narrowest window: every task committed, the run's done record not yet written."""
+    code, _, err = orch("run", FLOW, "--pause", "0", "--executor", "local")
+    assert code == 0, err
+    killed = _run_dirs(orch.store)[-1]
+    (killed / "done.json").unlink()  # what a kill -9 between the end task and the run record leaves
+    code, _, err = orch("resume", FLOW, "--executor", "local")
+    assert code == 0, err
+    resumed = _run_dirs(orch.store)[-1]
+    assert json.loads((resumed / "done.json").read_text())["tasks_cloned"] == 27
+    assert _artifacts(resumed) == _artifacts(killed)
