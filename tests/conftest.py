@@ -136,3 +136,14 @@ def offline_conda(conda_channel, monkeypatch, tmp_path):
     monkeypatch.setenv("ORCH_CONDA_CHANNELS", conda_channel)
     monkeypatch.setenv("ORCH_CACHE", str(tmp_path / "cache"))
     return conda_channel
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """A Docker SDK client to the engine the tests run tasks on; CI starts one, so none is a failure."""
+    from orchestrator.images.engine import EngineError, client
+
+    try:
+        return client()
+    except EngineError as err:
+        pytest.fail("%s (CI starts one in .ci/run)" % err.format())

@@ -299,19 +299,17 @@ class BatchExecutor(Executor):
                         job.delay = min(self.poll_max, job.delay * 1.5)
                         job.next_look = now + job.delay
 
-    def _update(self, detail: Dict[str, Any]) -> bool:
+    def _update(self, detail: Dict[str, Any]) -> None:
         with self._lock:
             entry = self._live.get(detail.get("jobId", ""))
             if entry is None:
-                return False
-            changed = detail.get("status") != entry.status
+                return
             entry.status, entry.detail = detail.get("status", entry.status), detail
             if entry.status not in TERMINAL:
-                return changed
+                return
             del self._live[entry.job_id]
             self._durations.append(time.monotonic() - entry.submitted)
         threading.Thread(target=self._finish, args=(entry,), daemon=True).start()
-        return True
 
     def _exit_code(self, entry: _Job) -> Optional[int]:
         """From describe_jobs; some emulators only give it in list_jobs, so ask that for failures."""

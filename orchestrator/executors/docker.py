@@ -252,50 +252,45 @@ class DockerExecutor(Executor):
         except Exception:
             pass
 
+    def _no_container(self, handle: str, message: str) -> None:
+        """Report a task that never got a container: cancelled meanwhile, or the engine refused."""
+        with self._lock:
+            self._containers.pop(handle, None)
+            cancelled = self._cancelled.pop(handle, None)
+        state, message = cancelled or (TaskState.FAILED, message)
+        self._results.put(TaskResult(handle, state, None, message))
+
     def _run(self, handle: str, spec: TaskSpec) -> None:
         limits = self.resources.get(spec.step, {})
         container = self._claim(spec.step) or self._start(spec.step, spec.flow, spec.run_id)
         if container is None:
-            with self._lock:
-                self._containers.pop(handle, None)
-                cancelled = self._cancelled.pop(handle, None)
-            state, message = cancelled or (
-                TaskState.FAILED,
-                "could not start a container for step %s: %s" % (spec.step, self.start_error),
-            )
-            self._results.put(TaskResult(handle, state, None, message))
+            self._no_container(handle, "could not start a container for step %s: %s" % (spec.step, self.start_error))
             return
         self._prewarm_successors(spec)
         with self._lock:
             self._containers[handle] = container
             cancelled_early = handle in self._cancelled or self._closed
+        reported = None
         if cancelled_early:  # cancelled (or the executor closed) while the container started
             try:
                 container.kill()
             except Exception:
                 pass
-        reported = None
-        for attempt in range(3):
-            if cancelled_early:
-                break
-            try:
-                reported = self._hand_over(container, spec)
-                break
-            except _NotDelivered as err:  # the task never reached it: it ran nothing, so another may
-                self._discard(container)
-                container = self._start(spec.step, spec.flow, spec.run_id) if attempt < 2 else None
-                with self._lock:
-                    self._containers[handle] = container
-                if container is None:
+        else:
+            for attempt in range(3):
+                try:
+                    reported = self._hand_over(container, spec)
+                    break
+                except _NotDelivered as err:  # the task never reached it: it ran nothing, so another may
+                    self._discard(container)
+                    container = self._start(spec.step, spec.flow, spec.run_id) if attempt < 2 else None
+                    if container is None:
+                        self._no_container(
+                            handle, "could not hand the task to a container of step %s: %s" % (spec.step, err.cause)
+                        )
+                        return
                     with self._lock:
-                        self._containers.pop(handle, None)
-                        cancelled = self._cancelled.pop(handle, None)
-                    state, message = cancelled or (
-                        TaskState.FAILED,
-                        "could not hand the task to a container of step %s: %s" % (spec.step, err.cause),
-                    )
-                    self._results.put(TaskResult(handle, state, None, message))
-                    return
+                        self._containers[handle] = container
         if reported == 0:
             # Committed and exited 0: report now; the container's teardown happens in the background.
             self._finish(handle, container, TaskResult(handle, TaskState.SUCCEEDED, 0))

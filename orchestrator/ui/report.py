@@ -31,13 +31,13 @@ th{background:#f8f9fa} code{font-family:Menlo,Consolas,monospace;font-size:12px}
 """
 
 
-def _when(at: Optional[float]) -> str:
+def when(at: Optional[float]) -> str:
     if not at:
         return "-"
     return _dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return ("%d %s" % (size, unit)) if unit == "B" else ("%.1f %s" % (size, unit))
@@ -51,17 +51,17 @@ def _duration(run: RunView, now: float) -> str:
     return "%.1fs" % ((run.finished_at or now) - run.created_at)
 
 
-def _table(rows: List[List[str]], header: Optional[List[str]] = None) -> str:
+def table(rows: List[List[str]], header: Optional[List[str]] = None) -> str:
     head = "<tr>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in header) if header else ""
     body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % cell for cell in row) for row in rows)
     return "<table>%s%s</table>" % (head, body)
 
 
-def _badge(status: str) -> str:
+def badge(status: str) -> str:
     return '<span class="status status-%s">%s</span>' % (html.escape(status), html.escape(status))
 
 
-def _environment(run: RunView, step: StepView) -> str:
+def environment_html(run: RunView, step: StepView) -> str:
     env = run.environments.get(step.name) or {}
     if not env:
         return '<span class="muted">default image</span>'
@@ -91,7 +91,7 @@ def _artifacts(step: StepView) -> str:
     rows = []
     for name, (kind, size, count) in sorted(found.items()):
         where = "" if count == 1 else " over %d tasks" % count
-        rows.append("<code>%s</code> %s, %s%s" % (html.escape(name), html.escape(kind), _size(size), where))
+        rows.append("<code>%s</code> %s, %s%s" % (html.escape(name), html.escape(kind), size_text(size), where))
     return "<br>".join(rows)
 
 
@@ -100,9 +100,9 @@ def render_report(run: RunView, now: Optional[float] = None) -> str:
     facts = [
         ["flow", html.escape(run.flow)],
         ["run", html.escape(run.run_id)],
-        ["status", _badge(run.status)],
-        ["started", _when(run.created_at)],
-        ["finished", _when(run.finished_at)],
+        ["status", badge(run.status)],
+        ["started", when(run.created_at)],
+        ["finished", when(run.finished_at)],
         ["duration", _duration(run, now)],
         ["user", html.escape(run.user)],
         ["tags", html.escape(", ".join(run.tags)) or "-"],
@@ -117,11 +117,11 @@ def render_report(run: RunView, now: Optional[float] = None) -> str:
     steps = [
         [
             "<code>%s</code>" % html.escape(step.name),
-            _badge(step.status),
+            badge(step.status),
             html.escape(step.type),
             str(len(step.tasks)),
             html.escape(", ".join("@" + d for d in step.decorators)) or "-",
-            _environment(run, step),
+            environment_html(run, step),
             _artifacts(step),
         ]
         for step in run.steps
@@ -132,18 +132,18 @@ def render_report(run: RunView, now: Optional[float] = None) -> str:
     ]
     title = "%s/%s" % (run.flow, run.run_id)
     body = [
-        "<h1>%s %s</h1>" % (html.escape(title), _badge(run.status)),
-        '<p class="muted">orch run report, written %s</p>' % _when(now),
-        _table(facts),
+        "<h1>%s %s</h1>" % (html.escape(title), badge(run.status)),
+        '<p class="muted">orch run report, written %s</p>' % when(now),
+        table(facts),
         "<h2>Parameters</h2>",
-        _table(parameters, ["name", "value"]) if parameters else '<p class="muted">none</p>',
+        table(parameters, ["name", "value"]) if parameters else '<p class="muted">none</p>',
         '<h2>DAG</h2><div class="scroll" id="dag">%s</div>' % dag_svg(run),
         '<h2>Timeline</h2><div class="scroll" id="timeline">%s</div>' % timeline_svg(run, now),
         "<h2>Steps</h2>",
-        _table(steps, ["step", "status", "type", "tasks", "decorators", "environment", "artifacts"]),
+        table(steps, ["step", "status", "type", "tasks", "decorators", "environment", "artifacts"]),
     ]
     if failures:
-        body += ["<h2>Failures</h2>", _table(failures, ["task", "state", "message"])]
+        body += ["<h2>Failures</h2>", table(failures, ["task", "state", "message"])]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

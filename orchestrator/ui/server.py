@@ -26,7 +26,7 @@ from ..store.metadata import MetadataStore, log_key, run_prefix
 from ..store.names import check_name
 from .model import RUNNING, run_view
 from .preview import preview_html
-from .report import STYLE, _badge, _environment, _size, _table, _when
+from .report import STYLE, badge, environment_html, size_text, table, when
 from .svg import dag_svg, timeline_svg
 
 PAGE_SIZE = 100
@@ -151,13 +151,13 @@ def create_app(store_url: str) -> Any:
             ]
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         now = time.time()
-        table = _table(
+        runs_table = table(
             [
                 [
                     html.escape(r["flow"]),
                     '<a href="/runs/%s/%s">%s</a>' % (r["flow"], r["run"], r["run"]),
-                    _badge(r["status"]),
-                    _when(r["created_at"]),
+                    badge(r["status"]),
+                    when(r["created_at"]),
                     "%.1fs" % ((r["finished_at"] or now) - r["created_at"]) if r["created_at"] else "-",
                     html.escape(r["user"]),
                     html.escape(", ".join(r["tags"])),
@@ -172,7 +172,7 @@ def create_app(store_url: str) -> Any:
         body = (
             '<h1>Runs</h1><form method="get"><input name="q" value="%s" placeholder="filter: flow, run, status, '
             'user or tag"></form><p class="muted" id="count">%d run%s</p>%s%s'
-            % (html.escape(query), len(rows), "" if len(rows) == 1 else "s", table, more)
+            % (html.escape(query), len(rows), "" if len(rows) == 1 else "s", runs_table, more)
         )
         return _page("orch runs", body)
 
@@ -199,7 +199,7 @@ def create_app(store_url: str) -> Any:
                 view.status,
                 flow,
                 run_id,
-                _badge(view.status),
+                badge(view.status),
                 len(view.tasks),
                 dag_svg(view),
                 timeline_svg(view, time.time()),
@@ -218,14 +218,14 @@ def create_app(store_url: str) -> Any:
             )
             if len(step.tasks) > len(tasks):
                 links += ' <span class="muted">and %d more</span>' % (len(step.tasks) - len(tasks))
-            rows.append(["<code>%s</code>" % html.escape(step.name), _badge(step.status), links or "-"])
-        return "<h2>Tasks</h2>" + _table(rows, ["step", "status", "tasks"])
+            rows.append(["<code>%s</code>" % html.escape(step.name), badge(step.status), links or "-"])
+        return "<h2>Tasks</h2>" + table(rows, ["step", "status", "tasks"])
 
     @app.get("/runs/<flow>/<run_id>")
     def run_page(flow: str, run_id: str) -> str:
         names(("flow", flow), ("run", run_id))
         view = view_of(flow, run_id)
-        params = _table(
+        params = table(
             [
                 [html.escape(k), "<code>%s</code>" % html.escape(json.dumps(v, default=str))]
                 for k, v in view.parameters.items()
@@ -236,15 +236,15 @@ def create_app(store_url: str) -> Any:
         for step in view.steps:
             env = view.environments.get(step.name) or {}
             packages = _lock_packages(env.get("lock_key"))
-            envs.append([html.escape(step.name), _environment(view, step), packages])
+            envs.append([html.escape(step.name), environment_html(view, step), packages])
         body = (
             '<h1>%s/%s %s</h1><p class="muted">started %s · user %s · tags %s · executor %s · code package '
             '<code>%s</code> · <a href="/compare?a=%s/%s">compare with...</a></p>'
             % (
                 html.escape(flow),
                 html.escape(run_id),
-                _badge(view.status),
-                _when(view.created_at),
+                badge(view.status),
+                when(view.created_at),
                 html.escape(view.user),
                 html.escape(", ".join(view.tags) or "-"),
                 html.escape(view.executor),
@@ -256,7 +256,7 @@ def create_app(store_url: str) -> Any:
             + params
             + live_fragment(flow, run_id, view)
             + "<h2>Environments</h2>"
-            + _table(envs, ["step", "environment", "locked packages"])
+            + table(envs, ["step", "environment", "locked packages"])
         )
         return _page("%s/%s" % (flow, run_id), body, LIVE_RUN_SCRIPT)
 
@@ -343,7 +343,7 @@ def create_app(store_url: str) -> Any:
                 [
                     "<code>%s</code>" % html.escape(name),
                     html.escape(record.type),
-                    _size(record.size),
+                    size_text(record.size),
                     '<button class="preview" data-target="preview-%d" data-src="/api/artifact/%s/%s/%s/%s/%d/%s">'
                     'preview</button><div id="preview-%d"></div>'
                     % (index, flow, run_id, step, task, attempt, name, index),
@@ -366,14 +366,14 @@ def create_app(store_url: str) -> Any:
                 html.escape(run_id),
                 html.escape(step),
                 html.escape(task),
-                _badge(status),
+                badge(status),
                 attempt,
                 html.escape(str(start.get("host", "-"))),
-                _when(start.get("started_at")),
-                _when(done.get("finished_at")),
+                when(start.get("started_at")),
+                when(done.get("finished_at")),
                 " · cloned from %s" % html.escape(done["cloned_from"]) if done.get("cloned_from") else "",
                 error,
-                _table(rows, ["name", "type", "size", ""]) if rows else '<p class="muted">none yet</p>',
+                table(rows, ["name", "type", "size", ""]) if rows else '<p class="muted">none yet</p>',
                 "".join(logs),
             )
         )
@@ -414,7 +414,7 @@ def create_app(store_url: str) -> Any:
             runs = [r for r in all_runs() if r["flow"] == a.split("/")[0] and "%s/%s" % (r["flow"], r["run"]) != a]
             options = "".join(
                 '<li><a href="/compare?a=%s&b=%s/%s">%s/%s</a> %s</li>'
-                % (a, r["flow"], r["run"], r["flow"], r["run"], _badge(r["status"]))
+                % (a, r["flow"], r["run"], r["flow"], r["run"], badge(r["status"]))
                 for r in runs[:100]
             )
             return _page("compare", "<h1>Compare %s with</h1><ul>%s</ul>" % (html.escape(a), options))
@@ -448,8 +448,8 @@ def create_app(store_url: str) -> Any:
         body = "<h1>%s vs %s</h1><h2>Parameters</h2>%s<h2>Artifacts that differ</h2>%s" % (
             html.escape(a),
             html.escape(b),
-            _table(param_rows, ["parameter", a, b, ""]),
-            _table(artifact_rows, ["step[index].artifact", a, b, ""])
+            table(param_rows, ["parameter", a, b, ""]),
+            table(artifact_rows, ["step[index].artifact", a, b, ""])
             if artifact_rows
             else '<p class="muted">none: every artifact has the same content</p>',
         )

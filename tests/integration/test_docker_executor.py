@@ -9,21 +9,10 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from orchestrator import Flow
-from orchestrator.images.engine import EngineError, client
 from tests.conftest import EXAMPLES, FLOWS, ROOT
 
 FACTS = str(FLOWS / "docker" / "container_facts_flow.py")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    try:
-        return client()
-    except EngineError as err:
-        pytest.fail("%s (CI starts one in .ci/run)" % err.format())
 
 
 def _orch_containers(engine, settle: float = 15.0) -> list:

@@ -5,20 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 
-import pytest
 from click.testing import CliRunner
 
 from orchestrator.cli.main import cli
-from orchestrator.images.engine import EngineError, client
 from tests.conftest import EXAMPLES
-
-
-@pytest.fixture(scope="module")
-def engine():
-    try:
-        return client()
-    except EngineError as err:
-        pytest.fail("%s (CI starts one in .ci/run)" % err.format())
 
 
 def test_build_list_and_prune(engine, offline_pypi, tmp_path, monkeypatch):

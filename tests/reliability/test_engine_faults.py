@@ -11,21 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from orchestrator import Flow, Task
-from orchestrator.images.engine import EngineError, client
 from tests.conftest import FLOWS, ROOT
 
 SLOW = str(FLOWS / "reliability" / "slow_retry_flow.py")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    try:
-        return client()
-    except EngineError as err:
-        pytest.fail("%s (CI starts one in .ci/run)" % err.format())
 
 
 def _wait_for(predicate, seconds: float = 60.0):
