@@ -27,8 +27,9 @@ OWNER = "%s.owner" % LABEL
 ENGINE_DOWN = "the Docker engine stopped answering; start it again, then: orch resume"
 
 
-def _read_exit_marker(raw: Any) -> Optional[int]:
-    """Demultiplex Docker's attach stream (8-byte frame headers) until the runner's exit line."""
+def _read_exit_marker(raw: Any) -> Optional[Tuple[int, str]]:
+    """Demultiplex Docker's attach stream (8-byte frame headers) until the runner's exit line:
+    its exit code, and why it was killed (``oom``, ``signal-N``) when the container's PID 1 saw it."""
     from ..task.runner import EXIT_MARKER
 
     buffer, text = b"", ""
@@ -49,7 +50,8 @@ def _read_exit_marker(raw: Any) -> Optional[int]:
             buffer = buffer[8 + size :]
             for line in text.splitlines():
                 if line.startswith(EXIT_MARKER + " "):
-                    return int(line.split()[1])
+                    fields = line.split()
+                    return int(fields[1]), (fields[2] if len(fields) > 2 else "")
             text = text[text.rfind("\n") + 1 :]
     finally:
         try:
@@ -229,11 +231,11 @@ class DockerExecutor(Executor):
                     return None
                 self._ready.wait(timeout=0.5)
 
-    def _hand_over(self, container: Any, spec: TaskSpec) -> Optional[int]:
+    def _hand_over(self, container: Any, spec: TaskSpec) -> Optional[Tuple[int, str]]:
         """Send the task on stdin and read stdout until the runner reports its exit code.
 
-        Returns that code, or None when the container ended without reporting (killed, OOM, crash):
-        the container's own exit status then tells what happened.
+        Returns that code and the kill reason, or None when the container ended without reporting
+        (killed from outside, crash): the container's own exit status then tells what happened.
         """
         try:
             sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
@@ -291,17 +293,18 @@ class DockerExecutor(Executor):
                         return
                     with self._lock:
                         self._containers[handle] = container
-        if reported == 0:
+        if reported is not None and reported[0] == 0:
             # Committed and exited 0: report now; the container's teardown happens in the background.
             self._finish(handle, container, TaskResult(handle, TaskState.SUCCEEDED, 0))
             return
-        self._wait(handle, container, spec, limits)
+        self._wait(handle, container, spec, limits, reported is not None and reported[1] == "oom")
 
-    def _wait(self, handle: str, container: Any, spec: TaskSpec, limits: Dict[str, Any]) -> None:
+    def _wait(self, handle: str, container: Any, spec: TaskSpec, limits: Dict[str, Any], oom: bool) -> None:
+        """Wait for the container's exit and explain it. ``oom``: its PID 1 saw the task die of an
+        OOM kill; otherwise the engine's flag is the (racy, see ``task.supervise``) fallback."""
         try:
             status = container.wait().get("StatusCode", -1)
-            oom = False
-            if status != 0:  # only a failure needs the extra inspect
+            if status != 0 and not oom:  # only a failure needs the extra inspect
                 oom = self._oom_killed(container, status, limits)
         except Exception as err:  # the engine went away mid-run
             self._finish(handle, container, TaskResult(handle, TaskState.LOST, None, self._lost(err)))

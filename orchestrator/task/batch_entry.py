@@ -28,6 +28,7 @@ from ..store.cas import ContentAddressedStore
 from ..store.metadata import log_key
 from .runner import log_paths
 from .spec import TaskSpec
+from .supervise import kill_reason, oom_kills
 
 MIRROR_SECONDS = 0.5
 
@@ -106,6 +107,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     spec = replace(spec, code_dir=code_dir, log_dir=os.path.join(tempfile.gettempdir(), "orch-logs"))
     paths = log_paths(spec, backend)
     env = {k: v for k, v in environ.items() if k not in ("ORCH_BATCH_SPECS",)}
+    kills_before = oom_kills()
     child = subprocess.Popen([sys.executable, "-m", "orchestrator.task", "-"], stdin=subprocess.PIPE, env=env)
 
     def forward(signum: int, _frame: object) -> None:  # Batch stops a job with SIGTERM to PID 1: pass it on
@@ -118,6 +120,9 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     child.stdin.write(spec.to_json().encode())
     child.stdin.close()
     code = child.wait()
+    if code < 0 and kill_reason(-code, kills_before, oom_kills()) == "oom":
+        with open(paths[1], "a") as handle:  # the job's own log says why; Batch only sees exit 137
+            handle.write("\norch: the task was killed: out of memory (the job's memory limit)\n")
     mirror.finish()
     _upload_missing_logs(backend, spec, paths)
     return code if code >= 0 else 128 - code  # killed by signal N: exit 128+N, as a shell reports it
