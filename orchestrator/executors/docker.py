@@ -24,13 +24,15 @@ from .base import Executor, TaskResult, TaskState, drain
 
 LABEL = "org.orch"
 OWNER = "%s.owner" % LABEL
+# PID 1 of every task container, run by path so it imports only the standard library (see task.supervise)
+SUPERVISOR = "/opt/orch/orchestrator/task/supervise.py"
 ENGINE_DOWN = "the Docker engine stopped answering; start it again, then: orch resume"
 
 
 def _read_exit_marker(raw: Any) -> Optional[Tuple[int, str]]:
     """Demultiplex Docker's attach stream (8-byte frame headers) until the runner's exit line:
     its exit code, and why it was killed (``oom``, ``signal-N``) when the container's PID 1 saw it."""
-    from ..task.runner import EXIT_MARKER
+    from ..task.supervise import EXIT_MARKER
 
     buffer, text = b"", ""
     try:
@@ -177,7 +179,7 @@ class DockerExecutor(Executor):
         try:
             container = self.engine.containers.run(
                 image,
-                [python, "-m", "orchestrator.task", "--warm"],
+                [python, "-I", SUPERVISOR, python, "-m", "orchestrator.task", "--warm"],
                 detach=True,
                 stdin_open=True,
                 user=self.user,

@@ -29,8 +29,7 @@ from ..store.metadata import MetadataStore, log_key
 from .capture import redirect_output
 from .inputs import ArtifactSource, Inputs, JoinInput
 from .spec import TaskSpec
-
-EXIT_MARKER = "ORCH-TASK-EXIT"
+from .supervise import EXIT_MARKER
 
 
 class StepContractError(OrchError):
@@ -340,18 +339,10 @@ def main(argv: List[str]) -> int:
 
     ``--warm``: a pre-started container. It imports the flow named by $ORCH_PRELOAD
     (code dir, flow file, flow name, one per line) first, then waits for its
-    TaskSpec on stdin, so the task starts with interpreter and imports done. It runs
-    in a child process, so PID 1 can tell an out-of-memory kill (see ``supervise``).
+    TaskSpec on stdin, so the task starts with interpreter and imports done. Its
+    parent, PID 1 of the container, is ``supervise``, which explains an out-of-memory kill.
     """
     if argv[0] == "--warm":
-        from .supervise import supervise
-
-        def report(code: int, reason: str) -> None:
-            os.write(1, ("\n%s %d %s\n" % (EXIT_MARKER, code, reason)).encode())
-
-        exit_code = supervise(report)  # PID 1 stays behind to explain a kill (out of memory)
-        if exit_code is not None:
-            return exit_code
         code_dir, flow_file, flow_name = os.environ.pop("ORCH_PRELOAD").split("\n")
         flow_class = import_flow_class(code_dir, flow_file, flow_name)
         text = sys.stdin.readline()

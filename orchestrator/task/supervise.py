@@ -1,28 +1,32 @@
-"""Tell an out-of-memory kill from any other SIGKILL, from inside the task's container.
+"""PID 1 of a task container: tell an out-of-memory kill from any other SIGKILL.
 
 A task killed for exceeding its memory limit only leaves exit code 137, which any
 ``kill -9`` also gives. The engine's own ``OOMKilled`` flag comes from an
-asynchronous event that races the container's exit on cgroup v2 and is sometimes
-never set. The one reliable witness is the kernel's ``oom_kill`` counter of the
-container's memory cgroup, and it can only be read while the cgroup still
-exists: from inside, by a process that outlives the task.
+asynchronous event that races the container's exit and is sometimes never set
+(seen in CI, and a known containerd/cgroup v2 flake). The reliable witness is the
+kernel's ``oom_kill`` counter of the container's memory cgroup, and it can only be
+read while the cgroup still exists: from inside, by a process that outlives the task.
 
-So PID 1 of a task container forks: the child becomes the task, and the parent
-(a bare interpreter, a few MB) waits for it. When the child dies of a signal, the
-parent compares the counter with its value at the start and reports the reason on
-the container's stdout, next to the exit code. Standard library only.
+So a task container runs this file as PID 1, by path, so it imports nothing but the
+standard library and stays a few MB: it starts the real command (the warm task
+runner) as its child, waits for it, and when the child dies of a signal it compares
+the counter with its value at the start and prints the reason after the exit code,
+on the line the executor reads. It also reaps orphaned grandchildren, as PID 1 must.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
+import sys
+from typing import Callable, List, Optional, Sequence
+
+EXIT_MARKER = "ORCH-TASK-EXIT"  # "ORCH-TASK-EXIT <code> [oom|signal-N]", one line on the container's stdout
 
 # cgroup v2 (the container's own cgroup namespace), then cgroup v1's memory controller
-_COUNTERS = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
+COUNTERS = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 
 
-def oom_kills(paths: tuple = _COUNTERS) -> Optional[int]:
+def oom_kills(paths: Sequence[str] = COUNTERS) -> Optional[int]:
     """The cgroup's count of processes killed by the OOM killer, or None where none is readable."""
     for path in paths:
         try:
@@ -43,18 +47,12 @@ def kill_reason(signum: int, before: Optional[int], after: Optional[int]) -> str
     return "signal-%d" % signum
 
 
-def supervise(report: Callable[[int, str], None], counters: tuple = _COUNTERS) -> Optional[int]:
-    """Fork. In the child, return None: the caller goes on to run the task. In the parent, wait
-    for the child and return the exit code to use; a child killed by a signal is first reported
-    through ``report(128 + N, reason)``.
-
-    The parent also reaps orphaned grandchildren (it is PID 1), so they do not pile up as zombies.
-    """
+def supervise(command: List[str], report: Callable[[int, str], None], counters: Sequence[str] = COUNTERS) -> int:
+    """Run ``command`` as a child and return the exit code to use. A child killed by signal N
+    returns 128 + N, as a shell reports it, after ``report(128 + N, reason)``."""
     before = oom_kills(counters)
-    pid = os.fork()
-    if pid == 0:
-        return None
-    while True:
+    pid = os.posix_spawn(command[0], command, os.environ)
+    while True:  # reap everything: orphans of the task are re-parented to us
         found, status = os.wait()
         if found == pid:
             break
@@ -62,4 +60,18 @@ def supervise(report: Callable[[int, str], None], counters: tuple = _COUNTERS) -
         signum = os.WTERMSIG(status)
         report(128 + signum, kill_reason(signum, before, oom_kills(counters)))
         return 128 + signum
-    return os.waitstatus_to_exitcode(status)
+    return os.WEXITSTATUS(status)
+
+
+def main(argv: List[str]) -> int:
+    """``python -I supervise.py PYTHON -m orchestrator.task --warm`` (``-I``: nothing but the
+    standard library on the path, not even this file's folder)."""
+
+    def report(code: int, reason: str) -> None:
+        os.write(1, ("\n%s %d %s\n" % (EXIT_MARKER, code, reason)).encode())
+
+    return supervise(argv, report)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

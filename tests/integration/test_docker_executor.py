@@ -52,40 +52,24 @@ def test_faults_behave_as_in_the_local_executor(engine, orch):
     assert _orch_containers(engine) == []
 
 
-_HOG = """
-import os, sys
-from orchestrator.task.supervise import supervise
-code = supervise(lambda code, reason: print("reported", code, reason, flush=True))
-if code is None:
-    hog = b"x" * (%d * 2**20)
-    os._exit(0)
-sys.exit(code)
-"""
-
-
 def test_container_pid1_tells_an_out_of_memory_kill(engine, orch):
     """The engine's OOMKilled flag races the exit; PID 1's reading of the cgroup counter does not."""
+    from orchestrator.executors.docker import SUPERVISOR
+
     code, out, err = orch("run", FACTS, "--executor", "docker", "--mode", "faults")
     assert code == 0, err
     image = Flow("ContainerFactsFlow").latest_run._record["environments"]["hog"]["image"]
     outputs = {}
     for size in (8, 300):
-        container = engine.containers.run(
-            image,
-            ["/usr/bin/python3", "-c", _HOG % size],
-            detach=True,
-            mem_limit="64m",
-            user="65534",
-            environment={"PYTHONPATH": "/src"},
-            volumes={str(ROOT / "orchestrator"): {"bind": "/src/orchestrator", "mode": "ro"}},
-        )
+        command = ["/usr/bin/python3", "-I", SUPERVISOR, "/usr/bin/python3", "-c", "b'x' * (%d * 2**20)" % size]
+        container = engine.containers.run(image, command, detach=True, mem_limit="64m", user="65534")
         try:
             status = container.wait()["StatusCode"]
             outputs[size] = (status, container.logs().decode())
         finally:
             container.remove(force=True)
     assert outputs[8] == (0, "")
-    assert outputs[300] == (137, "reported 137 oom\n")
+    assert outputs[300] == (137, "\nORCH-TASK-EXIT 137 oom\n")
 
 
 def test_sigint_leaves_no_container_and_orphans_are_removed(engine, orch, tmp_path):

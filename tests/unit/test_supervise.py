@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
+import subprocess
+import sys
 
-from orchestrator.task.supervise import kill_reason, oom_kills, supervise
+from orchestrator.task.supervise import EXIT_MARKER, kill_reason, oom_kills, supervise
+from tests.conftest import ROOT
 
 
 def test_reads_the_oom_kill_counter_of_cgroup_v2_then_v1(tmp_path):
@@ -24,38 +25,40 @@ def test_only_a_sigkill_with_a_new_oom_kill_is_out_of_memory():
     assert kill_reason(9, None, None) == "signal-9"  # no counter readable: no guess
 
 
-def _child(counter, then) -> None:
-    """Runs in the forked child: never return into pytest."""
-    try:
-        then(counter)
-    finally:
-        os._exit(1)
-
-
-def _oom(counter) -> None:
-    counter.write_text("oom 1\noom_kill 1\n")  # what the kernel does before its SIGKILL
-    os.kill(os.getpid(), signal.SIGKILL)
+def _child(counter, bump: bool) -> list:
+    """A child that does what the kernel's OOM killer does (bump the counter) or not, then dies of SIGKILL."""
+    code = "import os, signal\n"
+    if bump:
+        code += "open(%r, 'w').write('oom 1\\noom_kill 1\\n')\n" % str(counter)
+    code += "os.kill(os.getpid(), signal.SIGKILL)\n"
+    return [sys.executable, "-c", code]
 
 
 def test_a_child_killed_for_memory_is_reported_as_oom(tmp_path):
     counter = tmp_path / "memory.events"
     counter.write_text("oom 0\noom_kill 0\n")
     reports = []
-    code = supervise(lambda c, r: reports.append((c, r)), (str(counter),))
-    if code is None:
-        _child(counter, _oom)
-    assert code == 137 and reports == [(137, "oom")]
+    assert supervise(_child(counter, True), lambda c, r: reports.append((c, r)), (str(counter),)) == 137
+    assert reports == [(137, "oom")]
 
 
 def test_a_plain_kill_and_a_plain_exit(tmp_path):
     counter = tmp_path / "memory.events"
     counter.write_text("oom_kill 0\n")
     reports = []
-    code = supervise(lambda c, r: reports.append((c, r)), (str(counter),))
-    if code is None:
-        _child(counter, lambda _: os.kill(os.getpid(), signal.SIGKILL))
-    assert code == 137 and reports == [(137, "signal-9")]
-    code = supervise(lambda c, r: reports.append((c, r)), (str(counter),))
-    if code is None:
-        _child(counter, lambda _: os._exit(3))
-    assert code == 3 and reports == [(137, "signal-9")]  # an exit is the task's own to report
+    assert supervise(_child(counter, False), lambda c, r: reports.append((c, r)), (str(counter),)) == 137
+    assert reports == [(137, "signal-9")]
+    exit_3 = [sys.executable, "-c", "raise SystemExit(3)"]
+    assert supervise(exit_3, lambda c, r: reports.append((c, r)), (str(counter),)) == 3
+    assert reports == [(137, "signal-9")]  # an exit is the task's own to report
+
+
+def test_as_a_script_it_passes_stdin_and_prints_the_marker():
+    """How containers run it: by path, isolated, with the child reading the task from stdin."""
+    script = str(ROOT / "orchestrator" / "task" / "supervise.py")
+    child = "import os, sys; print(sys.stdin.readline().strip(), flush=True); os.kill(os.getpid(), 9)"
+    done = subprocess.run(
+        [sys.executable, "-I", script, sys.executable, "-c", child], input="the task\n", capture_output=True, text=True
+    )
+    assert done.returncode == 137
+    assert done.stdout == "the task\n\n%s 137 signal-9\n" % EXIT_MARKER

@@ -29,6 +29,8 @@ TASK_SIDE = [
     "task/runner",
     "task/inputs",
     "task/capture",
+    "task/supervise",
+    "task/batch_entry",
     "store/__init__",
     "store/backend",
     "store/local",
