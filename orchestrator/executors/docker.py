@@ -179,7 +179,7 @@ class DockerExecutor(Executor):
         try:
             container = self.engine.containers.run(
                 image,
-                [python, "-I", SUPERVISOR, python, "-m", "orchestrator.task", "--warm"],
+                [python, "-I", "-S", SUPERVISOR, python, "-m", "orchestrator.task", "--warm"],
                 detach=True,
                 stdin_open=True,
                 user=self.user,

@@ -64,8 +64,8 @@ def supervise(command: List[str], report: Callable[[int, str], None], counters: 
 
 
 def main(argv: List[str]) -> int:
-    """``python -I supervise.py PYTHON -m orchestrator.task --warm`` (``-I``: nothing but the
-    standard library on the path, not even this file's folder)."""
+    """``python -I -S supervise.py PYTHON -m orchestrator.task --warm``: ``-I`` keeps this file's
+    folder off the path, and ``-S`` skips site-packages, which PID 1 never needs."""
 
     def report(code: int, reason: str) -> None:
         os.write(1, ("\n%s %d %s\n" % (EXIT_MARKER, code, reason)).encode())

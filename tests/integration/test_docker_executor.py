@@ -61,7 +61,7 @@ def test_container_pid1_tells_an_out_of_memory_kill(engine, orch):
     image = Flow("ContainerFactsFlow").latest_run._record["environments"]["hog"]["image"]
     outputs = {}
     for size in (8, 300):
-        command = ["/usr/bin/python3", "-I", SUPERVISOR, "/usr/bin/python3", "-c", "b'x' * (%d * 2**20)" % size]
+        command = ["/usr/bin/python3", "-I", "-S", SUPERVISOR, "/usr/bin/python3", "-c", "b'x' * (%d * 2**20)" % size]
         container = engine.containers.run(image, command, detach=True, mem_limit="64m", user="65534")
         try:
             status = container.wait()["StatusCode"]

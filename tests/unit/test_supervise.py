@@ -58,7 +58,10 @@ def test_as_a_script_it_passes_stdin_and_prints_the_marker():
     script = str(ROOT / "orchestrator" / "task" / "supervise.py")
     child = "import os, sys; print(sys.stdin.readline().strip(), flush=True); os.kill(os.getpid(), 9)"
     done = subprocess.run(
-        [sys.executable, "-I", script, sys.executable, "-c", child], input="the task\n", capture_output=True, text=True
+        [sys.executable, "-I", "-S", script, sys.executable, "-c", child],
+        input="the task\n",
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 137
     assert done.stdout == "the task\n\n%s 137 signal-9\n" % EXIT_MARKER
