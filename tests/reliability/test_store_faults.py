@@ -55,6 +55,26 @@ def _start_records(store: str) -> list:
     return [json.loads(p.read_text()) for p in Path(store).glob("flows/*/runs/*/steps/start/*/0.start.json")]
 
 
+def _wait_for(probe, failure: str, timeout: float = 60) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.005)
+    raise AssertionError(failure)
+
+
+def _temp_files(store: str, at_least: int) -> list:
+    sizes = []
+    for path in Path(store).glob("blobs/*/.tmp-*"):
+        try:
+            sizes.append((path, path.stat().st_size))
+        except FileNotFoundError:  # renamed into place meanwhile
+            pass
+    return [path for path, size in sizes if size >= at_least]
+
+
 def test_a_task_killed_mid_write_leaves_no_blob_that_looks_valid(tmp_path, capsys):
     store = str(tmp_path / "store")
     process = subprocess.Popen(
@@ -64,13 +84,11 @@ def test_a_task_killed_mid_write_leaves_no_blob_that_looks_valid(tmp_path, capsy
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    temps = []
-    while not temps and time.monotonic() < deadline:
-        temps = list(Path(store).glob("blobs/*/.tmp-*"))
-        time.sleep(0.005)
-    assert temps, "the artifact write never started"
-    os.kill(_start_records(store)[0]["pid"], signal.SIGKILL)  # the task, mid-write
+    # The run writes small blobs of its own (code package, parameters) before the task starts:
+    # wait for the task's start record, then for a temp file big enough to be its 400 MB artifact.
+    records = _wait_for(lambda: _start_records(store), "the start task never started")
+    _wait_for(lambda: _temp_files(store, at_least=1 << 20), "the artifact write never started")
+    os.kill(records[0]["pid"], signal.SIGKILL)  # the task, mid-write
     _, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert b"killed by signal SIGKILL" in err
