@@ -138,9 +138,13 @@ class Scheduler:
         retry = self.graph[step].decorator("retry")
         return retry.times if retry else 0
 
-    def _deadline(self, step: str) -> Optional[float]:
-        timeout = self.graph[step].decorator("timeout")
-        return time.monotonic() + timeout.total_seconds if timeout else None
+    def _deadline(self, spec: TaskSpec) -> Optional[float]:
+        """When ``@timeout`` stops the task. Not for a @catch fallback attempt: it runs no user code,
+        and a short timeout could otherwise expire on a slow container start and lose the record."""
+        timeout = self.graph[spec.step].decorator("timeout")
+        if not timeout or spec.fallback_reason is not None:
+            return None
+        return time.monotonic() + timeout.total_seconds
 
     # the loop
 
@@ -209,7 +213,7 @@ class Scheduler:
 
     def _submit(self, planned: PlannedTask, spec: TaskSpec, running: Dict[str, _Running]) -> None:
         handle = self.executor.submit(spec)
-        running[handle] = _Running(planned, spec, self._deadline(spec.step))
+        running[handle] = _Running(planned, spec, self._deadline(spec))
         self.reporter.task_started(spec)
 
     def _wait_seconds(self, running: Dict[str, _Running]) -> float:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import replace
 
 from orchestrator import Flow, Run
+from orchestrator.executors.base import TaskResult, TaskState
+from orchestrator.runtime import launch
 
 
 def test_linear_artifacts_parameters_and_current(orch, tmp_path):
@@ -211,3 +215,52 @@ def test_package_suffixes_ship_declared_files(orch, tmp_path):
     assert Flow("ReaderFlow").latest_run.data.answer == 42
     assert "lookup.json" in Flow("ReaderFlow").latest_run.code.tarball.getnames()
     shutil.rmtree(folder)
+
+
+class _SlowFallbackStart:
+    """Wraps an executor so @catch fallback attempts take ``delay`` seconds to start, as a container
+    can on a loaded machine; everything else passes through."""
+
+    def __init__(self, inner, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+        self.pending = {}  # our handle -> (due, spec), not yet given to the inner executor
+        self.alias = {}  # inner handle -> our handle
+        self.done = []
+
+    def submit(self, spec):
+        if spec.fallback_reason is None:
+            return self.inner.submit(spec)
+        handle = "slow-start-%d" % len(self.alias | self.pending)
+        self.pending[handle] = (time.monotonic() + self.delay, spec)
+        return handle
+
+    def poll(self, timeout):
+        for handle, (due, spec) in list(self.pending.items()):
+            if time.monotonic() >= due:
+                self.alias[self.inner.submit(spec)] = handle
+                del self.pending[handle]
+        results = self.inner.poll(min(timeout, 0.1) if self.pending else timeout)
+        results = [replace(r, handle=self.alias.get(r.handle, r.handle)) for r in results] + self.done
+        self.done = []
+        return results
+
+    def cancel(self, handle, state=TaskState.KILLED, message=""):
+        if self.pending.pop(handle, None) is not None:
+            self.done.append(TaskResult(handle, state, None, message or state.value))
+            return
+        inner = {ours: theirs for theirs, ours in self.alias.items()}.get(handle, handle)
+        self.inner.cancel(inner, state, message)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_catch_fallback_is_not_held_to_the_steps_timeout(orch, monkeypatch):
+    """The attempt that records a timed-out task in its @catch variable runs no user code: a slow
+    start of it (longer than the step's 1 s @timeout) must not fail the run."""
+    make = launch.make_executor
+    monkeypatch.setattr(launch, "make_executor", lambda *args: _SlowFallbackStart(make(*args), 2.0))
+    code, out, err = orch("run", "faults_flow.py")
+    assert code == 0, err
+    failure = Flow("FaultsFlow").latest_run.data.slow_failure
+    assert "timed_out: timed out after 1 seconds (@timeout)" in failure.exception
