@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,16 @@ def in_root(monkeypatch):
     """Run with the repository as the working directory, so paths print as in the corpus."""
     monkeypatch.chdir(ROOT)
     return ROOT
+
+
+def wait_for(predicate, seconds: float = 60.0, interval: float = 0.1):
+    """Poll ``predicate`` until it returns something true or ``seconds`` pass; return its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def rel(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import replace
@@ -226,11 +227,12 @@ class _SlowFallbackStart:
         self.pending = {}  # our handle -> (due, spec), not yet given to the inner executor
         self.alias = {}  # inner handle -> our handle
         self.done = []
+        self.ids = itertools.count()
 
     def submit(self, spec):
         if spec.fallback_reason is None:
             return self.inner.submit(spec)
-        handle = "slow-start-%d" % len(self.alias | self.pending)
+        handle = "slow-start-%d" % next(self.ids)
         self.pending[handle] = (time.monotonic() + self.delay, spec)
         return handle
 

@@ -9,13 +9,12 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from orchestrator import Flow
-from tests.conftest import FLOWS, ROOT
+from tests.conftest import FLOWS, ROOT, wait_for
 
 SHOTS = ROOT / ".test-artifacts" / "ui"
 
@@ -54,15 +53,6 @@ def browser(tmp_path):
     driver.quit()
 
 
-def _wait(predicate, seconds: float = 60.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.25)
-
-
 def _text(browser, element_id: str):
     """An element's text read in one script, so a page being replaced (a submitted form, a live
     fragment) gives None for a moment rather than a stale element."""
@@ -89,7 +79,7 @@ def test_runs_list_run_page_and_task_page(orch, ui, browser):
     browser.save_screenshot(str(SHOTS / "runs.png"))
     search = browser.find_element(By.NAME, "q")
     search.send_keys("SlowRetry", Keys.ENTER)
-    assert _wait(lambda: _text(browser, "count") == "1 run"), _text(browser, "count")
+    assert wait_for(lambda: _text(browser, "count") == "1 run"), _text(browser, "count")
 
     run = Flow("CrashFlow").latest_run
     browser.get("%s/runs/CrashFlow/%s" % (ui, run.id))
@@ -108,7 +98,7 @@ def test_runs_list_run_page_and_task_page(orch, ui, browser):
     assert names == sorted(a.id for a in task)
     row = names.index("square")
     browser.find_elements(By.CSS_SELECTOR, "button.preview")[row].click()
-    _wait(lambda: browser.find_element(By.ID, "preview-%d" % row).text not in ("", "loading..."))
+    wait_for(lambda: browser.find_element(By.ID, "preview-%d" % row).text not in ("", "loading..."))
     assert browser.find_element(By.ID, "preview-%d" % row).text == str(task.data.square)
     browser.save_screenshot(str(SHOTS / "task.png"))
 
@@ -122,9 +112,9 @@ def test_a_live_run_is_followed_until_it_finishes(orch, ui, browser):
         stderr=subprocess.DEVNULL,
     )
     try:
-        runs = _wait(lambda: list(Path(orch.store).glob("flows/SlowRetryFlow/runs/*/run.json")), 30)
+        runs = wait_for(lambda: list(Path(orch.store).glob("flows/SlowRetryFlow/runs/*/run.json")), 30)
         run_id = runs[0].parent.name
-        _wait(lambda: list(Path(orch.store).glob("flows/SlowRetryFlow/runs/*/steps/slow/*/0.start.json")), 30)
+        wait_for(lambda: list(Path(orch.store).glob("flows/SlowRetryFlow/runs/*/steps/slow/*/0.start.json")), 30)
         browser.get("%s/runs/SlowRetryFlow/%s" % (ui, run_id))
 
         def status(element_id: str) -> str:  # read in one script: the live fragment is replaced as it updates
@@ -134,7 +124,7 @@ def test_a_live_run_is_followed_until_it_finishes(orch, ui, browser):
         assert status("step-slow") == "running"
         browser.save_screenshot(str(SHOTS / "live-running.png"))
         assert process.wait(120) == 0
-        finished = _wait(lambda: status("live") == "succeeded", 30)
+        finished = wait_for(lambda: status("live") == "succeeded", 30)
         assert finished, "the page did not follow the run to its end"
         assert status("step-end") == "succeeded"
         browser.save_screenshot(str(SHOTS / "live-finished.png"))

@@ -12,18 +12,9 @@ import time
 from pathlib import Path
 
 from orchestrator import Flow, Task
-from tests.conftest import FLOWS, ROOT
+from tests.conftest import FLOWS, ROOT, wait_for
 
 SLOW = str(FLOWS / "reliability" / "slow_retry_flow.py")
-
-
-def _wait_for(predicate, seconds: float = 60.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def _step_containers(engine, step: str) -> list:
@@ -46,8 +37,8 @@ def _start(store: str, *args: str) -> subprocess.Popen:
 
 def test_a_container_killed_from_outside_fails_its_attempt_and_retry_applies(engine, orch):
     process = _start(orch.store)
-    assert _wait_for(lambda: _attempt_started(orch.store, "slow")), "the slow step never started"
-    running = _wait_for(lambda: [c for c in _step_containers(engine, "slow") if c["State"] == "running"])
+    assert wait_for(lambda: _attempt_started(orch.store, "slow")), "the slow step never started"
+    running = wait_for(lambda: [c for c in _step_containers(engine, "slow") if c["State"] == "running"])
     time.sleep(0.5)  # the task has been handed over and is sleeping
     owner = [c for c in running if _attempt_started(orch.store, "slow")]
     engine.api.kill(owner[0]["Id"])
@@ -82,12 +73,12 @@ def _dockerd_pid() -> int:
 
 def test_the_engine_stopping_mid_run_fails_clearly_and_resume_finishes(engine, orch, capsys):
     process = _start(orch.store)
-    assert _wait_for(lambda: _attempt_started(orch.store, "slow")), "the slow step never started"
+    assert wait_for(lambda: _attempt_started(orch.store, "slow")), "the slow step never started"
     time.sleep(1)
     pid = _dockerd_pid()
     os.kill(pid, signal.SIGTERM)
     try:
-        _wait_for(lambda: not Path("/proc/%d" % pid).exists(), seconds=60)
+        wait_for(lambda: not Path("/proc/%d" % pid).exists(), seconds=60)
         out, err = process.communicate(timeout=120)
     finally:
         subprocess.run([str(ROOT / "scripts" / "ensure-docker.sh")], check=True)

@@ -15,7 +15,7 @@ import pytest
 from orchestrator import Flow
 from orchestrator.cli.main import main
 from orchestrator.store.cas import CorruptBlobError
-from tests.conftest import FLOWS, ROOT
+from tests.conftest import FLOWS, ROOT, wait_for
 
 BIG = str(FLOWS / "reliability" / "big_write_flow.py")
 
@@ -55,16 +55,6 @@ def _start_records(store: str) -> list:
     return [json.loads(p.read_text()) for p in Path(store).glob("flows/*/runs/*/steps/start/*/0.start.json")]
 
 
-def _wait_for(probe, failure: str, timeout: float = 60) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.005)
-    raise AssertionError(failure)
-
-
 def _temp_files(store: str, at_least: int) -> list:
     sizes = []
     for path in Path(store).glob("blobs/*/.tmp-*"):
@@ -86,8 +76,9 @@ def test_a_task_killed_mid_write_leaves_no_blob_that_looks_valid(tmp_path, capsy
     )
     # The run writes small blobs of its own (code package, parameters) before the task starts:
     # wait for the task's start record, then for a temp file big enough to be its 400 MB artifact.
-    records = _wait_for(lambda: _start_records(store), "the start task never started")
-    _wait_for(lambda: _temp_files(store, at_least=1 << 20), "the artifact write never started")
+    records = wait_for(lambda: _start_records(store), interval=0.005)
+    assert records, "the start task never started"
+    assert wait_for(lambda: _temp_files(store, at_least=1 << 20), interval=0.005), "the artifact write never started"
     os.kill(records[0]["pid"], signal.SIGKILL)  # the task, mid-write
     _, err = process.communicate(timeout=60)
     assert process.returncode == 1
