@@ -306,13 +306,14 @@ class DockerExecutor(Executor):
         OOM kill; otherwise the engine's flag is the (racy, see ``task.supervise``) fallback."""
         try:
             status = container.wait().get("StatusCode", -1)
-            if status != 0 and not oom:  # only a failure needs the extra inspect
+            with self._lock:
+                cancelled = self._cancelled.pop(handle, None)
+            # Only an unexplained failure needs the extra inspect: a cancelled task was killed by us.
+            if status != 0 and not oom and cancelled is None:
                 oom = self._oom_killed(container, status, limits)
         except Exception as err:  # the engine went away mid-run
             self._finish(handle, container, TaskResult(handle, TaskState.LOST, None, self._lost(err)))
             return
-        with self._lock:
-            cancelled = self._cancelled.pop(handle, None)
         if cancelled is not None:
             result = TaskResult(handle, cancelled[0], status, cancelled[1])
         elif oom:
