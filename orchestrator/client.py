@@ -21,7 +21,8 @@ from .errors import OrchError
 from .store.artifacts import ArtifactRecord, load_artifact
 from .store.backend import Backend, MissingKey, open_backend
 from .store.cas import ContentAddressedStore
-from .store.metadata import MetadataStore, log_key
+from .store.metadata import MetadataStore, attempt_log_key
+from .store.records import AttemptEnd, AttemptStart, RunEnd, RunRecord
 
 _store_url: Optional[str] = None
 _namespace: Optional[str] = None
@@ -142,34 +143,34 @@ class Task:
         self.flow_name, self.run_id, self.step_name, self.id = parts
         self.pathspec = pathspec
         self._attempt = _attempt  # the latest attempt, when the Step that made this Task already knows it
-        self._done: Optional[dict] = None
-        self._start: Optional[dict] = None
+        self._end: Optional[AttemptEnd] = None
+        self._start: Optional[AttemptStart] = None
 
     def _latest(self) -> int:
         if self._attempt is None:
             _, meta, _ = _store()
-            attempts = [
-                a for _, t, a, _ in meta.task_files(self.flow_name, self.run_id, self.step_name) if t == self.id
-            ]
-            if not attempts:
+            latest = meta.latest_attempts(self.flow_name, self.run_id, self.step_name).get((self.step_name, self.id))
+            if latest is None:
                 raise ClientError("Task %s does not exist." % self.pathspec)
-            self._attempt = max(attempts)
+            self._attempt = latest.attempt
         return self._attempt
 
-    def _done_record(self) -> dict:
-        if self._done is None:
+    def _end_record(self) -> Optional[AttemptEnd]:
+        """The latest attempt's end, or None while it runs."""
+        if self._end is None:
             _, meta, _ = _store()
-            self._done = meta.attempt_done(self.flow_name, self.run_id, self.step_name, self.id, self._latest()) or {}
-        return self._done
+            self._end = meta.attempt_end(self.flow_name, self.run_id, self.step_name, self.id, self._latest())
+        return self._end
 
-    def _start_record(self) -> dict:
+    def _start_record(self) -> Optional[AttemptStart]:
         if self._start is None:
             _, meta, _ = _store()
-            self._start = meta.attempt_start(self.flow_name, self.run_id, self.step_name, self.id, self._latest()) or {}
+            self._start = meta.attempt_start(self.flow_name, self.run_id, self.step_name, self.id, self._latest())
         return self._start
 
     def _records(self) -> Dict[str, ArtifactRecord]:
-        return {n: ArtifactRecord.from_json(r) for n, r in (self._done_record().get("artifacts") or {}).items()}
+        end = self._end_record()
+        return dict(end.artifacts) if end is not None else {}
 
     @property
     def data(self) -> MetaflowData:
@@ -199,15 +200,16 @@ class Task:
         """What the attempt recorded about where it ran (host, pid, python, Batch job id), as strings,
         like Metaflow's ``Task.metadata_dict``."""
         start = self._start_record()
-        return {k: str(v) for k, v in start.items() if v is not None and k not in ("inputs", "foreach_stack", "schema")}
+        return start.where() if start is not None else {}
 
     @property
     def successful(self) -> bool:
-        return self._done_record().get("status") == "ok"
+        end = self._end_record()
+        return end is not None and end.succeeded
 
     @property
     def finished(self) -> bool:
-        return bool(self._done_record())
+        return self._end_record() is not None
 
     @property
     def current_attempt(self) -> int:
@@ -215,41 +217,47 @@ class Task:
 
     @property
     def exception(self) -> Optional[dict]:
-        """The failure of the latest attempt: {'type', 'message', 'traceback'}, or None."""
-        return self._done_record().get("exception")
+        """The failure of the latest attempt: {'type', 'message', 'traceback'}, or None. A process that
+        died (timeout, kill, OOM) has its state as the type."""
+        end = self._end_record()
+        if end is None:
+            return None
+        if end.died is not None:
+            return {"type": end.died.state.value, "message": end.died.message, "traceback": ""}
+        return end.exception.to_json() if end.exception is not None else None
 
     @property
     def created_at(self) -> Optional[_dt.datetime]:
-        return _timestamp(self._start_record().get("started_at"))
+        start = self._start_record()
+        return _timestamp(start.started_at if start else None)
 
     @property
     def finished_at(self) -> Optional[_dt.datetime]:
-        return _timestamp(self._done_record().get("finished_at"))
+        end = self._end_record()
+        return _timestamp(end.finished_at if end else None)
 
     @property
     def index(self) -> Optional[int]:
-        stack = self._start_record().get("foreach_stack") or []
-        return stack[-1][2] if stack else None
+        start = self._start_record()
+        return start.foreach_index if start else None
 
     @property
     def foreach_stack(self) -> List[Tuple[str, int, int]]:
         """(split step, index, number of splits), outermost first."""
-        return [(f[0], f[2], f[3]) for f in self._start_record().get("foreach_stack") or []]
+        start = self._start_record()
+        return [(f.step, f.index, f.num_splits) for f in (start.foreach_stack if start else ())]
 
     @property
     def origin_pathspec(self) -> Optional[str]:
         """For a task cloned by resume: the task it was cloned from."""
-        origin = self._done_record().get("cloned_from")
-        return "%s/%s" % (self.flow_name, origin.rsplit("/", 1)[0]) if origin else None
+        end = self._end_record()
+        origin = end.cloned_from if end else None
+        return "%s/%s/%s/%s" % (self.flow_name, origin.run, origin.step, origin.task) if origin else None
 
     def _log(self, stream: str) -> str:
         backend, _, _ = _store()
-        source = self._done_record().get("logs_from")
-        if source:
-            run_id, step, task, attempt = source.split("/")
-            key = log_key(self.flow_name, run_id, step, task, int(attempt), stream)
-        else:
-            key = log_key(self.flow_name, self.run_id, self.step_name, self.id, self._latest(), stream)
+        end = self._end_record()
+        key = attempt_log_key(self.flow_name, self.run_id, self.step_name, self.id, self._latest(), end, stream)
         try:
             return bytes(backend.get(key)).decode("utf-8", "replace")
         except MissingKey:
@@ -278,10 +286,8 @@ class Step:
     def _latest_attempts(self) -> Dict[str, int]:
         """task id → latest attempt, from one listing of this step (not one per task)."""
         _, meta, _ = _store()
-        latest: Dict[str, int] = {}
-        for _, task, attempt, _ in meta.task_files(self.flow_name, self.run_id, self.id):
-            latest[task] = max(attempt, latest.get(task, attempt))
-        return latest
+        found = meta.latest_attempts(self.flow_name, self.run_id, self.id)
+        return {task: latest.attempt for (_, task), latest in found.items()}
 
     def _task_ids(self) -> List[str]:
         return sorted(self._latest_attempts(), key=lambda t: (len(t), t))
@@ -347,71 +353,76 @@ class Run:
         record = meta.run_record(self.flow_name, self.id)
         if record is None:
             raise ClientError("Run %s does not exist in %s." % (pathspec, get_metadata()))
-        self._record = record
-        self._done: Optional[dict] = None
+        self._record: RunRecord = record
+        self._end: Optional[RunEnd] = None
+        self._ended = False
         ns = get_namespace()
         if _check_namespace and ns is not None and ns not in self.tags + self.system_tags:
             raise NamespaceMismatch(
                 "Run %s is not in namespace %s." % (pathspec, ns), "Call namespace(None) to see every run."
             )
 
-    def _done_record(self) -> dict:
-        if self._done is None:
-            self._done = _store()[1].run_done(self.flow_name, self.id) or {}
-        return self._done
+    def _end_record(self) -> Optional[RunEnd]:
+        if not self._ended:
+            self._end = _store()[1].run_end(self.flow_name, self.id)
+            self._ended = self._end is not None
+        return self._end
 
     @property
     def tags(self) -> List[str]:
-        return list(self._record.get("tags") or [])
+        return list(self._record.tags)
 
     @property
     def system_tags(self) -> List[str]:
-        return list(self._record.get("system_tags") or [])
+        return list(self._record.system_tags)
 
     @property
     def user(self) -> str:
-        return self._record.get("user", "")
+        return self._record.user
 
     @property
     def successful(self) -> bool:
-        return self._done_record().get("status") == "succeeded"
+        end = self._end_record()
+        return end is not None and end.succeeded
 
     @property
     def finished(self) -> bool:
-        return bool(self._done_record())
+        return self._end_record() is not None
 
     @property
     def status(self) -> str:
         """'succeeded', 'failed', or 'running' (also a run whose orchestrator was killed)."""
-        return self._done_record().get("status", "running")
+        end = self._end_record()
+        return end.status.value if end is not None else "running"
 
     @property
     def created_at(self) -> Optional[_dt.datetime]:
-        return _timestamp(self._record.get("created_at"))
+        return _timestamp(self._record.created_at)
 
     @property
     def finished_at(self) -> Optional[_dt.datetime]:
-        return _timestamp(self._done_record().get("finished_at"))
+        end = self._end_record()
+        return _timestamp(end.finished_at if end else None)
 
     @property
     def origin_run_id(self) -> Optional[str]:
-        return self._record.get("origin_run_id")
+        return self._record.origin_run_id
 
     @property
     def parameters(self) -> Dict[str, Any]:
         cas = _store()[2]
         return {
-            name: load_artifact(cas, ArtifactRecord.from_json(r), "parameter '%s' of %s" % (name, self.pathspec))
-            for name, r in sorted((self._record.get("parameters") or {}).items())
+            name: load_artifact(cas, record, "parameter '%s' of %s" % (name, self.pathspec))
+            for name, record in sorted(self._record.parameters.items())
         }
 
     @property
     def code(self) -> Optional[Code]:
-        code = self._record.get("code")
-        return Code(code["key"], code["flow_file"]) if code else None
+        code = self._record.code
+        return Code(code.key, code.flow_file) if code else None
 
     def steps(self) -> List[Step]:
-        order = [s["name"] for s in (self._record.get("graph") or {}).get("steps", [])]
+        order = [s["name"] for s in self._record.graph.get("steps", [])]
         _, meta, _ = _store()
         present = {s for s, _, _, _ in meta.task_files(self.flow_name, self.id)}
         return [Step("%s/%s" % (self.pathspec, s)) for s in order if s in present]

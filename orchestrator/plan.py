@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from .graph.model import Graph, StepType
-from .task.spec import Frame
+from .ids import AttemptRef, Frame, foreach_key
 
 
 @dataclass(frozen=True)
 class PlannedTask:
     step: str
-    inputs: Tuple[str, ...]  # "step/task/attempt" of the parents
+    inputs: Tuple[AttemptRef, ...]  # the parents' committed attempts
     foreach_stack: Tuple[Frame, ...]
 
     @property
     def key(self) -> Tuple[str, Tuple[int, ...]]:
-        return self.step, tuple(f[2] for f in self.foreach_stack)
+        return self.step, foreach_key(self.foreach_stack)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Finished:
     """A task that succeeded, as the planner needs to know it."""
 
     step: str
-    path: str  # "step/task/attempt"
+    ref: AttemptRef
     foreach_stack: Tuple[Frame, ...]
     num_splits: Optional[int] = None
 
@@ -40,8 +40,8 @@ class Finished:
 class Planner:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        # join step + group key -> {position: path}; position orders the branches
-        self._waiting: Dict[Tuple[str, Tuple[int, ...]], Dict[int, str]] = {}
+        # join step + group key -> {position: attempt}; position orders the branches
+        self._waiting: Dict[Tuple[str, Tuple[int, ...]], Dict[int, AttemptRef]] = {}
 
     def start(self) -> List[PlannedTask]:
         return [PlannedTask("start", (), ())]
@@ -53,14 +53,14 @@ class Planner:
             if node.type is StepType.FOREACH:
                 count = done.num_splits or 0
                 for index in range(count):
-                    frame = (node.name, node.foreach_var or "", index, count)
-                    planned.append(PlannedTask(target, (done.path,), done.foreach_stack + (frame,)))
+                    frame = Frame(node.name, node.foreach_var or "", index, count)
+                    planned.append(PlannedTask(target, (done.ref,), done.foreach_stack + (frame,)))
             elif self.graph[target].type is StepType.JOIN:
                 ready = self._arrive(target, done)
                 if ready is not None:
                     planned.append(ready)
             else:
-                planned.append(PlannedTask(target, (done.path,), done.foreach_stack))
+                planned.append(PlannedTask(target, (done.ref,), done.foreach_stack))
         return planned
 
     def _arrive(self, join: str, done: Finished) -> Optional[PlannedTask]:
@@ -68,13 +68,13 @@ class Planner:
         split = self.graph[node.split_parents[-1]]
         if split.type is StepType.FOREACH:
             stack = done.foreach_stack[:-1]
-            position, expected = done.foreach_stack[-1][2], done.foreach_stack[-1][3]
+            position, expected = done.foreach_stack[-1].index, done.foreach_stack[-1].num_splits
         else:
             stack = done.foreach_stack
             position, expected = node.in_funcs.index(done.step), len(node.in_funcs)
-        group = (join, tuple(f[2] for f in stack))
+        group = (join, foreach_key(stack))
         arrived = self._waiting.setdefault(group, {})
-        arrived[position] = done.path
+        arrived[position] = done.ref
         if len(arrived) < expected:
             return None
         del self._waiting[group]

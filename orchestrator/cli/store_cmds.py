@@ -11,7 +11,7 @@ from ..errors import OrchError, UsageError
 from ..store.backend import MissingKey, open_backend
 from ..store.maintenance import fsck as fsck_store
 from ..store.maintenance import gc as gc_store
-from ..store.metadata import MetadataStore, log_key
+from ..store.metadata import MetadataStore, attempt_log_key
 from ..store.names import check_name
 
 STORE_OPTION = click.option(
@@ -48,16 +48,16 @@ def runs(flow, store, limit):
         )
     click.echo("%-18s %-10s %-19s %9s  %s" % ("RUN", "STATUS", "CREATED", "DURATION", "TAGS"))
     for run_id in ids[:limit]:
-        record = meta.run_record(flow, run_id) or {}
-        done = meta.run_done(flow, run_id) or {}
-        created = record.get("created_at")
+        record = meta.run_record(flow, run_id)
+        if record is None:
+            continue
+        end = meta.run_end(flow, run_id)
+        created = record.created_at
         when = dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M:%S") if created else "?"
-        took = "%.1fs" % (done["finished_at"] - created) if done.get("finished_at") and created else ""
-        origin = "  (resumed from %s)" % record["origin_run_id"] if record.get("origin_run_id") else ""
-        click.echo(
-            "%-18s %-10s %-19s %9s  %s%s"
-            % (run_id, done.get("status", "running"), when, took, ",".join(record.get("tags") or []), origin)
-        )
+        took = "%.1fs" % (end.finished_at - created) if end and created else ""
+        origin = "  (resumed from %s)" % record.origin_run_id if record.origin_run_id else ""
+        status = end.status.value if end else "running"
+        click.echo("%-18s %-10s %-19s %9s  %s%s" % (run_id, status, when, took, ",".join(record.tags), origin))
 
 
 @click.command()
@@ -75,21 +75,16 @@ def logs(pathspec, store, stream, attempt):
     for kind, value in zip(("flow", "run", "step"), parts):
         check_name(kind, value)
     _, backend, meta = _open(store)
-    latest = meta.latest_attempts(flow, run)
+    latest = meta.latest_attempts(flow, run, step)
     tasks = sorted((t for (s, t) in latest if s == step), key=lambda t: (len(t), t))
     if len(parts) == 4:
         tasks = [t for t in tasks if t == parts[3]]
     if not tasks:
         raise OrchError("No task matches %s in this store." % pathspec, "List runs with: orch runs %s." % flow)
     for task in tasks:
-        number = latest[(step, task)]["attempt"] if attempt is None else attempt
-        done = meta.attempt_done(flow, run, step, task, number) or {}
-        source = done.get("logs_from")
-        if source:  # a task cloned by resume shows the logs of the task it reuses
-            origin_run, origin_step, origin_task, origin_attempt = source.split("/")
-            key = log_key(flow, origin_run, origin_step, origin_task, int(origin_attempt), stream)
-        else:
-            key = log_key(flow, run, step, task, number, stream)
+        number = latest[(step, task)].attempt if attempt is None else attempt
+        end = meta.attempt_end(flow, run, step, task, number)
+        key = attempt_log_key(flow, run, step, task, number, end, stream)
         if len(tasks) > 1:
             click.echo("--- %s/%s/%s/%s (attempt %d) ---" % (flow, run, step, task, number))
         try:

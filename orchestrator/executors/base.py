@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import queue
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
+from ..states import TaskState
 from ..task.spec import TaskSpec
 
-
-class TaskState(str, enum.Enum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"  # the step raised, or the process exited non-zero
-    TIMED_OUT = "timed_out"  # stopped by @timeout
-    KILLED = "killed"  # stopped from outside: Ctrl-C, SIGTERM, another process
-    OOM = "oom"  # killed for exceeding its memory limit
-    LOST = "lost"  # the executor lost track of it (engine died)
-
-    @property
-    def is_terminal(self) -> bool:
-        return self is not TaskState.RUNNING
+__all__ = ["Executor", "TaskResult", "TaskState", "drain"]
 
 
 @dataclass(frozen=True)

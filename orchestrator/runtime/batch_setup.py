@@ -10,7 +10,6 @@ from ..config import AwsSettings, Config
 from ..errors import UsageError
 from ..executors.batch import BatchApi, BatchExecutor, StepJob
 from ..loader import LoadedFlow
-from ..task.runner import log_paths
 
 DEFAULT_VCPUS = 1.0
 DEFAULT_MEMORY = 4096  # MiB, as Metaflow's @batch
@@ -117,5 +116,5 @@ def make_batch_executor(placement: Any, config: Config, backend: Any) -> BatchEx
         placement.batch_jobs,
         backend,
         job_environment(config),
-        lambda spec: log_paths(spec, backend),
+        lambda spec: spec.log_files(backend),
     )

@@ -20,15 +20,15 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
 from ..errors import OrchError, ParameterError, UsageError
-from ..executors.base import TaskState
 from ..graph.render import to_json
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
+from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.backend import open_backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
-from ..task.runner import log_paths
+from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
 from .console import make_console
 from .logs import LogFollower
 from .placement import Placement, batch_steps, make_executor, place
@@ -120,13 +120,13 @@ def _prepare(
     config: Config,
     options: RunOptions,
     cas: ContentAddressedStore,
-    origin_record: Optional[dict],
+    origin_record: Optional[RunRecord],
     raw_params: Optional[Mapping[str, Any]],
     console: Any,
 ) -> _Prepared:
     if origin_record is not None:  # resume: the origin's parameters, by reference
-        param_records = {k: ArtifactRecord.from_json(v) for k, v in origin_record.get("parameters", {}).items()}
-        param_display = origin_record.get("parameter_values", {})
+        param_records = dict(origin_record.parameters)
+        param_display = dict(origin_record.parameter_values)
     else:
         values = parameter_values(loaded, raw_params or {})
         param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
@@ -161,24 +161,24 @@ def _create_run(
     origin_run_id: Optional[str],
 ) -> str:
     """Write the run record under a fresh run id (retrying on the rare clash) and the --run-id-file."""
-    run_id = new_run_id()
-    record = {
-        "flow": loaded.name,
-        "run_id": run_id,
-        "created_at": time.time(),
-        "user": config.username,
-        "tags": list(dict.fromkeys(options.tags)),
-        "system_tags": ["user:%s" % config.username],
-        "parameters": {k: r.to_json() for k, r in prepared.param_records.items()},
-        "parameter_values": prepared.param_display,
-        "code": {"key": prepared.code_key, "flow_file": prepared.flow_file},
-        "origin_run_id": origin_run_id,
-        "executor": prepared.placement.label,
-        "graph": json.loads(to_json(loaded.graph)),
-        "environments": prepared.placement.env_records,
-    }
-    while not meta.create_run(loaded.name, run_id, record):
-        run_id = record["run_id"] = new_run_id()
+    record = RunRecord(
+        flow=loaded.name,
+        run_id=new_run_id(),
+        created_at=time.time(),
+        user=config.username,
+        tags=tuple(dict.fromkeys(options.tags)),
+        system_tags=("user:%s" % config.username,),
+        parameters=prepared.param_records,
+        parameter_values=prepared.param_display,
+        code=CodeRef(prepared.code_key, prepared.flow_file),
+        origin_run_id=origin_run_id,
+        executor=prepared.placement.label,
+        graph=json.loads(to_json(loaded.graph)),
+        environments=prepared.placement.env_records,
+    )
+    while not meta.create_run(record):
+        record = record.with_run_id(new_run_id())
+    run_id = record.run_id
     if options.run_id_file:
         with open(options.run_id_file, "w") as handle:
             handle.write(run_id)
@@ -260,7 +260,7 @@ def execute(
     return RunResult(flow, run_id, outcome)
 
 
-def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str, dict]:
+def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str, RunRecord]:
     if run_id is None:
         runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
         if not runs:
@@ -282,7 +282,7 @@ class _FollowingReporter:
 
     def task_started(self, spec: Any) -> None:
         self.console.task_started(spec)
-        out, err = log_paths(spec, self.backend)
+        out, err = spec.log_files(self.backend)
         self.follower.follow("%s/%s/%s" % (spec.run_id, spec.step, spec.task_id), out, err)
 
     def task_finished(self, spec: Any, result: Any, then: str) -> None:
@@ -315,17 +315,13 @@ def _restore_handlers(previous: dict) -> None:
 def describe_failure(failure: Any, debug: bool = False) -> str:
     """One or two lines: where in the flow's code, the exception and its message. The full traceback
     is in the task's stderr (``orch logs``), and here with --debug."""
-    exception = failure.exception or {}
-    if debug and exception.get("traceback"):
-        return exception["traceback"].rstrip()
-    if not exception or exception.get("type") in {s.value for s in TaskState}:
+    exception = failure.exception
+    if exception is None:
         return "    " + failure.message  # the process died: the executor's account of it
-    if exception.get("orch_error"):
-        text = exception.get("message", "")
-    else:
-        text = "%s: %s" % (exception.get("type", "Exception"), exception.get("message", ""))
-    where = exception.get("where")
-    return "    %s%s" % ("%s: " % where if where else "", text)
+    if debug and exception.traceback:
+        return exception.traceback.rstrip()
+    text = exception.message if exception.orch_error else "%s: %s" % (exception.type, exception.message)
+    return "    %s%s" % ("%s: " % exception.where if exception.where else "", text)
 
 
 def _finish(
@@ -337,20 +333,18 @@ def _finish(
     stats: Dict[str, Any],
     debug: bool = False,
 ) -> None:
-    status = "succeeded" if outcome.succeeded else "failed"
-    failures = [{"task": f.pathspec, "state": f.state.value, "message": f.message} for f in outcome.failures]
     meta.finish_run(
         flow,
         run_id,
-        {
-            "status": status,
-            "finished_at": time.time(),
-            "failures": failures,
-            "interrupted": outcome.interrupted,
-            "tasks_run": outcome.tasks_run,
-            "tasks_cloned": outcome.tasks_cloned,
-            "executor_stats": stats,
-        },
+        RunEnd(
+            status=Status.SUCCEEDED if outcome.succeeded else Status.FAILED,
+            finished_at=time.time(),
+            failures=tuple(RunFailure(f.pathspec, f.state, f.message) for f in outcome.failures),
+            interrupted=outcome.interrupted,
+            tasks_run=outcome.tasks_run,
+            tasks_cloned=outcome.tasks_cloned,
+            executor_stats=stats,
+        ),
     )
     for failure in outcome.failures:
         console.run_message("Step failed: %s (%s)" % (failure.pathspec, failure.state.value), error=True)

@@ -18,7 +18,6 @@ from ..envs.resolve import ensure_locks
 from ..errors import UsageError
 from ..executors.base import Executor
 from ..loader import LoadedFlow
-from ..task.runner import log_paths
 
 EXECUTORS = ("local", "docker", "auto")
 CONTAINER_USER = (1000, 1000)  # when orch itself runs as root, its containers still do not
@@ -182,7 +181,7 @@ def _make_here(
         {config.store_url: "rw", code_dir: "ro"},
         "%d:%d" % (uid, gid),
         resources,
-        lambda spec: log_paths(spec, backend),
+        lambda spec: spec.log_files(backend),
         successors={node.name: list(node.out) for node in loaded.graph},
         preload=(code_dir, flow_file, loaded.name),
     )

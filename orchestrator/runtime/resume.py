@@ -10,12 +10,15 @@ run again.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Set, Tuple
 
 from ..errors import OrchError
 from ..graph.model import Graph
+from ..ids import AttemptRef, foreach_key
 from ..plan import Finished, PlannedTask, Planner
 from ..store.metadata import MetadataStore
+from ..store.records import AttemptEnd, AttemptStart
 
 Key = Tuple[str, Tuple[int, ...]]
 
@@ -24,22 +27,32 @@ class ResumeError(OrchError):
     """Nothing to resume from, or an unknown resume step."""
 
 
+@dataclass(frozen=True)
+class OriginTask:
+    """A task of the origin run that succeeded: its attempt and both of that attempt's records."""
+
+    ref: AttemptRef  # run/step/task/attempt in the origin run
+    start: AttemptStart
+    end: AttemptEnd
+
+
 class OriginRun:
     """The successful tasks of the origin run, indexed by (step, foreach indices)."""
 
     def __init__(self, meta: MetadataStore, flow: str, run_id: str) -> None:
         self.meta, self.flow, self.run_id = meta, flow, run_id
-        self.ok: Dict[Key, Tuple[str, str, int, dict, dict]] = {}
-        for (step, task), entry in meta.latest_attempts(flow, run_id).items():
-            if not entry["done"]:
+        self.ok: Dict[Key, OriginTask] = {}
+        for (step, task), latest in meta.latest_attempts(flow, run_id).items():
+            if not latest.done:
                 continue
-            attempt = entry["attempt"]
-            done = meta.attempt_done(flow, run_id, step, task, attempt) or {}
-            if done.get("status") != "ok":
+            end = meta.attempt_end(flow, run_id, step, task, latest.attempt)
+            if end is None or not end.succeeded:
                 continue
-            start = meta.attempt_start(flow, run_id, step, task, attempt) or {}
-            key = (step, tuple(frame[2] for frame in start.get("foreach_stack") or ()))
-            self.ok[key] = (step, task, attempt, start, done)
+            start = meta.attempt_start(flow, run_id, step, task, latest.attempt)
+            if start is None:
+                start = AttemptStart(latest.attempt, end.started_at or end.finished_at)
+            ref = AttemptRef(step, task, latest.attempt, run_id)
+            self.ok[(step, foreach_key(start.foreach_stack))] = OriginTask(ref, start, end)
 
 
 def first_failed_step(graph: Graph, origin: OriginRun) -> Optional[str]:
@@ -53,12 +66,8 @@ def first_failed_step(graph: Graph, origin: OriginRun) -> Optional[str]:
         if found is None:
             missing.add(planned.step)
             continue
-        step, task, attempt, _, done = found
-        pending.extend(
-            planner.on_success(
-                Finished(step, "%s/%s/%d" % (step, task, attempt), planned.foreach_stack, done.get("num_splits"))
-            )
-        )
+        local = found.ref._replace(run=None)
+        pending.extend(planner.on_success(Finished(local.step, local, planned.foreach_stack, found.end.num_splits)))
     order = [n.name for n in graph]
     return min(missing, key=order.index) if missing else None
 
@@ -84,43 +93,29 @@ class Clones:
     def __init__(self, meta: MetadataStore, flow: str, new_run: str, origin: OriginRun, rerun: Iterable[str]) -> None:
         self.meta, self.flow, self.new_run, self.origin = meta, flow, new_run, origin
         self.rerun = set(rerun)
-        self._cloned: Set[str] = set()  # "step/task/attempt" paths in the new run
+        self._cloned: Set[AttemptRef] = set()  # attempts in the new run
 
     def clone(self, planned: PlannedTask, task_id: str) -> Optional[Finished]:
-        if planned.step in self.rerun or not all(path in self._cloned for path in planned.inputs):
+        if planned.step in self.rerun or not all(ref in self._cloned for ref in planned.inputs):
             return None
         found = self.origin.ok.get(planned.key)
         if found is None:
             return None
-        step, origin_task, attempt, start, done = found
-        origin_path = "%s/%s/%s/%d" % (self.origin.run_id, step, origin_task, attempt)
-        now = time.time()
-        self.meta.start_attempt(
-            self.flow,
-            self.new_run,
-            step,
-            task_id,
-            0,
-            dict(
-                start,
-                inputs=list(planned.inputs),
-                foreach_stack=[list(f) for f in planned.foreach_stack],
-                attempt=0,
-                started_at=now,
-                cloned_from=origin_path,
-            ),
+        origin = found.ref
+        start = replace(
+            found.start,
+            attempt=0,
+            started_at=time.time(),
+            inputs=planned.inputs,
+            foreach_stack=planned.foreach_stack,
+            cloned_from=origin,
         )
-        self.meta.finish_attempt(
-            self.flow,
-            self.new_run,
-            step,
-            task_id,
-            0,
-            dict(done, attempt=0, cloned_from=origin_path, logs_from=origin_path),
-        )
-        path = "%s/%s/0" % (step, task_id)
-        self._cloned.add(path)
-        return Finished(step, path, planned.foreach_stack, done.get("num_splits"))
+        self.meta.start_attempt(self.flow, self.new_run, origin.step, task_id, start)
+        end = replace(found.end, attempt=0, cloned_from=origin, logs_from=found.end.logs_from or origin)
+        self.meta.finish_attempt(self.flow, self.new_run, origin.step, task_id, end)
+        ref = AttemptRef(origin.step, task_id, 0)
+        self._cloned.add(ref)
+        return Finished(origin.step, ref, planned.foreach_stack, found.end.num_splits)
 
 
 def plan_resume(
@@ -136,7 +131,7 @@ def plan_resume(
     if step is None:
         step = first_failed_step(graph, origin)
         if step is None:
-            if meta.run_done(flow, origin_run) is None:
+            if meta.run_end(flow, origin_run) is None:
                 # Every task finished but the orchestrator died before recording the end of the run:
                 # the resume clones them all and records the run that was in fact complete.
                 return Clones(meta, flow, new_run, origin, ()), graph.steps[-1].name

@@ -15,10 +15,13 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Protocol, Tuple
 
+from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
 from ..graph.model import Graph, StepType
 from ..plan import Finished, PlannedTask, Planner
+from ..states import Status
 from ..store.metadata import MetadataStore
+from ..store.records import AttemptEnd, Death, ExceptionInfo
 from ..task.spec import TaskSpec
 
 WAKE_SECONDS = 0.25
@@ -42,7 +45,7 @@ class RunContext:
     username: str
     tags: Tuple[str, ...] = ()
     origin_run_id: Optional[str] = None
-    max_num_splits: int = 100
+    max_num_splits: int = MAX_NUM_SPLITS
     log_dir: Optional[str] = None
     code_key: Optional[str] = None
 
@@ -52,7 +55,7 @@ class Failure:
     pathspec: str
     state: TaskState
     message: str
-    exception: Optional[dict] = None
+    exception: Optional[ExceptionInfo] = None  # what the step raised; None when its process died
 
 
 class CloneSource(Protocol):
@@ -83,7 +86,7 @@ class Scheduler:
         executor: Executor,
         meta: MetadataStore,
         reporter: Reporter,
-        max_workers: int = 16,
+        max_workers: int = MAX_WORKERS,
         clones: Optional[CloneSource] = None,
     ) -> None:
         self.graph, self.ctx, self.executor, self.meta = graph, ctx, executor, meta
@@ -201,7 +204,7 @@ class Scheduler:
                 cloned = self.clones.clone(planned, task_id) if self.clones else None
                 if cloned is not None:
                     outcome.tasks_cloned += 1
-                    self.reporter.task_cloned(planned.step, cloned.path)
+                    self.reporter.task_cloned(planned.step, str(cloned.ref))
                     ready.extend((p, None) for p in self.planner.on_success(cloned))
                     continue
                 spec = self._spec(planned, task_id)
@@ -244,30 +247,20 @@ class Scheduler:
 
     def _finish(self, entry: _Running, result: TaskResult) -> Tuple[List[PlannedTask], Optional[Failure]]:
         spec = entry.spec
-        record = self.meta.attempt_done(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
-        ok = result.state is TaskState.SUCCEEDED and record is not None and record.get("status") == "ok"
-        if ok:
+        end = self.meta.attempt_end(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
+        if result.state is TaskState.SUCCEEDED and end is not None and end.succeeded:
             self.reporter.task_finished(spec, result, "")
-            done = Finished(
-                spec.step,
-                "%s/%s/%d" % (spec.step, spec.task_id, spec.attempt),
-                spec.foreach_stack,
-                record.get("num_splits"),
-            )
-            return self.planner.on_success(done), None
-        died = record is None  # the process ended without committing: timeout, kill, OOM, exit code
-        if died:
-            record = {
-                "status": "failed",
-                "attempt": spec.attempt,
-                "finished_at": time.time(),
-                "exception": {"type": result.state.value, "message": result.message, "traceback": ""},
-            }
-            self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, record)
+            return self.planner.on_success(Finished(spec.step, spec.ref, spec.foreach_stack, end.num_splits)), None
+        died = end is None  # the process ended without committing: timeout, kill, OOM, exit code
+        if end is None:
+            if result.state is TaskState.SUCCEEDED:
+                result = replace(result, state=TaskState.FAILED, message="the task exited without recording its end")
+            end = AttemptEnd(spec.attempt, Status.FAILED, time.time(), died=Death(result.state, result.message))
+            self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
         elif result.state is TaskState.SUCCEEDED:
             result = replace(result, state=TaskState.FAILED, message="the task reported a failure")
-        exception = record.get("exception") or {}
-        message = result.message if died else exception.get("message", "")
+        exception = end.exception
+        message = result.message if died else exception.message if exception else ""
         retries_left = spec.attempt < self._max_retries(spec.step) and not self.stop_requested
         # A step that raised was caught inside the task; one whose process died gets a fallback attempt
         # that runs no user code and records the failure in the @catch variable.
@@ -293,4 +286,4 @@ class Scheduler:
                 delay = 60.0 * self.graph[spec.step].decorator("retry").minutes_between_retries
             heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), entry.planned, next_spec))
             return [], None
-        return [], Failure(spec.pathspec, result.state, message, exception or None)
+        return [], Failure(spec.pathspec, result.state, message, exception)

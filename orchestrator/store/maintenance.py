@@ -14,12 +14,20 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ..errors import OrchError
-from .artifacts import ArtifactRecord
-from .backend import Backend, MissingKey
+from .backend import Backend
 from .cas import ContentAddressedStore, CorruptBlobError, UnknownBlobVersionError
 from .metadata import MetadataStore, run_prefix
+from .records import RecordSchemaError
 
 GRACE_SECONDS = 3600
+# what reading a damaged record can raise: bad JSON, missing or mistyped fields, an unknown schema
+INVALID = (ValueError, KeyError, TypeError, RecordSchemaError)
+
+
+def _why(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return "not JSON"
+    return err.headline if isinstance(err, RecordSchemaError) else "%s: %s" % (type(err).__name__, err)
 
 
 @dataclass
@@ -36,25 +44,27 @@ def _run_references(
     problems: Optional[List[str]] = None,
 ) -> Iterator[Tuple[str, str]]:
     """(blob key, what references it) for everything one run points at."""
-    record = meta.run_record(flow, run) or {}
-    code = record.get("code") or {}
-    if code.get("key"):
-        yield code["key"], "code package of %s/%s" % (flow, run)
-    for name, data in (record.get("parameters") or {}).items():
-        for key in ArtifactRecord.from_json(data).blob_keys:
+    try:
+        record = meta.run_record(flow, run)
+    except INVALID:
+        record = None  # fsck reports it
+    if record is not None and record.code is not None:
+        yield record.code.key, "code package of %s/%s" % (flow, run)
+    for name, artifact in (record.parameters if record else {}).items():
+        for key in artifact.blob_keys:
             yield key, "parameter '%s' of %s/%s" % (name, flow, run)
     for step, task, attempt, kind in meta.task_files(flow, run):
         if kind != "done":
             continue
         where = "%s/%s/%s/%s attempt %d" % (flow, run, step, task, attempt)
         try:
-            done = meta.attempt_done(flow, run, step, task, attempt) or {}
-        except ValueError:
+            end = meta.attempt_end(flow, run, step, task, attempt)
+        except INVALID as err:
             if problems is not None:
-                problems.append("record %s is not valid JSON" % where)
+                problems.append("record %s is not valid: %s" % (where, _why(err)))
             continue
-        for name, data in (done.get("artifacts") or {}).items():
-            for key in ArtifactRecord.from_json(data).blob_keys:
+        for name, artifact in (end.artifacts if end else {}).items():
+            for key in artifact.blob_keys:
                 yield key, "artifact '%s' of %s" % (name, where)
 
 
@@ -77,14 +87,11 @@ def fsck(backend: Backend) -> FsckReport:
     for flow in meta.flows():
         for run in meta.runs(flow):
             report.records += 1
-            for name in ("run.json", "done.json"):
+            for name, read in (("run.json", meta.run_record), ("done.json", meta.run_end)):
                 try:
-                    data = backend.get(run_prefix(flow, run) + "/" + name)
-                    json.loads(bytes(data))
-                except MissingKey:
-                    pass
-                except ValueError:
-                    report.problems.append("record %s/%s/%s is not valid JSON" % (flow, run, name))
+                    read(flow, run)
+                except INVALID as err:
+                    report.problems.append("record %s/%s/%s is not valid: %s" % (flow, run, name, _why(err)))
             for key, what in _run_references(meta, flow, run, report.problems):
                 if key not in present:
                     report.problems.append("blob %s is missing (referenced by %s)" % (key, what))
@@ -126,13 +133,14 @@ def gc(
     for flow in meta.flows():
         runs = sorted(meta.runs(flow), key=lambda r: (len(r), r), reverse=True)
         for position, run in enumerate(runs):
-            record = meta.run_record(flow, run) or {}
+            record = meta.run_record(flow, run)
+            created = record.created_at if record is not None else now
             newest, size = _run_activity(backend, flow, run)
-            live = meta.run_done(flow, run) is None and newest > now - grace_seconds
+            live = meta.run_end(flow, run) is None and newest > now - grace_seconds
             policy = keep_last is not None or keep_days is not None
             keep = live or not policy
             keep = keep or (keep_last is not None and position < keep_last)
-            keep = keep or (keep_days is not None and record.get("created_at", now) >= now - keep_days * 86400)
+            keep = keep or (keep_days is not None and created >= now - keep_days * 86400)
             if keep:
                 kept.append((flow, run))
                 continue

@@ -16,13 +16,17 @@ index is inside it, so a killed task leaves no index that looks valid.
 from __future__ import annotations
 
 import json
+import os
 import re
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 
 from .backend import Backend, MissingKey
 from .names import check_name
+from .records import AttemptEnd, AttemptStart, RunEnd, RunRecord
 
-SCHEMA = 1
+R = TypeVar("R")
+
 _ATTEMPT_FILE = re.compile(r"^(\d+)\.(start|done)\.json$")
 
 
@@ -47,36 +51,76 @@ def log_key(flow: str, run: str, step: str, task: str, attempt: int, stream: str
     return "%s/%d.%s" % (task_prefix(flow, run, step, task), attempt, stream)
 
 
-def _encode(record: Dict[str, Any]) -> bytes:
-    return json.dumps(dict(record, schema=SCHEMA), sort_keys=True, separators=(",", ":")).encode()
+def attempt_log_key(
+    flow: str, run: str, step: str, task: str, attempt: int, end: Optional[AttemptEnd], stream: str
+) -> str:
+    """The key of an attempt's log: its own, or for a task cloned by resume, the logs of the task it reuses."""
+    source = end.logs_from if end is not None else None
+    if source is not None:
+        return log_key(flow, source.run or run, source.step, source.task, source.attempt, stream)
+    return log_key(flow, run, step, task, attempt, stream)
+
+
+def log_files(
+    backend: Backend, flow: str, run: str, step: str, task: str, attempt: int, scratch_dir: Optional[str]
+) -> Tuple[str, str]:
+    """The (stdout, stderr) files of an attempt: in a local store, its log keys themselves, so the logs
+    are stored as they are written; otherwise files in ``scratch_dir``, uploaded when the task ends."""
+    paths = []
+    for stream in ("stdout", "stderr"):
+        key = log_key(flow, run, step, task, attempt, stream)
+        local = backend.local_path(key)
+        if local is None:
+            local = os.path.join(scratch_dir or "/tmp/orch-logs", key.replace("/", "_"))
+        paths.append(local)
+    return paths[0], paths[1]
+
+
+def _encode(data: Dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class LatestAttempt:
+    """The newest attempt of a task, and which of its records exist."""
+
+    attempt: int
+    started: bool = False
+    done: bool = False
 
 
 class MetadataStore:
-    """Reads and writes run records; all bytes go through the backend."""
+    """Reads and writes the typed records (``records``); all bytes go through the backend."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
     def _read(self, key: str) -> Optional[Dict[str, Any]]:
+        """The decoded JSON under ``key``, or None. Subclasses may cache it: records are write-once."""
         try:
             return json.loads(bytes(self.backend.get(key)))
         except MissingKey:
             return None
 
+    def _typed(self, key: str, decode: Callable[[Dict[str, Any]], R]) -> Optional[R]:
+        data = self._read(key)
+        return decode(data) if data is not None else None
+
     # runs
 
-    def create_run(self, flow: str, run: str, record: Dict[str, Any]) -> bool:
+    def create_run(self, record: RunRecord) -> bool:
         """False when the run id is taken (the caller picks another)."""
-        return self.backend.put(run_prefix(flow, run) + "/run.json", [_encode(record)], if_absent=True)
+        key = run_prefix(record.flow, record.run_id) + "/run.json"
+        return self.backend.put(key, [_encode(record.to_json())], if_absent=True)
 
-    def finish_run(self, flow: str, run: str, record: Dict[str, Any]) -> None:
-        self.backend.put(run_prefix(flow, run) + "/done.json", [_encode(record)], if_absent=True)
+    def finish_run(self, flow: str, run: str, end: RunEnd) -> None:
+        self.backend.put(run_prefix(flow, run) + "/done.json", [_encode(end.to_json())], if_absent=True)
 
-    def run_record(self, flow: str, run: str) -> Optional[Dict[str, Any]]:
-        return self._read(run_prefix(flow, run) + "/run.json")
+    def run_record(self, flow: str, run: str) -> Optional[RunRecord]:
+        return self._typed(run_prefix(flow, run) + "/run.json", RunRecord.from_json)
 
-    def run_done(self, flow: str, run: str) -> Optional[Dict[str, Any]]:
-        return self._read(run_prefix(flow, run) + "/done.json")
+    def run_end(self, flow: str, run: str) -> Optional[RunEnd]:
+        return self._typed(run_prefix(flow, run) + "/done.json", RunEnd.from_json)
 
     def flows(self) -> List[str]:
         names = {info.key.split("/")[1] for info in self.backend.list("flows/") if info.key.endswith("/run.json")}
@@ -101,19 +145,19 @@ class MetadataStore:
 
     # tasks
 
-    def start_attempt(self, flow: str, run: str, step: str, task: str, attempt: int, record: Dict[str, Any]) -> None:
-        key = "%s/%d.start.json" % (task_prefix(flow, run, step, task), attempt)
-        self.backend.put(key, [_encode(record)])
+    def start_attempt(self, flow: str, run: str, step: str, task: str, start: AttemptStart) -> None:
+        key = "%s/%d.start.json" % (task_prefix(flow, run, step, task), start.attempt)
+        self.backend.put(key, [_encode(start.to_json())])
 
-    def finish_attempt(self, flow: str, run: str, step: str, task: str, attempt: int, record: Dict[str, Any]) -> None:
-        key = "%s/%d.done.json" % (task_prefix(flow, run, step, task), attempt)
-        self.backend.put(key, [_encode(record)], if_absent=True)
+    def finish_attempt(self, flow: str, run: str, step: str, task: str, end: AttemptEnd) -> None:
+        key = "%s/%d.done.json" % (task_prefix(flow, run, step, task), end.attempt)
+        self.backend.put(key, [_encode(end.to_json())], if_absent=True)
 
-    def attempt_done(self, flow: str, run: str, step: str, task: str, attempt: int) -> Optional[Dict[str, Any]]:
-        return self._read("%s/%d.done.json" % (task_prefix(flow, run, step, task), attempt))
+    def attempt_end(self, flow: str, run: str, step: str, task: str, attempt: int) -> Optional[AttemptEnd]:
+        return self._typed("%s/%d.done.json" % (task_prefix(flow, run, step, task), attempt), AttemptEnd.from_json)
 
-    def attempt_start(self, flow: str, run: str, step: str, task: str, attempt: int) -> Optional[Dict[str, Any]]:
-        return self._read("%s/%d.start.json" % (task_prefix(flow, run, step, task), attempt))
+    def attempt_start(self, flow: str, run: str, step: str, task: str, attempt: int) -> Optional[AttemptStart]:
+        return self._typed("%s/%d.start.json" % (task_prefix(flow, run, step, task), attempt), AttemptStart.from_json)
 
     def task_files(self, flow: str, run: str, step: Optional[str] = None) -> Iterator[Tuple[str, str, int, str]]:
         """(step, task, attempt, 'start'|'done') for every attempt record of a run (or of one step of it),
@@ -128,13 +172,14 @@ class MetadataStore:
             if match:
                 yield parts[0], parts[1], int(match.group(1)), match.group(2)
 
-    def latest_attempts(self, flow: str, run: str) -> Dict[Tuple[str, str], Dict[str, Any]]:
-        """(step, task) → {'attempt': n, 'start': bool, 'done': bool} for the newest attempt of each task."""
-        latest: Dict[Tuple[str, str], Dict[str, Any]] = {}
-        for step, task, attempt, kind in self.task_files(flow, run):
-            entry = latest.get((step, task))
-            if entry is None or attempt > entry["attempt"]:
-                entry = latest[(step, task)] = {"attempt": attempt, "start": False, "done": False}
-            if attempt == entry["attempt"]:
-                entry[kind] = True
+    def latest_attempts(self, flow: str, run: str, step: Optional[str] = None) -> Dict[Tuple[str, str], LatestAttempt]:
+        """(step, task) → the newest attempt of each task of the run (or of one step), from one listing."""
+        latest: Dict[Tuple[str, str], LatestAttempt] = {}
+        for step_name, task, attempt, kind in self.task_files(flow, run, step):
+            entry = latest.get((step_name, task))
+            if entry is None or attempt > entry.attempt:
+                entry = LatestAttempt(attempt)
+            if attempt == entry.attempt:
+                entry = replace(entry, started=entry.started or kind == "start", done=entry.done or kind == "done")
+            latest[(step_name, task)] = entry
         return latest

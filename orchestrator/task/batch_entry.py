@@ -26,7 +26,6 @@ from ..codepkg import extract_package
 from ..store.backend import Backend, open_backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import log_key
-from .runner import log_paths
 from .spec import TaskSpec
 from .supervise import kill_reason, oom_kills
 
@@ -105,7 +104,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     spec = job_spec(backend, environ["ORCH_BATCH_SPECS"], array_index(environ))
     code_dir = fetch_code(backend, spec.code_key or "")
     spec = replace(spec, code_dir=code_dir, log_dir=os.path.join(tempfile.gettempdir(), "orch-logs"))
-    paths = log_paths(spec, backend)
+    paths = spec.log_files(backend)
     env = {k: v for k, v in environ.items() if k not in ("ORCH_BATCH_SPECS",)}
     kills_before = oom_kills()
     child = subprocess.Popen([sys.executable, "-m", "orchestrator.task", "-"], stdin=subprocess.PIPE, env=env)

@@ -16,16 +16,19 @@ import socket
 import sys
 import time
 import traceback
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..current import current
 from ..decorators import step_decorators
 from ..errors import OrchError
 from ..flowspec import CaughtException, FlowSpec, ForeachFrame, Transition, cli_dispatch_blocked
+from ..ids import AttemptRef
+from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.backend import Backend, open_backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore, log_key
+from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo
 from .capture import redirect_output
 from .inputs import ArtifactSource, Inputs, JoinInput
 from .spec import TaskSpec
@@ -61,18 +64,6 @@ def import_flow_class(code_dir: str, flow_file: str, flow_name: str) -> type:
     return getattr(module, flow_name)
 
 
-def log_paths(spec: TaskSpec, backend: Backend) -> Tuple[str, str]:
-    """Where the task writes stdout/stderr: straight into a local store, else into spec.log_dir."""
-    paths = []
-    for stream in ("stdout", "stderr"):
-        key = log_key(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, stream)
-        local = backend.local_path(key)
-        if local is None:
-            local = os.path.join(spec.log_dir or "/tmp/orch-logs", key.replace("/", "_"))
-        paths.append(local)
-    return paths[0], paths[1]
-
-
 class TaskRunner:
     def __init__(self, spec: TaskSpec, backend: Optional[Backend] = None) -> None:
         self.spec = spec
@@ -82,19 +73,19 @@ class TaskRunner:
 
     # inputs
 
-    def _task_records(self, path: str) -> Dict[str, ArtifactRecord]:
-        """The artifact index of input ``step/task/attempt``, from that attempt's done record."""
-        step, task_id, attempt = path.split("/")
-        entry = self.meta.attempt_done(self.spec.flow, self.spec.run_id, step, task_id, int(attempt))
-        if entry is None or entry.get("status") != "ok":
+    def _task_records(self, ref: AttemptRef) -> Dict[str, ArtifactRecord]:
+        """The artifact index of an input attempt, from that attempt's end record."""
+        end = self.meta.attempt_end(self.spec.flow, self.spec.run_id, ref.step, ref.task, ref.attempt)
+        if end is None or not end.succeeded:
             raise OrchError(
-                "Input task %s/%s/%s has no successful attempt %s." % (self.spec.run_id, step, task_id, attempt)
+                "Input task %s/%s/%s has no successful attempt %d."
+                % (self.spec.run_id, ref.step, ref.task, ref.attempt)
             )
-        return {name: ArtifactRecord.from_json(r) for name, r in entry["artifacts"].items()}
+        return dict(end.artifacts)
 
     def _parameter_records(self) -> Dict[str, ArtifactRecord]:
-        run = self.meta.run_record(self.spec.flow, self.spec.run_id) or {}
-        return {name: ArtifactRecord.from_json(r) for name, r in (run.get("parameters") or {}).items()}
+        run = self.meta.run_record(self.spec.flow, self.spec.run_id)
+        return dict(run.parameters) if run is not None else {}
 
     def _where(self, path: str) -> str:
         return "%s/%s/%s" % (self.spec.flow, self.spec.run_id, path)
@@ -107,11 +98,9 @@ class TaskRunner:
         inputs = None
         if spec.is_join:
             branches = []
-            for position, path in enumerate(spec.inputs):
-                records = self._task_records(path)
-                step, task_id, _ = path.split("/")
-                source = ArtifactSource(self.cas, records, self._where("%s/%s" % (step, task_id)))
-                branches.append(JoinInput(step, task_id, source, None if spec.join_order else position))
+            for position, ref in enumerate(spec.inputs):
+                source = ArtifactSource(self.cas, self._task_records(ref), self._where(ref.task_path))
+                branches.append(JoinInput(ref.step, ref.task, source, None if spec.join_order else position))
             if spec.join_order:
                 order = {s: i for i, s in enumerate(spec.join_order)}
                 branches.sort(key=lambda b: order.get(b.name, len(order)))
@@ -127,7 +116,7 @@ class TaskRunner:
 
     def run(self, flow_class: Optional[type] = None) -> int:
         spec = self.spec
-        stdout_path, stderr_path = log_paths(spec, self.backend)
+        stdout_path, stderr_path = spec.log_files(self.backend)
         redirect_output(stdout_path, stderr_path)
         for name, value in spec.env:
             os.environ[name] = value
@@ -137,17 +126,16 @@ class TaskRunner:
             spec.run_id,
             spec.step,
             spec.task_id,
-            spec.attempt,
-            {
-                "started_at": started,
-                "inputs": list(spec.inputs),
-                "foreach_stack": [list(f) for f in spec.foreach_stack],
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "attempt": spec.attempt,
-                "python": "%d.%d.%d" % sys.version_info[:3],
-                "batch_job_id": os.environ.get("AWS_BATCH_JOB_ID"),
-            },
+            AttemptStart(
+                attempt=spec.attempt,
+                started_at=started,
+                inputs=spec.inputs,
+                foreach_stack=spec.foreach_stack,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                python="%d.%d.%d" % sys.version_info[:3],
+                batch_job_id=os.environ.get("AWS_BATCH_JOB_ID"),
+            ),
         )
         current._set(
             flow_name=spec.flow,
@@ -160,22 +148,30 @@ class TaskRunner:
             tags=list(spec.tags),
             namespace="user:%s" % spec.username,
         )
+        failure: Optional[ExceptionInfo] = None
         try:
-            record = self._execute(flow_class)
-            status = 0
+            artifacts, num_splits = self._execute(flow_class)
         except BaseException as exc:  # the step's failure, whatever it is, becomes the attempt's record
             traceback.print_exc()
-            record = {"status": "failed", "exception": describe_exception(exc, spec.code_dir)}
-            status = 1
+            failure, artifacts, num_splits = describe_exception(exc, spec.code_dir), {}, None
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-        record.update(started_at=started, finished_at=time.time(), attempt=spec.attempt)
+        end = AttemptEnd(
+            attempt=spec.attempt,
+            status=Status.FAILED if failure else Status.SUCCEEDED,
+            started_at=started,
+            finished_at=time.time(),
+            artifacts=artifacts,
+            next=() if failure else spec.next_steps,
+            num_splits=num_splits,
+            exception=failure,
+        )
         self._upload_logs(stdout_path, stderr_path)
-        self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt, record)
-        return status
+        self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
+        return 1 if failure else 0
 
-    def _execute(self, flow_class: Optional[type]) -> Dict[str, Any]:
+    def _execute(self, flow_class: Optional[type]) -> Tuple[Dict[str, ArtifactRecord], Optional[int]]:
         spec = self.spec
         if flow_class is None:
             flow_class = import_flow_class(spec.code_dir, spec.flow_file, spec.flow)
@@ -197,19 +193,11 @@ class TaskRunner:
                 info = describe_exception(exc, spec.code_dir)
                 if spec.catch_print:
                     traceback.print_exc()
-                print(
-                    "@catch stored %s in self.%s; the flow continues." % (info["type"], spec.catch_var), file=sys.stderr
-                )
+                print("@catch stored %s in self.%s; the flow continues." % (info.type, spec.catch_var), file=sys.stderr)
                 flow._orch_transition = None
-                self._catch(flow, CaughtException(info["type"], info["message"], info["traceback"]))
+                self._catch(flow, CaughtException(info.type, info.message, info.traceback))
         num_splits = self._check_transition(flow)
-        artifacts = self._persist(flow, inherited)
-        return {
-            "status": "ok",
-            "artifacts": {n: r.to_json() for n, r in artifacts.items()},
-            "next": list(spec.next_steps),
-            "num_splits": num_splits,
-        }
+        return self._persist(flow, inherited), num_splits
 
     def _catch(self, flow: FlowSpec, caught: CaughtException) -> None:
         if self.spec.catch_var:
@@ -307,7 +295,7 @@ def _describe(steps: Tuple[str, ...], foreach: Optional[str]) -> str:
     return ", ".join(parts)
 
 
-def describe_exception(exc: BaseException, code_dir: str = "") -> Dict[str, Any]:
+def describe_exception(exc: BaseException, code_dir: str = "") -> ExceptionInfo:
     """The attempt's failure, for its record: type, message, traceback, and ``where``: the innermost
     line of the flow's own code (``file.py:LINE in step``), so a failure can be shown in one line."""
     if isinstance(exc, OrchError):
@@ -320,13 +308,13 @@ def describe_exception(exc: BaseException, code_dir: str = "") -> Dict[str, Any]
         for frame in traceback.extract_tb(exc.__traceback__):
             if os.path.abspath(frame.filename).startswith(root):
                 where = "%s:%d in %s" % (os.path.relpath(frame.filename, root), frame.lineno, frame.name)
-    return {
-        "type": type(exc).__name__,
-        "message": message,
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-        "where": where,
-        "orch_error": isinstance(exc, OrchError),
-    }
+    return ExceptionInfo(
+        type=type(exc).__name__,
+        message=message,
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        where=where,
+        orch_error=isinstance(exc, OrchError),
+    )
 
 
 def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
@@ -334,8 +322,8 @@ def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
 
 
 def main(argv: List[str]) -> int:
-    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, ``--from-env`` for $ORCH_TASK_SPEC,
-    ``--batch`` inside an AWS Batch job (see ``batch_entry``).
+    """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, ``--from-env`` for $ORCH_TASK_SPEC
+    (``--batch``, inside an AWS Batch job, goes to ``batch_entry`` instead: see ``__main__``).
 
     ``--warm``: a pre-started container. It imports the flow named by $ORCH_PRELOAD
     (code dir, flow file, flow name, one per line) first, then waits for its
@@ -353,10 +341,6 @@ def main(argv: List[str]) -> int:
         # Tell the executor the attempt is committed, before interpreter and container tear down.
         os.write(report, ("\n%s %d\n" % (EXIT_MARKER, code)).encode())
         return code
-    if argv[0] == "--batch":
-        from .batch_entry import main as batch_main
-
-        return batch_main()
     if argv[0] == "--from-env":
         text = os.environ.pop("ORCH_TASK_SPEC")
     elif argv[0] == "-":

@@ -11,8 +11,10 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, Optional, Tuple
 
-# (split step, foreach variable, index, number of splits)
-Frame = Tuple[str, str, int, int]
+from ..defaults import MAX_NUM_SPLITS
+from ..ids import AttemptRef, Frame, foreach_key
+from ..store.backend import Backend
+from ..store.metadata import log_files
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,13 @@ class TaskSpec:
     store_url: str
     code_dir: str  # folder holding the run's code snapshot
     flow_file: str  # path of the flow file inside code_dir
-    inputs: Tuple[str, ...] = ()  # "step/task_id" of the parent tasks
+    inputs: Tuple[AttemptRef, ...] = ()  # the parent tasks' committed attempts
     foreach_stack: Tuple[Frame, ...] = ()
     is_join: bool = False
     next_steps: Tuple[str, ...] = ()  # what self.next must name, from the static graph
     foreach_var: Optional[str] = None
     join_order: Tuple[str, ...] = ()  # for static joins: the branch steps in split order
-    max_num_splits: int = 100
+    max_num_splits: int = MAX_NUM_SPLITS
     catch_var: Optional[str] = None
     catch_print: bool = True
     last_attempt: bool = True  # @catch applies only once retries are used up
@@ -49,19 +51,30 @@ class TaskSpec:
 
     @property
     def foreach_key(self) -> Tuple[int, ...]:
-        return tuple(frame[2] for frame in self.foreach_stack)
+        return foreach_key(self.foreach_stack)
 
     def with_attempt(self, attempt: int, last_attempt: bool) -> TaskSpec:
         return replace(self, attempt=attempt, last_attempt=last_attempt)
 
+    @property
+    def ref(self) -> AttemptRef:
+        return AttemptRef(self.step, self.task_id, self.attempt)
+
+    def log_files(self, backend: Backend) -> Tuple[str, str]:
+        """Where this attempt's stdout and stderr go (see ``store.metadata.log_files``)."""
+        return log_files(backend, self.flow, self.run_id, self.step, self.task_id, self.attempt, self.log_dir)
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = asdict(self)
+        data["inputs"] = [str(ref) for ref in self.inputs]
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> TaskSpec:
         data: Dict[str, Any] = json.loads(text)
-        for name in ("inputs", "next_steps", "join_order", "tags"):
+        for name in ("next_steps", "join_order", "tags"):
             data[name] = tuple(data.get(name) or ())
-        data["foreach_stack"] = tuple(tuple(f) for f in data.get("foreach_stack") or ())
+        data["inputs"] = tuple(AttemptRef.parse(ref) for ref in data.get("inputs") or ())
+        data["foreach_stack"] = tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ())
         data["env"] = tuple(tuple(p) for p in data.get("env") or ())
         return cls(**data)

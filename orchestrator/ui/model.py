@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..store.metadata import MetadataStore
+from ..store.records import AttemptEnd, AttemptStart
 
 # task and step states, as the UI colours them
 SUCCEEDED, FAILED, RUNNING, PENDING, CLONED = "succeeded", "failed", "running", "pending", "cloned"
@@ -93,29 +94,23 @@ class RunView:
         return [task for step in self.steps for task in step.tasks]
 
 
-def _attempt(number: int, start: Optional[dict], done: Optional[dict]) -> Attempt:
-    start, finished = start or {}, done or {}
-    status = RUNNING if not done else SUCCEEDED if finished.get("status") == "ok" else FAILED
-    exception = finished.get("exception") or {}
-    error = "%s: %s" % (exception.get("type", ""), exception.get("message", "")) if exception else ""
+def _attempt(number: int, start: Optional[AttemptStart], end: Optional[AttemptEnd]) -> Attempt:
+    status = RUNNING if end is None else SUCCEEDED if end.succeeded else FAILED
+    cloned = (end.cloned_from if end else None) or (start.cloned_from if start else None)
     return Attempt(
         number=number,
-        started_at=start.get("started_at") or finished.get("started_at"),
-        finished_at=finished.get("finished_at"),
+        started_at=(start.started_at if start else None) or (end.started_at if end else None),
+        finished_at=end.finished_at if end else None,
         status=status,
-        host=str(start.get("host") or ""),
-        error=error.strip(": "),
-        cloned_from=finished.get("cloned_from") or start.get("cloned_from"),
+        host=start.host if start else "",
+        error=end.error_text() if end else "",
+        cloned_from=str(cloned) if cloned else None,
     )
 
 
-def _artifacts(done: Optional[dict]) -> List[ArtifactInfo]:
-    out = []
-    for name, record in sorted(((done or {}).get("artifacts") or {}).items()):
-        out.append(
-            ArtifactInfo(name, str(record[3]) if len(record) > 3 else "?", int(record[2]) if len(record) > 2 else 0)
-        )
-    return out
+def _artifacts(end: Optional[AttemptEnd]) -> List[ArtifactInfo]:
+    records = end.artifacts if end is not None else {}
+    return [ArtifactInfo(name, record.type, record.size) for name, record in sorted(records.items())]
 
 
 def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> Optional[RunView]:
@@ -123,7 +118,7 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
     record = meta.run_record(flow, run_id)
     if record is None:
         return None
-    done = meta.run_done(flow, run_id)
+    end = meta.run_end(flow, run_id)
     files: Dict[Tuple[str, str], Dict[int, set]] = {}
     for step, task, attempt, kind in meta.task_files(flow, run_id):
         files.setdefault((step, task), {}).setdefault(attempt, set()).add(kind)
@@ -131,15 +126,15 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
     def read(item: Tuple[Tuple[str, str], Dict[int, set]]) -> TaskView:
         (step, task), attempts = item
         views: List[Attempt] = []
-        last_done: Optional[dict] = None
-        last_start: Optional[dict] = None
+        last_end: Optional[AttemptEnd] = None
+        last_start: Optional[AttemptStart] = None
         for number in sorted(attempts):
             start = meta.attempt_start(flow, run_id, step, task, number) if "start" in attempts[number] else None
-            finished = meta.attempt_done(flow, run_id, step, task, number) if "done" in attempts[number] else None
+            finished = meta.attempt_end(flow, run_id, step, task, number) if "done" in attempts[number] else None
             views.append(_attempt(number, start, finished))
-            last_done, last_start = finished, start
-        stack = (last_start or {}).get("foreach_stack") or []
-        return TaskView(step, task, views, stack[-1][2] if stack else None, _artifacts(last_done))
+            last_end, last_start = finished, start
+        index = last_start.foreach_index if last_start else None
+        return TaskView(step, task, views, index, _artifacts(last_end))
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         tasks = list(pool.map(read, sorted(files.items(), key=lambda i: (i[0][0], _numeric(i[0][1])))))
@@ -147,7 +142,7 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
     for task in tasks:
         by_step.setdefault(task.step, []).append(task)
     steps = []
-    for node in (record.get("graph") or {}).get("steps", []):
+    for node in record.graph.get("steps", []):
         decorators = [d["name"] for d in node.get("decorators", [])]
         steps.append(
             StepView(
@@ -159,21 +154,20 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
                 by_step.get(node["name"], []),
             )
         )
-    status = (done or {}).get("status") or RUNNING
     return RunView(
         flow=flow,
         run_id=run_id,
-        status=status,
-        created_at=record.get("created_at"),
-        finished_at=(done or {}).get("finished_at"),
-        user=record.get("user", ""),
-        tags=list(record.get("tags", [])),
-        parameters=dict(record.get("parameter_values") or {}),
-        environments=dict(record.get("environments") or {}),
-        code_key=(record.get("code") or {}).get("key", ""),
-        executor=record.get("executor", ""),
+        status=end.status.value if end else RUNNING,
+        created_at=record.created_at,
+        finished_at=end.finished_at if end else None,
+        user=record.user,
+        tags=list(record.tags),
+        parameters=dict(record.parameter_values),
+        environments={k: dict(v) for k, v in record.environments.items()},
+        code_key=record.code.key if record.code else "",
+        executor=record.executor,
         steps=steps,
-        failures=list((done or {}).get("failures") or []),
+        failures=[f.to_json() for f in end.failures] if end else [],
     )
 
 

@@ -19,11 +19,12 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..store.artifacts import ArtifactRecord, load_artifact
+from ..store.artifacts import load_artifact
 from ..store.backend import MissingKey, open_backend
 from ..store.cas import ContentAddressedStore
-from ..store.metadata import MetadataStore, log_key, run_prefix
+from ..store.metadata import MetadataStore, attempt_log_key, run_prefix
 from ..store.names import check_name
+from ..store.records import AttemptEnd, AttemptStart
 from .model import RUNNING, run_view
 from .preview import preview_html
 from .report import STYLE, badge, environment_html, size_text, table, when
@@ -120,16 +121,16 @@ def create_app(store_url: str) -> Any:
                 record = meta.run_record(flow, run_id)
                 if record is None:
                     continue
-                done = meta.run_done(flow, run_id) or {}
+                end = meta.run_end(flow, run_id)
                 rows.append(
                     {
                         "flow": flow,
                         "run": run_id,
-                        "status": done.get("status", RUNNING),
-                        "created_at": record.get("created_at") or 0,
-                        "finished_at": done.get("finished_at"),
-                        "user": record.get("user", ""),
-                        "tags": record.get("tags", []),
+                        "status": end.status.value if end else RUNNING,
+                        "created_at": record.created_at or 0,
+                        "finished_at": end.finished_at if end else None,
+                        "user": record.user,
+                        "tags": list(record.tags),
                     }
                 )
         rows.sort(key=lambda r: r["created_at"], reverse=True)
@@ -281,7 +282,9 @@ def create_app(store_url: str) -> Any:
                 packages.append(line.split(":", 1)[1].strip())
         return "<br>".join(html.escape(p) for p in sorted(set(packages))) or '<span class="muted">-</span>'
 
-    def _attempt(flow: str, run_id: str, step: str, task: str) -> Tuple[int, dict, dict]:
+    def _attempt(
+        flow: str, run_id: str, step: str, task: str
+    ) -> Tuple[int, Optional[AttemptStart], Optional[AttemptEnd]]:
         files = backend.children("%s/steps/%s/%s" % (run_prefix(flow, run_id), step, task))
         latest = [int(name.split(".")[0]) for name in files if name.split(".")[0].isdigit()]
         if not latest:
@@ -289,16 +292,9 @@ def create_app(store_url: str) -> Any:
         attempt = int(request.args.get("attempt", max(latest)))
         return (
             attempt,
-            meta.attempt_start(flow, run_id, step, task, attempt) or {},
-            meta.attempt_done(flow, run_id, step, task, attempt) or {},
+            meta.attempt_start(flow, run_id, step, task, attempt),
+            meta.attempt_end(flow, run_id, step, task, attempt),
         )
-
-    def _log_source(flow: str, run_id: str, step: str, task: str, attempt: int, done: dict, stream: str) -> str:
-        source = done.get("logs_from")
-        if source:
-            origin_run, origin_step, origin_task, origin_attempt = source.split("/")
-            return log_key(flow, origin_run, origin_step, origin_task, int(origin_attempt), stream)
-        return log_key(flow, run_id, step, task, attempt, stream)
 
     def _read_log(key: str, offset: int) -> bytes:
         local = backend.local_path(key)
@@ -315,10 +311,10 @@ def create_app(store_url: str) -> Any:
     def task_page(flow: str, run_id: str, step: str, task: str) -> str:
         names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
         attempt, start, done = _attempt(flow, run_id, step, task)
-        finished = bool(done)
+        finished = done is not None
         logs = []
         for stream in ("stdout", "stderr"):
-            data = _read_log(_log_source(flow, run_id, step, task, attempt, done, stream), 0)
+            data = _read_log(attempt_log_key(flow, run_id, step, task, attempt, done, stream), 0)
             logs.append(
                 '<h2>%s</h2><pre class="log" id="%s" data-src="/api/logs/%s/%s/%s/%s/%d/%s" data-offset="%d" '
                 'data-done="%s">%s</pre>'
@@ -337,8 +333,7 @@ def create_app(store_url: str) -> Any:
                 )
             )
         rows = []
-        for index, (name, raw) in enumerate(sorted((done.get("artifacts") or {}).items())):
-            record = ArtifactRecord.from_json(raw)
+        for index, (name, record) in enumerate(sorted((done.artifacts if done else {}).items())):
             rows.append(
                 [
                     "<code>%s</code>" % html.escape(name),
@@ -349,13 +344,14 @@ def create_app(store_url: str) -> Any:
                     % (index, flow, run_id, step, task, attempt, name, index),
                 ]
             )
-        status = "running" if not finished else ("succeeded" if done.get("status") == "ok" else "failed")
-        exception = done.get("exception") or {}
-        error = (
-            "<h2>Error</h2><pre>%s</pre>" % html.escape(exception.get("traceback") or exception.get("message", ""))
-            if exception
-            else ""
-        )
+        status = "running" if done is None else ("succeeded" if done.succeeded else "failed")
+        exception = done.exception if done else None
+        if exception is not None:
+            error = "<h2>Error</h2><pre>%s</pre>" % html.escape(exception.traceback or exception.message)
+        elif done is not None and done.died is not None:
+            error = "<h2>Error</h2><pre>%s</pre>" % html.escape(done.died.message)
+        else:
+            error = ""
         body = (
             '<h1><a href="/runs/%s/%s">%s/%s</a>/%s/%s %s</h1><p class="muted">attempt %d · host %s · started %s · '
             "finished %s%s</p>%s<h2>Artifacts</h2>%s%s"
@@ -368,10 +364,10 @@ def create_app(store_url: str) -> Any:
                 html.escape(task),
                 badge(status),
                 attempt,
-                html.escape(str(start.get("host", "-"))),
-                when(start.get("started_at")),
-                when(done.get("finished_at")),
-                " · cloned from %s" % html.escape(done["cloned_from"]) if done.get("cloned_from") else "",
+                html.escape(start.host if start and start.host else "-"),
+                when(start.started_at if start else None),
+                when(done.finished_at if done else None),
+                " · cloned from %s" % html.escape(str(done.cloned_from)) if done and done.cloned_from else "",
                 error,
                 table(rows, ["name", "type", "size", ""]) if rows else '<p class="muted">none yet</p>',
                 "".join(logs),
@@ -385,19 +381,19 @@ def create_app(store_url: str) -> Any:
         if stream not in ("stdout", "stderr"):
             abort(404)
         offset = max(0, int(request.args.get("offset", "0") or 0))
-        done = meta.attempt_done(flow, run_id, step, task, attempt) or {}
-        data = _read_log(_log_source(flow, run_id, step, task, attempt, done, stream), offset)
-        return jsonify(text=data.decode("utf-8", "replace"), offset=offset + len(data), done=bool(done))
+        done = meta.attempt_end(flow, run_id, step, task, attempt)
+        data = _read_log(attempt_log_key(flow, run_id, step, task, attempt, done, stream), offset)
+        return jsonify(text=data.decode("utf-8", "replace"), offset=offset + len(data), done=done is not None)
 
     @app.get("/api/artifact/<flow>/<run_id>/<step>/<task>/<int:attempt>/<name>")
     def artifact_api(flow: str, run_id: str, step: str, task: str, attempt: int, name: str) -> str:
         names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
-        done = meta.attempt_done(flow, run_id, step, task, attempt) or {}
-        raw = (done.get("artifacts") or {}).get(name)
-        if raw is None:
+        done = meta.attempt_end(flow, run_id, step, task, attempt)
+        record = done.artifacts.get(name) if done else None
+        if record is None:
             abort(404)
         try:
-            value = load_artifact(cas, ArtifactRecord.from_json(raw), "artifact '%s'" % name)
+            value = load_artifact(cas, record, "artifact '%s'" % name)
         except ModuleNotFoundError as err:
             return (
                 '<p class="muted">No preview: this artifact needs %s, which orch ui\'s Python lacks.</p>'
@@ -459,16 +455,14 @@ def create_app(store_url: str) -> Any:
         out: Dict[str, List[Optional[str]]] = {}
         for side, view in enumerate((left, right)):
             for task in view.tasks:
-                done = (
-                    meta.attempt_done(view.flow, view.run_id, task.step, task.task_id, task.attempts[-1].number) or {}
-                )
-                for name, raw in (done.get("artifacts") or {}).items():
+                done = meta.attempt_end(view.flow, view.run_id, task.step, task.task_id, task.attempts[-1].number)
+                for name, record in (done.artifacts if done else {}).items():
                     label = "%s%s.%s" % (
                         task.step,
                         "" if task.foreach_index is None else "[%d]" % task.foreach_index,
                         name,
                     )
-                    out.setdefault(label, [None, None])[side] = raw[0]
+                    out.setdefault(label, [None, None])[side] = record.key
         return {k: (v[0], v[1]) for k, v in out.items()}
 
     return app

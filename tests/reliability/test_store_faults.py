@@ -14,6 +14,7 @@ import pytest
 
 from orchestrator import Flow
 from orchestrator.cli.main import main
+from orchestrator.store.records import AttemptEnd
 from orchestrator.store.cas import CorruptBlobError
 from tests.conftest import FLOWS, ROOT, wait_for
 
@@ -86,7 +87,7 @@ def test_a_task_killed_mid_write_leaves_no_blob_that_looks_valid(tmp_path, capsy
     leftovers = list(Path(store).glob("blobs/*/.tmp-*"))
     assert leftovers  # what a kill leaves: a temp file, never a blob under its final name
     assert not list(Path(store).glob("flows/*/runs/*/steps/start/*/0.done.json")) or all(
-        json.loads(p.read_text())["status"] != "ok"
+        not AttemptEnd.from_json(json.loads(p.read_text())).succeeded
         for p in Path(store).glob("flows/*/runs/*/steps/start/*/0.done.json")
     )
     capsys.readouterr()
@@ -118,7 +119,7 @@ def test_a_full_disk_fails_the_task_with_a_clear_error(tiny_store, capsys):
     assert "no space left" in err.lower()
     assert "Traceback" not in err
     for done in Path(tiny_store).glob("flows/*/runs/*/steps/start/*/0.done.json"):
-        assert json.loads(done.read_text())["status"] != "ok"  # no artifact index that looks valid
+        assert not AttemptEnd.from_json(json.loads(done.read_text())).succeeded  # no index that looks valid
     assert not list(Path(tiny_store).glob("blobs/*/.tmp-*"))  # the failed write cleaned up after itself
     capsys.readouterr()
     assert main(["fsck", "--store", tiny_store]) == 0
