@@ -12,10 +12,12 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from . import defaults
 from .errors import OrchError
+from .store.location import StoreLocation
 
-DEFAULT_STORE = ".orch"
-DEFAULT_BASE_IMAGE = "orch-base:bookworm"
+DEFAULT_STORE = defaults.STORE
+DEFAULT_BASE_IMAGE = defaults.BASE_IMAGE
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,17 @@ def aws_settings(file_data: Mapping[str, Any], env: Mapping[str, str]) -> AwsSet
 
 @dataclass(frozen=True)
 class Config:
-    store_url: str = DEFAULT_STORE
+    store: StoreLocation = field(default_factory=lambda: StoreLocation.parse(DEFAULT_STORE))
     username: str = "unknown"
     sources: PackageSources = NO_SOURCES
     base_image: str = DEFAULT_BASE_IMAGE  # ORCH_BASE_IMAGE, e.g. python:3.11-slim where a registry is reachable
     aws: AwsSettings = AwsSettings()
     store_given: bool = False  # --store or ORCH_STORE; otherwise a Batch run takes aws.s3_root
+    cache_dir: str = ""  # ORCH_CACHE: host envs, runtime copies, package downloads
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, store: Optional[str] = None) -> Config:
@@ -167,22 +174,22 @@ class Config:
             conda_channels=_split(env.get("ORCH_CONDA_CHANNELS")),
         )
         given = store or env.get("ORCH_STORE")
-        store_url = resolve_store(given or DEFAULT_STORE)
         base_image = env.get("ORCH_BASE_IMAGE") or DEFAULT_BASE_IMAGE
         aws = aws_settings(read_config_file(config_path(env)), env)
         return cls(
-            store_url=store_url,
+            store=StoreLocation.parse(given or DEFAULT_STORE),
             username=_user(env),
             sources=sources,
             base_image=base_image,
             aws=aws,
             store_given=bool(given),
+            cache_dir=cache_dir(env),
         )
 
     def for_batch(self) -> Config:
         """The config of a run with steps on Batch: its store is the S3 root unless one was given."""
         if not self.store_given and self.aws.s3_root:
-            return replace(self, store_url=self.aws.s3_root)
+            return replace(self, store=StoreLocation.parse(self.aws.s3_root))
         return self
 
 
@@ -191,11 +198,15 @@ def _split(value: Optional[str]) -> Tuple[str, ...]:
 
 
 def resolve_store(url: str) -> str:
-    """Local paths become absolute (tasks may run elsewhere); URLs stay as given."""
-    if "://" in url and not url.startswith("file://"):
-        return url
-    path = url[len("file://") :] if url.startswith("file://") else url
-    return os.path.abspath(os.path.expanduser(path))
+    """Local paths become absolute (tasks may run elsewhere); S3 URLs stay as given."""
+    return StoreLocation.parse(url).url
+
+
+def cache_dir(environ: Optional[Mapping[str, str]] = None) -> str:
+    """Where orch caches host envs, runtime copies and downloads: ``ORCH_CACHE``, else ``~/.cache/orch``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return env.get("ORCH_CACHE") or os.path.join(base, "orch")
 
 
 def _user(env: Mapping[str, str]) -> str:

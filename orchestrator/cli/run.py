@@ -7,13 +7,14 @@ import difflib
 
 import click
 
+from .. import defaults
 from ..config import Config
 from ..errors import ParameterError
+from ..executors.factory import CHOICES as EXECUTORS
 from ..graph.overlay import apply_with, parse_with
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
 from ..runtime.launch import RunOptions, execute
-from ..runtime.placement import EXECUTORS
 from .common import FLOW_ARGUMENT, load
 
 _RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
@@ -57,11 +58,17 @@ def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
 def run_options(func):
     for option in reversed(
         [
-            click.option("--max-workers", type=int, default=16, show_default=True, help="Tasks running at once."),
+            click.option(
+                "--max-workers",
+                type=int,
+                default=defaults.MAX_WORKERS,
+                show_default=True,
+                help="Tasks running at once.",
+            ),
             click.option(
                 "--max-num-splits",
                 type=int,
-                default=100,
+                default=defaults.MAX_NUM_SPLITS,
                 show_default=True,
                 help="Largest foreach allowed; a bigger one fails the run.",
             ),

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from ..config import NO_SOURCES, PackageSources
+from ..config import NO_SOURCES, PackageSources, cache_dir
 from .lock import LockError, LockRef, file_digest, header_line
 from .pypi import ResolutionError
 from .spec import EnvSpec
@@ -188,7 +188,7 @@ def _records_for(lock: LockRef) -> list:
 
 def _install(records: list, prefix: str, alternative: str = "") -> None:
     rattler = _rattler()
-    cache = os.path.join(os.environ.get("ORCH_CACHE") or os.path.expanduser("~/.cache/orch"), "conda-pkgs")
+    cache = os.path.join(cache_dir(), "conda-pkgs")
     kwargs = {"alternative_target_prefix": alternative} if alternative else {}
     asyncio.run(rattler.install(records, target_prefix=prefix, cache_dir=cache, show_progress=False, **kwargs))
 

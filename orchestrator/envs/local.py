@@ -16,7 +16,7 @@ import sysconfig
 import uuid
 from typing import Optional
 
-from ..config import NO_SOURCES, PackageSources
+from ..config import NO_SOURCES, PackageSources, cache_dir
 from ..store.s3 import VENDOR_DIR
 from .lock import LockRef
 from .vendor import copy_vendor, fingerprint
@@ -25,10 +25,8 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # ..
 
 
 def cache_root() -> str:
-    base = os.environ.get("ORCH_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "orch"
-    )
-    return base
+    """``Config.cache_dir``'s rule, the one place ORCH_CACHE is read."""
+    return cache_dir()
 
 
 def _package_files() -> list:

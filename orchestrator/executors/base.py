@@ -1,15 +1,38 @@
-"""The interface every executor implements: submit, poll, cancel, close; and the states a task ends in."""
+"""The interface every executor implements, and how each one is set up for a run.
+
+An executor runs task attempts: ``submit``, ``poll``, ``cancel`` and
+``close`` are the contract (``tests/contract/test_executors.py`` runs the
+same cases over each). Before a run, each executor module's ``prepare``
+turns the steps placed on it into a frozen ``ExecutorSetup`` (host envs,
+images, job definitions): the setup is the only place executor-specific
+facts live, and it creates the executor once the run's code is packaged.
+"""
 
 from __future__ import annotations
 
+import abc
 import queue
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from ..config import Config
+from ..envs.lock import LockRef
+from ..graph.model import Graph
+from ..plan import Target
 from ..states import TaskState
+from ..store.backend import Backend
 from ..task.spec import TaskSpec
 
-__all__ = ["Executor", "TaskResult", "TaskState", "drain"]
+__all__ = [
+    "Executor",
+    "ExecutorSetup",
+    "RunPlace",
+    "SetupRequest",
+    "TaskResult",
+    "TaskState",
+    "drain",
+    "stderr_tail",
+]
 
 
 @dataclass(frozen=True)
@@ -20,26 +43,31 @@ class TaskResult:
     message: str = ""  # why it ended, for people: "killed: out of memory (limit 512 MiB)"
 
 
-class Executor:
+class Executor(abc.ABC):
     """Runs task attempts. ``poll`` blocks until something finishes or the timeout passes."""
 
     name = "base"
     bounded_here = True  # its tasks run on this machine and count against --max-workers
 
+    @abc.abstractmethod
     def submit(self, spec: TaskSpec) -> str:
         """Start one attempt; returns a handle for poll and cancel."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def poll(self, timeout: float) -> List[TaskResult]:
         """Results of attempts that ended since the last call; waits up to ``timeout`` for the first."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
         """Stop an attempt; its result is reported by poll with ``state``."""
-        raise NotImplementedError
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop everything still running and release resources."""
 
     def flush(self) -> None:
         """Called after each burst of submits: an executor may send them together (Batch array jobs)."""
+        return None
 
     def bounded(self, step: str) -> bool:
         """Whether ``step``'s tasks count against --max-workers."""
@@ -51,9 +79,50 @@ class Executor:
 
     def prepare(self, steps: List[str], flow: str) -> None:
         """A hint that ``steps`` run first: an executor may start their sandboxes early."""
+        return None
 
-    def close(self) -> None:
-        """Stop everything still running and release resources."""
+
+@dataclass(frozen=True)
+class SetupRequest:
+    """What an executor module's ``prepare`` is given: the steps placed on it and their locked envs."""
+
+    graph: Graph
+    flow_name: str
+    flow_dir: str
+    steps: Tuple[str, ...]
+    locks: Mapping[str, Optional[LockRef]]  # step → its env's lock, None for the default env
+    config: Config
+    notice: Callable[[str], None]  # progress for people: "Built image ...", "Pushed ..."
+
+    def locks_of_steps(self) -> Dict[str, Optional[LockRef]]:
+        return {step: self.locks.get(step) for step in self.steps}
+
+
+@dataclass(frozen=True)
+class RunPlace:
+    """What a setup creates its executor with, once the run's code package is unpacked."""
+
+    flow: str
+    code_dir: str
+    flow_file: str
+    backend: Backend
+    config: Config
+    graph: Graph
+
+
+class ExecutorSetup(abc.ABC):
+    """A frozen, prepared executor for some steps of one run. Subclasses are frozen dataclasses."""
+
+    target: Target
+    steps: Tuple[str, ...]
+
+    @abc.abstractmethod
+    def env_records(self) -> Mapping[str, Mapping[str, Any]]:
+        """step → what the run record adds about its environment (image tags, pushed references)."""
+
+    @abc.abstractmethod
+    def create(self, place: RunPlace) -> Executor:
+        """The executor itself, for one run."""
 
 
 def drain(results: queue.Queue[TaskResult], timeout: float) -> List[TaskResult]:
@@ -68,3 +137,15 @@ def drain(results: queue.Queue[TaskResult], timeout: float) -> List[TaskResult]:
             out.append(results.get_nowait())
         except queue.Empty:
             return out
+
+
+def stderr_tail(path: str, lines: int = 3) -> str:
+    """``": last | lines"`` of a task's stderr log, to explain a failure in one line; "" when there is none."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            handle.seek(max(0, handle.tell() - 4000))
+            found = handle.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return ""
+    return (": " + " | ".join(line.strip() for line in found[-lines:])) if found else ""

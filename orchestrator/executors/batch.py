@@ -21,114 +21,30 @@ or, when ``forward_credentials`` is set for emulators, per-job overrides.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
-import re
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from ..config import AwsSettings, Config
+from ..errors import UsageError
+from ..plan import Target
 from ..store.backend import Backend
 from ..store.metadata import log_key, run_prefix
 from ..task.spec import TaskSpec
-from .base import Executor, TaskResult, TaskState, drain
+from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain, stderr_tail
+from .batch_api import BatchApi, StepJob, job_definition_name, job_definition_request, job_name
+
+__all__ = ["BatchApi", "BatchExecutor", "BatchSetup", "StepJob", "job_definition_name", "job_definition_request"]
+__all__ += ["job_name", "prepare"]
 
 DESCRIBE_LIMIT = 100  # ids per describe_jobs call, the API's maximum
 TERMINAL = ("SUCCEEDED", "FAILED")
-TRANSIENT = (
-    "TooManyRequestsException",
-    "ThrottlingException",
-    "Throttling",
-    "RequestLimitExceeded",
-    "ServerException",
-    "ServiceUnavailable",
-    "InternalFailure",
-)
-
-
-@dataclass(frozen=True)
-class StepJob:
-    """How one step's attempts run on Batch: image (by digest), queue, resources, the python inside."""
-
-    image: str
-    queue: str
-    python: str
-    vcpus: float = 1.0
-    memory: int = 4096  # MiB
-    gpus: int = 0
-    timeout: Optional[int] = None  # seconds, from @timeout: also set on the job as a backstop
-    role: Optional[str] = None  # IAM role ARN the job runs as: @batch(iam_role=...) or the configured one
-
-
-def _transient(err: BaseException) -> bool:
-    code = (getattr(err, "response", None) or {}).get("Error", {}).get("Code", "")
-    name = type(err).__name__
-    return code in TRANSIENT or name in ("EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError")
-
-
-class BatchApi:
-    """The few Batch and CloudWatch Logs calls orch makes, retried on throttling, and counted."""
-
-    def __init__(self, batch: Any, logs: Any, attempts: int = 8) -> None:
-        import tenacity
-
-        self.batch, self.logs = batch, logs
-        self.calls: Counter = Counter()
-        self._lock = threading.Lock()
-        self._retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(_transient),
-            wait=tenacity.wait_exponential_jitter(multiplier=0.5, max=20),
-            stop=tenacity.stop_after_attempt(attempts),
-            reraise=True,
-        )
-
-    def call(self, client: Any, operation: str, **kwargs: Any) -> Any:
-        def once() -> Any:
-            with self._lock:
-                self.calls[operation] += 1
-            return getattr(client, operation)(**kwargs)
-
-        return self._retrying(once)
-
-    def job_calls(self) -> int:
-        """Batch calls made for jobs (submit, describe, list, terminate): the per-task budget's numerator."""
-        return sum(
-            n for op, n in self.calls.items() if op in ("submit_job", "describe_jobs", "list_jobs", "terminate_job")
-        )
-
-
-def job_definition_name(job: StepJob) -> str:
-    """One definition per (image, resources, role), named by their hash, so it is found and reused."""
-    key = json.dumps([job.image, job.python, job.vcpus, job.memory, job.gpus, job.role], sort_keys=True)
-    return "orch-" + hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-def job_definition_request(name: str, job: StepJob) -> Dict[str, Any]:
-    requirements = [
-        {"type": "VCPU", "value": ("%g" % job.vcpus)},
-        {"type": "MEMORY", "value": str(int(job.memory))},
-    ]
-    if job.gpus:
-        requirements.append({"type": "GPU", "value": str(job.gpus)})
-    properties: Dict[str, Any] = {
-        "image": job.image,
-        "command": [job.python, "-m", "orchestrator.task", "--batch"],
-        "resourceRequirements": requirements,
-        "environment": [],
-    }
-    if job.role:
-        properties["jobRoleArn"] = job.role
-    return {"jobDefinitionName": name, "type": "container", "containerProperties": properties}
-
-
-def job_name(spec: TaskSpec, size: int) -> str:
-    """Batch job names allow letters, digits, - and _, up to 128 characters."""
-    raw = "orch-%s-%s-%s-%s%s" % (spec.flow, spec.step, spec.task_id, spec.attempt, "-x%d" % size if size > 1 else "")
-    return re.sub(r"[^A-Za-z0-9_-]", "_", raw)[:128]
+DEFAULT_VCPUS = 1.0
+DEFAULT_MEMORY = 4096  # MiB, as Metaflow's @batch
 
 
 @dataclass
@@ -401,12 +317,7 @@ class BatchExecutor(Executor):
         return ("\n".join(lines) + "\n").encode() if lines else b""
 
     def _stderr_tail(self, spec: TaskSpec) -> str:
-        try:
-            with open(self.local_log_paths(spec)[1], "rb") as handle:
-                lines = handle.read()[-4000:].decode("utf-8", "replace").strip().splitlines()
-        except OSError:
-            return ""
-        return (": " + " | ".join(line.strip() for line in lines[-3:])) if lines else ""
+        return stderr_tail(self.local_log_paths(spec)[1])
 
     # stopping
 
@@ -455,3 +366,117 @@ def _write(path: str, data: bytes) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as handle:
         handle.write(data)
+
+
+def require_s3_store(config: Config) -> None:
+    if not config.store.is_s3:
+        raise UsageError(
+            "Steps on AWS Batch need an S3 store, and this run's store is the directory %s." % config.store.url,
+            "Give one with --store s3://BUCKET/PREFIX (or ORCH_STORE), or for every run: "
+            "orch configure aws --s3-root s3://BUCKET/PREFIX",
+        )
+
+
+def aws_client(service: str, aws: AwsSettings) -> Any:
+    """A boto3 client with the configured region and endpoint passed in (nothing written to os.environ)."""
+    from ..store.s3 import import_boto3
+
+    return import_boto3().client(service, region_name=aws.region or None, endpoint_url=aws.endpoint_url or None)
+
+
+def _largest(*values: Any) -> Any:
+    present = [v for v in values if v]
+    return max(present) if present else None
+
+
+def step_job(node: Any, config: Config, image: str, python: str) -> StepJob:
+    batch, resources, timeout = node.decorator("batch"), node.decorator("resources"), node.decorator("timeout")
+    queue_name = (batch.queue if batch else None) or config.aws.batch_queue
+    if not queue_name:
+        raise UsageError(
+            "Step '%s' runs on AWS Batch but no job queue is set." % node.name,
+            "Set one with @batch(queue=...), ORCH_BATCH_QUEUE, or: orch configure aws --queue NAME",
+        )
+    return StepJob(
+        image=image,
+        queue=queue_name,
+        python=python,
+        vcpus=float(_largest(batch and batch.cpu, resources and resources.cpu) or DEFAULT_VCPUS),
+        memory=int(_largest(batch and batch.memory, resources and resources.memory) or DEFAULT_MEMORY),
+        gpus=int(_largest(batch and batch.gpu, resources and resources.gpu) or 0),
+        timeout=timeout.total_seconds if timeout else None,
+        role=(dict(batch.extra).get("iam_role") if batch else None) or config.aws.job_role,
+    )
+
+
+def job_environment(config: Config) -> Dict[str, str]:
+    """What every job is told: the store, region and endpoint; the caller's keys only when asked to."""
+    from ..store.s3 import import_boto3
+
+    aws = config.aws
+    session = import_boto3().session.Session(region_name=aws.region or None)
+    env = {"ORCH_STORE": config.store.url}
+    if session.region_name:
+        env["AWS_DEFAULT_REGION"] = session.region_name
+    if aws.endpoint_url:
+        env["AWS_ENDPOINT_URL"] = aws.endpoint_url
+    if aws.forward_credentials:
+        credentials = session.get_credentials()
+        if credentials is not None:
+            frozen = credentials.get_frozen_credentials()
+            env.update(AWS_ACCESS_KEY_ID=frozen.access_key, AWS_SECRET_ACCESS_KEY=frozen.secret_key)
+            if frozen.token:
+                env["AWS_SESSION_TOKEN"] = frozen.token
+    return env
+
+
+@dataclass(frozen=True)
+class BatchSetup(ExecutorSetup):
+    """The Batch executor, prepared: each step's job shape, its image shipped to the registry."""
+
+    steps: Tuple[str, ...]
+    jobs: Mapping[str, StepJob]
+    image_tags: Mapping[str, str] = field(default_factory=dict)  # step → local image tag, for the run record
+    target: Target = Target.BATCH
+
+    def env_records(self) -> Mapping[str, Mapping[str, Any]]:
+        return {
+            step: dict(
+                {"batch_image": job.image}, **({"image": self.image_tags[step]} if step in self.image_tags else {})
+            )
+            for step, job in self.jobs.items()
+        }
+
+    def create(self, place: RunPlace) -> BatchExecutor:
+        aws = place.config.aws
+        api = BatchApi(aws_client("batch", aws), aws_client("logs", aws))
+        backend = place.backend
+        return BatchExecutor(api, self.jobs, backend, job_environment(place.config), lambda s: s.log_files(backend))
+
+
+def prepare(request: SetupRequest) -> BatchSetup:
+    """Build each Batch step's image, ship it (once per tag) and record the job shape of every step."""
+    from ..images.engine import client
+    from ..images.ensure import ensure_step_images
+    from ..images.registry import resolve_registry, ship
+
+    config = request.config
+    require_s3_store(config)
+    engine = client()
+    plans = ensure_step_images(engine, request.locks_of_steps(), config.base_image, config.sources, request.notice)
+    registry = None
+    shipped: Dict[str, Any] = {}
+    jobs: Dict[str, StepJob] = {}
+    for step, spec in plans.items():
+        node = request.graph[step]
+        image = node.decorator("batch").image
+        if image is None:
+            if spec.tag not in shipped:
+                if registry is None:
+                    registry = resolve_registry(config.aws.registry, lambda: aws_client("ecr", config.aws))
+                shipped[spec.tag] = ship(engine, spec.tag, registry)
+                if shipped[spec.tag].pushed:
+                    request.notice("Pushed %s to %s" % (spec.tag, shipped[spec.tag].reference))
+            image = shipped[spec.tag].reference
+        jobs[step] = step_job(node, config, image, spec.python)
+    return BatchSetup(request.steps, jobs, {step: spec.tag for step, spec in plans.items()})

@@ -17,49 +17,19 @@ import queue
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..plan import Target
 from ..task.spec import TaskSpec
-from .base import Executor, TaskResult, TaskState, drain
+from .attach import read_exit_marker, send_task
+from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain, stderr_tail
 
 LABEL = "org.orch"
 OWNER = "%s.owner" % LABEL
 # PID 1 of every task container, run by path so it imports only the standard library (see task.supervise)
 SUPERVISOR = "/opt/orch/orchestrator/task/supervise.py"
 ENGINE_DOWN = "the Docker engine stopped answering; start it again, then: orch resume"
-
-
-def _read_exit_marker(raw: Any) -> Optional[Tuple[int, str]]:
-    """Demultiplex Docker's attach stream (8-byte frame headers) until the runner's exit line:
-    its exit code, and why it was killed (``oom``, ``signal-N``) when the container's PID 1 saw it."""
-    from ..task.supervise import EXIT_MARKER
-
-    buffer, text = b"", ""
-    try:
-        while True:
-            while len(buffer) < 8:
-                chunk = raw.recv(65536)
-                if not chunk:
-                    return None
-                buffer += chunk
-            size = int.from_bytes(buffer[4:8], "big")
-            while len(buffer) < 8 + size:
-                chunk = raw.recv(65536)
-                if not chunk:
-                    return None
-                buffer += chunk
-            text += buffer[8 : 8 + size].decode("utf-8", "replace")
-            buffer = buffer[8 + size :]
-            for line in text.splitlines():
-                if line.startswith(EXIT_MARKER + " "):
-                    fields = line.split()
-                    return int(fields[1]), (fields[2] if len(fields) > 2 else "")
-            text = text[text.rfind("\n") + 1 :]
-    finally:
-        try:
-            raw.close()
-        except OSError:
-            pass
 
 
 class _NotDelivered(Exception):
@@ -242,11 +212,11 @@ class DockerExecutor(Executor):
         try:
             sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stream": 1})
             raw = getattr(sock, "_sock", sock)
-            raw.sendall((spec.to_json() + "\n").encode())
+            send_task(raw, spec.to_json())
         except Exception as err:
             raise _NotDelivered(err) from None
         try:
-            return _read_exit_marker(raw)
+            return read_exit_marker(raw)
         except Exception:
             return None
 
@@ -361,17 +331,14 @@ class DockerExecutor(Executor):
         return False
 
     def _stderr_tail(self, container: Any, spec: TaskSpec) -> str:
-        lines = []
+        """The log file's last lines; the container's own stderr when the task never wrote one."""
+        found = stderr_tail(self.log_paths(spec)[1])
+        if found:
+            return found
         try:
-            with open(self.log_paths(spec)[1], "rb") as handle:
-                lines = handle.read()[-4000:].decode("utf-8", "replace").strip().splitlines()
-        except OSError:
-            pass
-        if not lines:
-            try:
-                lines = container.logs(stdout=False, stderr=True, tail=5).decode("utf-8", "replace").splitlines()
-            except Exception:
-                lines = []
+            lines = container.logs(stdout=False, stderr=True, tail=5).decode("utf-8", "replace").splitlines()
+        except Exception:
+            lines = []
         return (": " + " | ".join(line.strip() for line in lines[-3:])) if lines else ""
 
     def _finish(self, handle: str, container: Any, result: TaskResult) -> None:
@@ -428,3 +395,69 @@ class DockerExecutor(Executor):
                 self.engine.api.remove_container(found["Id"], force=True)
             except Exception:
                 pass
+
+
+CONTAINER_USER = (1000, 1000)  # when orch itself runs as root, its containers still do not
+
+
+def container_limits(node: Any) -> Dict[str, Any]:
+    """@resources / @batch → container limits; the larger of the two wins, as in Metaflow."""
+    resources, batch = node.decorator("resources"), node.decorator("batch")
+    cpus = [v for v in (resources and resources.cpu, batch and batch.cpu) if v]
+    memory = [v for v in (resources and resources.memory, batch and batch.memory) if v]
+    limits: Dict[str, Any] = {}
+    if cpus:
+        limits["nano_cpus"] = int(max(cpus) * 1e9)
+    if memory:
+        limits["mem_limit"] = "%dm" % max(memory)
+        limits["memswap_limit"] = "%dm" % max(memory)  # no swap: over the limit means OOM, as on Batch
+    return limits
+
+
+@dataclass(frozen=True)
+class DockerSetup(ExecutorSetup):
+    """The Docker executor, prepared: each step's built image, on this engine."""
+
+    steps: Tuple[str, ...]
+    images: Mapping[str, Any]  # step → ImageSpec
+    engine: Any = field(compare=False, repr=False)
+    target: Target = Target.DOCKER
+
+    def env_records(self) -> Mapping[str, Mapping[str, Any]]:
+        return {step: {"image": spec.tag} for step, spec in self.images.items()}
+
+    def create(self, place: RunPlace) -> DockerExecutor:
+        remove_orphans(self.engine)
+        if os.getuid() == 0:
+            uid, gid = CONTAINER_USER
+            place.backend.share_with(uid, gid)
+        else:
+            uid, gid = os.getuid(), os.getgid()
+        backend = place.backend
+        return DockerExecutor(
+            self.engine,
+            {step: (spec.tag, spec.python) for step, spec in self.images.items()},
+            {place.config.store.url: "rw", place.code_dir: "ro"},
+            "%d:%d" % (uid, gid),
+            {step: container_limits(place.graph[step]) for step in self.steps},
+            lambda spec: spec.log_files(backend),
+            successors={node.name: [s for s in node.out if s in self.images] for node in place.graph},
+            preload=(place.code_dir, place.flow_file, place.flow),
+        )
+
+
+def prepare(request: SetupRequest) -> DockerSetup:
+    """Build the missing image of each step, exactly as ``orch build-envs`` would."""
+    from ..errors import UsageError
+    from ..images.engine import client
+    from ..images.ensure import ensure_step_images
+
+    config = request.config
+    if not config.store.is_local:
+        raise UsageError(
+            "The docker executor needs a local store directory, not %s." % config.store.url,
+            "Use --store DIR, or run S3-backed flows on AWS Batch (--with batch), or use --executor local.",
+        )
+    engine = client()
+    images = ensure_step_images(engine, request.locks_of_steps(), config.base_image, config.sources, request.notice)
+    return DockerSetup(request.steps, images, engine)

@@ -16,11 +16,13 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Dict, List, Mapping, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import OrchError
+from ..plan import Target
 from ..task.spec import TaskSpec
-from .base import Executor, TaskResult, TaskState, drain
+from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain
 
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -192,3 +194,34 @@ class LocalExecutor(Executor):
         servers, self._servers = list(self._servers.values()), {}
         for server in servers:
             server.close()
+
+
+@dataclass(frozen=True)
+class LocalSetup(ExecutorSetup):
+    """The local executor, prepared: the Python of each step with a pinned env (a cached host env)."""
+
+    steps: Tuple[str, ...]
+    step_pythons: Mapping[str, str] = field(default_factory=dict)
+    target: Target = Target.LOCAL
+
+    def env_records(self) -> Mapping[str, Mapping[str, Any]]:
+        return {}
+
+    def create(self, place: RunPlace) -> LocalExecutor:
+        return LocalExecutor(place.code_dir, place.flow_file, place.flow, self.step_pythons)
+
+
+def prepare(request: SetupRequest) -> LocalSetup:
+    """Build (or reuse) a host venv or conda prefix for each distinct locked env of the steps."""
+    from ..envs.local import ensure_env
+
+    built: Dict[str, str] = {}
+    pythons: Dict[str, str] = {}
+    for step, lock in request.locks_of_steps().items():
+        if lock is None:
+            continue
+        if lock.digest not in built:
+            request.notice("Preparing the %s environment %s for step %s" % (lock.spec.kind, lock.short, step))
+            built[lock.digest] = ensure_env(lock, request.config.sources)
+        pythons[step] = built[lock.digest]
+    return LocalSetup(request.steps, pythons)

@@ -110,3 +110,22 @@ def image_plan_for_flow(engine: Any, locks: Mapping[str, Optional[LockRef]], bas
     from .engine import base_image_id, engine_platform
 
     return plan_images(locks, base_image, base_image_id(engine, base_image), engine_platform(), runtime_hash())
+
+
+def ensure_step_images(
+    engine: Any,
+    locks: Mapping[str, Optional[LockRef]],
+    base_image: str,
+    sources: PackageSources,
+    notice: Callable[[str], None],
+) -> Dict[str, ImageSpec]:
+    """step → its image, building the missing ones (exactly as ``orch build-envs`` would), each built
+    image announced through ``notice``."""
+    plans = image_plan_for_flow(engine, locks, base_image)
+
+    def announce(built: Built) -> None:
+        if built.status == "built":
+            notice("Built image %s (%s) in %.1fs" % (built.spec.tag, built.spec.kind, built.seconds))
+
+    ensure_images(engine, plans, locks, sources, on_done=announce)
+    return plans

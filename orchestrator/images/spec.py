@@ -20,7 +20,8 @@ PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath
 
 
 def templates_dir() -> str:
-    return os.environ.get("ORCH_IMAGES_DIR") or os.path.join(PACKAGE_PARENT, "images")
+    """The Dockerfile templates shipped with orch: part of every image's hash, so never overridden."""
+    return os.path.join(PACKAGE_PARENT, "images")
 
 
 def template_text(kind: str) -> str:
@@ -57,6 +58,11 @@ class ImageSpec:
     @property
     def tag(self) -> str:
         return "%s:%s" % (REPOSITORY, self.digest[:32])
+
+    @property
+    def python(self) -> str:
+        """The interpreter tasks run with inside the image: the base's, or the pinned env's."""
+        return "/usr/bin/python3" if self.kind == "default" else "/opt/env/bin/python"
 
     def with_base(self, base_image: str, base_image_id: str) -> ImageSpec:
         return replace(self, base_image=base_image, base_image_id=base_image_id)

@@ -17,12 +17,18 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from .. import defaults
 from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
+from ..envs.lock import LockRef
+from ..envs.resolve import ensure_locks
 from ..errors import OrchError, ParameterError, UsageError
+from ..executors.base import ExecutorSetup, RunPlace, SetupRequest
+from ..executors.factory import create_executor, prepare_setups, resolve_here
 from ..graph.render import to_json
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
+from ..plan import Target, run_label, step_targets
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.backend import open_backend
@@ -31,15 +37,14 @@ from ..store.metadata import MetadataStore
 from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
 from .console import make_console
 from .logs import LogFollower
-from .placement import Placement, batch_steps, make_executor, place
 from .resume import plan_resume
 from .scheduler import RunContext, RunOutcome, Scheduler
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    max_workers: int = 16
-    max_num_splits: int = 100
+    max_workers: int = defaults.MAX_WORKERS
+    max_num_splits: int = defaults.MAX_NUM_SPLITS
     executor: str = "auto"
     tags: Tuple[str, ...] = ()
     run_id_file: Optional[str] = None
@@ -112,7 +117,9 @@ class _Prepared:
     code_key: str
     code_dir: str
     flow_file: str
-    placement: Placement
+    targets: Dict[str, Target]
+    setups: Tuple[ExecutorSetup, ...]
+    env_records: Dict[str, dict]
 
 
 def _prepare(
@@ -123,6 +130,7 @@ def _prepare(
     origin_record: Optional[RunRecord],
     raw_params: Optional[Mapping[str, Any]],
     console: Any,
+    here: Target,
 ) -> _Prepared:
     if origin_record is not None:  # resume: the origin's parameters, by reference
         param_records = dict(origin_record.parameters)
@@ -136,8 +144,12 @@ def _prepare(
     code_key = cas.save_blob([package]).key
     code_dir = _code_dir(code_key)
     extract_package(package, code_dir)
-    placement = place(loaded, config, options.executor, console.run_message)
-    for record in placement.env_records.values():  # the locks travel with the run, for the UI and audits
+    targets = step_targets(loaded.graph, here)
+    locks = ensure_locks(loaded.graph, root, sources=config.sources)
+    request = SetupRequest(loaded.graph, loaded.name, root, (), locks, config, console.run_message)
+    setups = tuple(prepare_setups(request, targets))
+    env_records = _env_records(locks, root, setups)
+    for record in env_records.values():  # the locks travel with the run, for the UI and audits
         lock = os.path.join(root, record["lock"]) if record.get("lock") else None
         if lock and os.path.isfile(lock):
             with open(lock, "rb") as handle:
@@ -148,8 +160,25 @@ def _prepare(
         code_key,
         code_dir,
         os.path.relpath(loaded.abspath, root),
-        placement,
+        targets,
+        setups,
+        env_records,
     )
+
+
+def _env_records(
+    locks: Dict[str, Optional[LockRef]], flow_dir: str, setups: Tuple[ExecutorSetup, ...]
+) -> Dict[str, dict]:
+    """step → what the run record says of its environment: the lock, and what its executor prepared."""
+    records = {
+        step: {"spec": lock.spec.to_json(), "lock": os.path.relpath(lock.path, flow_dir), "lock_hash": lock.digest}
+        for step, lock in locks.items()
+        if lock is not None
+    }
+    for setup in setups:
+        for step, extra in setup.env_records().items():
+            records.setdefault(step, {}).update(extra)
+    return records
 
 
 def _create_run(
@@ -172,9 +201,9 @@ def _create_run(
         parameter_values=prepared.param_display,
         code=CodeRef(prepared.code_key, prepared.flow_file),
         origin_run_id=origin_run_id,
-        executor=prepared.placement.label,
+        executor=run_label(prepared.targets),
         graph=json.loads(to_json(loaded.graph)),
-        environments=prepared.placement.env_records,
+        environments=prepared.env_records,
     )
     while not meta.create_run(record):
         record = record.with_run_id(new_run_id())
@@ -199,13 +228,9 @@ def execute(
         raise UsageError("--max-workers must be at least 1.")
     if options.max_num_splits < 1:
         raise UsageError("--max-num-splits must be at least 1.")
-    if batch_steps(loaded):
-        from .batch_setup import apply_aws_environment, require_s3_store
-
+    if any(node.decorator("batch") is not None for node in loaded.graph):
         config = config.for_batch()
-        require_s3_store(config)
-        apply_aws_environment(config.aws)
-    backend = open_backend(config.store_url)
+    backend = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
     meta = MetadataStore(backend)
     flow = loaded.name
     origin_record = None
@@ -214,8 +239,11 @@ def execute(
     executor = None
     console = make_console(loaded.graph, flow, options.interactive, options.show_logs)
     try:
-        prepared = _prepare(loaded, config, options, ContentAddressedStore(backend), origin_record, raw_params, console)
-        executor = make_executor(prepared.placement, loaded, config, prepared.code_dir, prepared.flow_file, backend)
+        here = resolve_here(options.executor, config.store, console.run_message)
+        cas = ContentAddressedStore(backend)
+        prepared = _prepare(loaded, config, options, cas, origin_record, raw_params, console, here)
+        place = RunPlace(flow, prepared.code_dir, prepared.flow_file, backend, config, loaded.graph)
+        executor = create_executor(prepared.setups, place)
         executor.prepare(["start"], flow)  # containers boot while the run record is written
         run_id = _create_run(meta, loaded, config, options, prepared, origin_run_id)
         clones = None

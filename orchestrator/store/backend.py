@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 from typing import BinaryIO, Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ..errors import OrchError, UsageError
+from ..errors import OrchError
+from .location import StoreLocation
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -81,16 +82,16 @@ class Backend:
         return None
 
 
-def open_backend(url: str) -> Backend:
-    """``s3://bucket/prefix`` → S3, anything else → a local directory."""
-    if url.startswith("s3://"):
+def open_backend(
+    store: Union[str, StoreLocation], region: Optional[str] = None, endpoint_url: Optional[str] = None
+) -> Backend:
+    """The backend of a store location (or its text): S3 for ``s3://bucket/prefix``, else a local directory.
+    ``region`` and ``endpoint_url`` go to the S3 client itself; boto3's own defaults apply where None."""
+    location = store if isinstance(store, StoreLocation) else StoreLocation.parse(store)
+    if location.is_s3:
         from .s3 import S3Backend
 
-        return S3Backend.from_url(url)
-    if "://" in url and not url.startswith("file://"):
-        raise UsageError(
-            "Unsupported store URL %r." % url, "Use a local directory, file:///path, or s3://bucket/prefix."
-        )
+        return S3Backend.from_url(location.url, region=region, endpoint_url=endpoint_url)
     from .local import LocalBackend
 
-    return LocalBackend(url[len("file://") :] if url.startswith("file://") else url)
+    return LocalBackend(location.url)

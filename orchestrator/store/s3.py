@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Iterator, List, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import OrchError
 from .backend import Backend, Buffer, KeyInfo, MissingKey
@@ -41,22 +41,29 @@ class S3StoreError(OrchError):
 
 
 class S3Backend(Backend):
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        client: Any = None,
+        region: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.url = "s3://%s/%s" % (bucket, self.prefix) if self.prefix else "s3://%s" % bucket
         if client is None:
-            client = import_boto3().client("s3")
+            client = import_boto3().client("s3", region_name=region or None, endpoint_url=endpoint_url or None)
         self.client = client
         self._checked = False
 
     @classmethod
-    def from_url(cls, url: str) -> S3Backend:
+    def from_url(cls, url: str, region: Optional[str] = None, endpoint_url: Optional[str] = None) -> S3Backend:
         rest = url[len("s3://") :]
         bucket, _, prefix = rest.partition("/")
         if not bucket:
             raise S3StoreError("The store URL %r names no bucket." % url, "Write it as s3://bucket/prefix.")
-        return cls(bucket, prefix)
+        return cls(bucket, prefix, region=region, endpoint_url=endpoint_url)
 
     def _key(self, key: str) -> str:
         check_key(key)

@@ -72,10 +72,10 @@ def test_pandas_demo_with_batch(on_batch, offline_pypi, tmp_path):
     assert run.successful
     assert run["start"].task.data.old["version"] == "1.5.3"
     assert run["upgrade"].task.data.new["version"] == "2.2.3"
-    assert run._record["executor"] == "batch"
+    assert run._record.executor == "batch"
     # every task ran in a Batch job, each from its step's image, pushed with the local image's digest
     engine = client()
-    for step, env in run._record["environments"].items():
+    for step, env in run._record.environments.items():
         reference = env["batch_image"]
         repository, _, digest = reference.partition("@")
         local = engine.api.inspect_image(env["image"])
@@ -134,7 +134,7 @@ def test_hybrid_run_one_step_on_batch(on_batch):
     here_start, on_batch_step, here_end = run.data.where
     assert here_start[1] is None and here_end[1] is None  # start and end ran on this machine
     assert on_batch_step[1] and on_batch_step[0] == 1000  # heavy ran in a Batch job, as the image's user
-    assert run._record["executor"] == "local+batch"
+    assert run._record.executor == "local+batch"
 
 
 def test_batch_needs_an_s3_store(tmp_path, capsys, monkeypatch):

@@ -35,8 +35,8 @@ def test_each_task_in_its_own_non_root_container(engine, orch):
     assert all(t.data.uid != 0 for t in where)
     data = run["join"].task.data
     assert not data.code_writable and not data.saw_socket
-    assert run._record["executor"] == "docker"
-    assert all(e["image"].startswith("orch-env:") for e in run._record["environments"].values())
+    assert run._record.executor == "docker"
+    assert all(e["image"].startswith("orch-env:") for e in run._record.environments.values())
     assert _orch_containers(engine) == []
 
 
@@ -58,7 +58,7 @@ def test_container_pid1_tells_an_out_of_memory_kill(engine, orch):
 
     code, out, err = orch("run", FACTS, "--executor", "docker", "--mode", "faults")
     assert code == 0, err
-    image = Flow("ContainerFactsFlow").latest_run._record["environments"]["hog"]["image"]
+    image = Flow("ContainerFactsFlow").latest_run._record.environments["hog"]["image"]
     outputs = {}
     for size in (8, 300):
         command = ["/usr/bin/python3", "-I", "-S", SUPERVISOR, "/usr/bin/python3", "-c", "b'x' * (%d * 2**20)" % size]
@@ -124,6 +124,6 @@ def test_pandas_demo_in_containers(engine, orch, offline_pypi, tmp_path):
     run = Flow("PandasVersionsPypiFlow").latest_run
     assert run["start"].task.data.old["version"] == "1.5.3"
     assert run["upgrade"].task.data.new["version"] == "2.2.3"
-    images = {step: e["image"] for step, e in run._record["environments"].items()}
+    images = {step: e["image"] for step, e in run._record.environments.items()}
     assert len(set(images.values())) == 3
     assert _orch_containers(engine) == []

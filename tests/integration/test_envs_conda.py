@@ -109,7 +109,7 @@ def test_conda_demo_two_pandas_in_one_run_locally(offline_conda, orch, tmp_path)
     run = Flow("PandasVersionsCondaFlow").latest_run
     assert run["start"].task.data.old == {"version": "1.5.3", "index_dtype": "int64"}
     assert run["upgrade"].task.data.new == {"version": "2.2.3", "index_dtype": "int32"}
-    assert all(e["spec"]["kind"] == "conda" for e in run._record["environments"].values())
+    assert all(e["spec"]["kind"] == "conda" for e in run._record.environments.values())
 
 
 def test_conda_demo_in_containers(offline_conda, orch, tmp_path):
@@ -126,5 +126,5 @@ def test_conda_demo_in_containers(offline_conda, orch, tmp_path):
     run = Flow("PandasVersionsCondaFlow").latest_run
     assert run["start"].task.data.old["version"] == "1.5.3"
     assert run["upgrade"].task.data.new["version"] == "2.2.3"
-    images = [e["image"] for e in run._record["environments"].values()]
+    images = [e["image"] for e in run._record.environments.values()]
     assert len(set(images)) == 3 and all(i.startswith("orch-env:") for i in images)

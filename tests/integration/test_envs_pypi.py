@@ -150,6 +150,6 @@ def test_pandas_demo_two_versions_in_one_run(offline_pypi, orch, tmp_path):
     assert run["start"].task.data.old == {"version": "1.5.3", "index_dtype": "int64"}
     assert run["upgrade"].task.data.new == {"version": "2.2.3", "index_dtype": "int32"}
     assert "one run, two pandas: 1.5.3 then 2.2.3" in run["end"].task.stdout
-    environments = run._record["environments"]
+    environments = run._record.environments
     assert set(environments) == {"start", "upgrade"}
     assert environments["start"]["lock_hash"] != environments["upgrade"]["lock_hash"]

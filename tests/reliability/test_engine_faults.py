@@ -54,7 +54,7 @@ def test_a_container_killed_from_outside_fails_its_attempt_and_retry_applies(eng
 def test_a_missing_image_is_rebuilt(engine, orch):
     code, out, err = orch("run", SLOW, "--executor", "docker", "--seconds", "0")
     assert code == 0, err
-    image = Flow("SlowRetryFlow").latest_run._record["environments"]
+    image = Flow("SlowRetryFlow").latest_run._record.environments
     tag = next(iter(image.values()))["image"] if image else None
     if tag is None:  # steps without an env run in the default image
         tag = engine.api.images(filters={"label": "org.orch.kind=default"})[0]["RepoTags"][0]

@@ -50,7 +50,7 @@ def test_environment_secrets_reach_the_step_and_nothing_else(executor, orch, mon
         import docker
 
         engine = docker.from_env()
-        for tag in {e["image"] for e in run._record.get("environments", {}).values()} or {
+        for tag in {e["image"] for e in run._record.environments.values()} or {
             engine.api.images(filters={"label": "org.orch.kind=default"})[0]["RepoTags"][0]
         }:
             inspected = json.dumps(engine.api.inspect_image(tag)) + json.dumps(engine.api.history(tag))

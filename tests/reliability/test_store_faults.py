@@ -14,8 +14,8 @@ import pytest
 
 from orchestrator import Flow
 from orchestrator.cli.main import main
-from orchestrator.store.records import AttemptEnd
 from orchestrator.store.cas import CorruptBlobError
+from orchestrator.store.records import AttemptEnd
 from tests.conftest import FLOWS, ROOT, wait_for
 
 BIG = str(FLOWS / "reliability" / "big_write_flow.py")

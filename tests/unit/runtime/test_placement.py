@@ -1,14 +1,24 @@
-"""Choosing the executor: auto falls back to local with a one-line notice; unknown names are refused."""
+"""Choosing the executor: auto falls back to local with a one-line notice; unknown names are refused;
+planning places @batch steps on Batch and the rest here, and names the run's executor."""
 
 from __future__ import annotations
 
 import pytest
 
 from orchestrator.errors import UsageError
+from orchestrator.executors.docker import container_limits as _limits
+from orchestrator.executors.factory import resolve_here
 from orchestrator.images import engine
 from orchestrator.loader import load_flow
-from orchestrator.runtime.placement import _limits, resolve_executor_name
+from orchestrator.plan import Target, run_label, step_targets
+from orchestrator.store.location import StoreLocation
 from tests.conftest import FLOWS
+
+LOCAL_STORE = StoreLocation.parse(".orch")
+
+
+def resolve_executor_name(choice, notice, store=LOCAL_STORE):
+    return resolve_here(choice, store, notice).value
 
 
 def test_auto_uses_docker_when_an_engine_answers(monkeypatch):
@@ -37,3 +47,26 @@ def test_resources_and_batch_become_container_limits():
     assert _limits(graph["start"]) == {"nano_cpus": 2_000_000_000, "mem_limit": "8192m", "memswap_limit": "8192m"}
     assert _limits(graph["evaluate"]) == {"nano_cpus": 4_000_000_000, "mem_limit": "16000m", "memswap_limit": "16000m"}
     assert _limits(graph["join"]) == {}
+
+
+def test_auto_with_an_s3_store_runs_here_as_local_processes(monkeypatch):
+    monkeypatch.setattr(engine, "available", lambda: True)
+    assert resolve_executor_name("auto", print, StoreLocation.parse("s3://bucket/prefix")) == "local"
+
+
+def test_batch_steps_are_placed_on_batch_and_the_run_is_labelled_by_its_targets():
+    graph = load_flow(str(FLOWS / "good" / "metaflow_port.py")).graph
+    targets = step_targets(graph, Target.DOCKER)
+    on_batch = {step for step, target in targets.items() if target is Target.BATCH}
+    assert on_batch == {n.name for n in graph if n.decorator("batch") is not None} and on_batch
+    assert set(targets.values()) == {Target.DOCKER, Target.BATCH}
+    assert run_label(targets) == "docker+batch"
+    assert run_label({"a": Target.LOCAL}) == "local" and run_label({"a": Target.BATCH}) == "batch"
+
+
+def test_store_locations_are_parsed_once():
+    assert StoreLocation.parse("s3://b/p/").url == "s3://b/p" and StoreLocation.parse("s3://b").is_s3
+    local = StoreLocation.parse("file:///tmp/x")
+    assert local.is_local and local.url == "/tmp/x"
+    with pytest.raises(UsageError, match="Unsupported store URL 'gs://b'"):
+        StoreLocation.parse("gs://b")
