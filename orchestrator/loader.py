@@ -19,13 +19,13 @@ from typing import Optional
 
 from .decorators import flow_decorators, is_step, step_decorators
 from .errors import FlowCheckError, OrchError
+from .flowmodule import module_name_for
 from .flowspec import FlowSpec, cli_dispatch_blocked
 from .graph.build import build_graph
 from .graph.lint import lint
 from .graph.model import Graph, ParameterInfo, Problem
 from .graph.parse import ClassFacts, ModuleFacts, StepFacts, parse_module
 from .parameters import flow_parameters
-from .task.runner import module_name_for
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .main import CliState, cli, main
+from .main import LAZY_COMMANDS, CliState, main
 
 _GROUP_FLAGS = {"--debug"}
 
@@ -24,7 +24,7 @@ def script_argv(argv: list, flow_file: str) -> list:
             continue
         if arg.startswith("-"):
             return args  # --help, --version, or a bad flag: the group handles it
-        if arg in cli.commands:
+        if arg in LAZY_COMMANDS:
             return args[: index + 1] + [flow_file] + args[index + 1 :]
         return args
     return args

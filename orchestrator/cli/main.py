@@ -8,6 +8,7 @@ as an internal error with its traceback.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -27,7 +28,41 @@ class CliState:
     preloaded: dict = field(default_factory=dict)  # abspath -> module
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# command name → module of ``orchestrator.cli`` defining it: a command's module is imported only when
+# that command runs (or for --help), so ``orch check`` never loads the runtime, Docker or boto3.
+LAZY_COMMANDS = {
+    "show": "show",
+    "check": "check",
+    "run": "run",
+    "resume": "run",
+    "runs": "store_cmds",
+    "logs": "store_cmds",
+    "fsck": "store_cmds",
+    "gc": "store_cmds",
+    "report": "report_cmd",
+    "ui": "ui_cmd",
+    "build-envs": "envs_cmds",
+    "envs": "envs_cmds",
+    "images": "envs_cmds",
+    "configure": "configure_cmds",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module = importlib.import_module("%s.%s" % (__package__, LAZY_COMMANDS[cmd_name]))
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="orch", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -41,17 +76,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     state = ctx.ensure_object(CliState)
     state.debug = state.debug or debug
-
-
-def _register() -> None:
-    from . import check, configure_cmds, envs_cmds, report_cmd, run, show, store_cmds, ui_cmd
-
-    for module in (show, check, run, store_cmds, report_cmd, ui_cmd, envs_cmds, configure_cmds):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: Optional[list] = None, prog_name: Optional[str] = None, state: Optional[CliState] = None) -> int:

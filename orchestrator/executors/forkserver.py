@@ -62,7 +62,7 @@ def _child(spec_json: str, flow_class: type) -> None:
 
 
 def serve(code_dir: str, flow_file: str, flow_name: str) -> int:
-    from ..task.runner import import_flow_class
+    from ..flowmodule import import_flow_class
 
     try:
         flow_class = import_flow_class(code_dir, flow_file, flow_name)
