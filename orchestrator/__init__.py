@@ -17,6 +17,7 @@ from .decorators import (
     pypi_base,
     resources,
     retry,
+    sandbox,
     step,
     timeout,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "pypi_base",
     "resources",
     "retry",
+    "sandbox",
     "step",
     "timeout",
 ]

@@ -13,6 +13,7 @@ once its import line changes. Task-side code: standard library only, Python
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
@@ -290,8 +291,43 @@ class Batch(Decorator):
         }
 
 
+_CAPABILITY = re.compile(r"^[A-Z][A-Z_]{1,31}$")
+
+
+@dataclass(frozen=True)
+class Sandbox(Decorator):
+    """How much a task's container may do beyond orch's hardened default (an orch extension).
+
+    By default every task container drops all Linux capabilities, cannot gain
+    privileges (setuid binaries do not escalate), has a PID limit, and a
+    read-only root filesystem with writable ``/tmp`` and home. A step that
+    needs more asks for it here, e.g. ``@sandbox(writable_root=True)`` for a
+    tool that writes beside its own files.
+    """
+
+    NAME: ClassVar[str] = "sandbox"
+    writable_root: bool = False
+    pids_limit: int = 4096
+    capabilities: Tuple[str, ...] = ()  # added back, e.g. ("NET_BIND_SERVICE",)
+
+    @classmethod
+    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
+        capabilities = args["capabilities"]
+        if isinstance(capabilities, str) or not isinstance(capabilities, (list, tuple)):
+            raise BadArgument("capabilities", "capabilities=%r must be a list of names." % (capabilities,))
+        names = tuple(str(c).upper().replace("CAP_", "", 1) for c in capabilities)
+        for name in names:
+            if not _CAPABILITY.match(name):
+                raise BadArgument("capabilities", "capabilities: %r is not a Linux capability name." % name)
+        return {
+            "writable_root": bool(flag("writable_root", args["writable_root"])),
+            "pids_limit": whole("pids_limit", args["pids_limit"], 16, 1 << 20),
+            "capabilities": names,
+        }
+
+
 STEP_DECORATORS: Dict[str, type] = {
-    c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch)
+    c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox)
 }
 FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase)}
 
@@ -438,6 +474,7 @@ environment = _decorator_function(Environment)
 conda = _decorator_function(Conda)
 pypi = _decorator_function(Pypi)
 batch = _decorator_function(Batch)
+sandbox = _decorator_function(Sandbox)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
 

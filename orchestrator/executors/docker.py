@@ -153,7 +153,7 @@ class DockerExecutor(Executor):
                 detach=True,
                 stdin_open=True,
                 user=self.user,
-                environment={"ORCH_PRELOAD": "\n".join(self.preload), "HOME": "/tmp"},
+                environment={"ORCH_PRELOAD": "\n".join(self.preload), "HOME": CONTAINER_HOME},
                 volumes=self.volumes,
                 labels=labels,
                 working_dir="/tmp",
@@ -398,6 +398,27 @@ class DockerExecutor(Executor):
 
 
 CONTAINER_USER = (1000, 1000)  # when orch itself runs as root, its containers still do not
+CONTAINER_HOME = "/home/orch"  # a tmpfs of the task's own: the root filesystem is read-only
+
+
+def sandbox_options(node: Any, uid: int, gid: int) -> Dict[str, Any]:
+    """The hardening of every task container, relaxed only as the step's ``@sandbox`` asks: no
+    capabilities, no privilege gain (setuid does not escalate), a PID limit, and a read-only root
+    with a writable ``/tmp`` and home (the store and code are bind mounts, rw and ro)."""
+    sandbox = node.decorator("sandbox")
+    options: Dict[str, Any] = {
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "pids_limit": sandbox.pids_limit if sandbox else 4096,
+        "read_only": not (sandbox and sandbox.writable_root),
+        "tmpfs": {
+            "/tmp": "rw,nosuid,nodev,mode=1777",
+            CONTAINER_HOME: "rw,nosuid,nodev,mode=0700,uid=%d,gid=%d" % (uid, gid),
+        },
+    }
+    if sandbox and sandbox.capabilities:
+        options["cap_add"] = list(sandbox.capabilities)
+    return options
 
 
 def container_limits(node: Any) -> Dict[str, Any]:
@@ -439,7 +460,10 @@ class DockerSetup(ExecutorSetup):
             {step: (spec.tag, spec.python) for step, spec in self.images.items()},
             {place.config.store.url: "rw", place.code_dir: "ro"},
             "%d:%d" % (uid, gid),
-            {step: container_limits(place.graph[step]) for step in self.steps},
+            {
+                step: dict(container_limits(place.graph[step]), **sandbox_options(place.graph[step], uid, gid))
+                for step in self.steps
+            },
             lambda spec: spec.log_files(backend),
             successors={node.name: [s for s in node.out if s in self.images] for node in place.graph},
             preload=(place.code_dir, place.flow_file, place.flow),

@@ -127,3 +127,55 @@ def test_pandas_demo_in_containers(engine, orch, offline_pypi, tmp_path):
     images = {step: e["image"] for step, e in run._record.environments.items()}
     assert len(set(images.values())) == 3
     assert _orch_containers(engine) == []
+
+
+HARDENING = str(FLOWS / "docker" / "hardening_flow.py")
+
+
+def test_task_containers_are_hardened_and_sandbox_relaxes_them(engine, orch):
+    """Read-only root with a writable /tmp and home; no capabilities; no privilege gain. The store
+    is written (the artifacts below came through it). ``@sandbox`` gives back what a step asks for."""
+    code, out, err = orch("run", HARDENING, "--executor", "docker")
+    assert code == 0, err
+    run = Flow("HardeningFlow").latest_run
+    default = run["start"].task.data.default
+    assert default["uid"] != 0 and default["home"] == "/home/orch"
+    assert default["writable"] == {
+        "/": False,
+        "/usr/local": False,
+        "/opt": False,
+        "/etc": False,
+        "/tmp": True,
+        "/home/orch": True,
+    }
+    assert default["no_new_privs"] == "1" and default["cap_eff"] == 0 and default["cap_bnd"] == 0
+    relaxed = run["relaxed"].task.data.relaxed_facts
+    assert relaxed["writable"]["/tmp"] and relaxed["no_new_privs"] == "1"
+    assert relaxed["cap_bnd"] == 1 << 0  # CAP_CHOWN, and only it
+    assert _orch_containers(engine) == []
+
+
+def test_a_setuid_root_binary_does_not_escalate_in_a_task_container(engine, tmp_path):
+    """The real thing: a setuid-root copy of python in a step image. Run as orch runs tasks, its
+    effective uid stays the task's; without orch's options (the control) it would be root."""
+    from orchestrator.executors.docker import CONTAINER_USER, sandbox_options
+    from orchestrator.loader import load_flow
+
+    base = os.environ.get("ORCH_BASE_IMAGE", "orch-base:bookworm")
+    suid = "/usr/local/bin/python-suid"
+    (tmp_path / "Dockerfile").write_text(
+        "FROM %s\nUSER root\nRUN cp /usr/bin/python3 %s && chmod 4755 %s\n" % (base, suid, suid)
+    )
+    tag = "orch-test-setuid:latest"
+    engine.images.build(path=str(tmp_path), tag=tag, network_mode="none", rm=True)
+    node = load_flow(HARDENING).graph["start"]
+    uid, gid = CONTAINER_USER
+    command = [suid, "-c", "import os; print(os.geteuid())"]
+    user = "%d:%d" % (uid, gid)
+    try:
+        hardened = engine.containers.run(tag, command, user=user, remove=True, **sandbox_options(node, uid, gid))
+        control = engine.containers.run(tag, command, user=user, remove=True)
+    finally:
+        engine.images.remove(tag, force=True)
+    assert control.decode().strip() == "0"  # the binary really is setuid root
+    assert hardened.decode().strip() == str(uid)
