@@ -2,19 +2,19 @@
 
 The store directory is mounted read-write and the run's code snapshot
 read-only, both at their host paths, so the TaskSpec needs no translation.
-Containers run as a non-root user, with no Docker socket, no host network
-and only the environment the step declares. A waiter thread per container
-turns its exit into a ``TaskResult`` (OOM and non-zero exits explained), and
-removes it. Every container carries labels naming its flow, run, step, task
-and the orchestrator that owns it, so orphans of a crashed run are found and
-removed before the next one.
+Containers run as a non-root user, hardened (``sandbox_options``), with no
+Docker socket, no host network and only the environment the step declares.
+Each task is handed to a warm container (``docker_pool``) over its attach
+stream (``attach``); a thread per task turns its exit into a ``TaskResult``
+(OOM and non-zero exits explained) and removes it. Every container carries
+labels naming its flow, run, step and the orchestrator that owns it, so
+orphans of a crashed run are found and removed before the next one.
 """
 
 from __future__ import annotations
 
 import os
 import queue
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,12 +24,20 @@ from ..plan import Target
 from ..task.spec import TaskSpec
 from .attach import read_exit_marker, send_task
 from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain, stderr_tail
+from .docker_pool import (
+    CONTAINER_HOME,
+    ENGINE_DOWN,
+    LABEL,
+    OWNER,
+    SUPERVISOR,
+    Containers,
+    WarmPool,
+    engine_down,
+    remove_orphans,
+)
 
-LABEL = "org.orch"
-OWNER = "%s.owner" % LABEL
-# PID 1 of every task container, run by path so it imports only the standard library (see task.supervise)
-SUPERVISOR = "/opt/orch/orchestrator/task/supervise.py"
-ENGINE_DOWN = "the Docker engine stopped answering; start it again, then: orch resume"
+__all__ = ["CONTAINER_HOME", "ENGINE_DOWN", "LABEL", "OWNER", "SUPERVISOR", "DockerExecutor", "DockerSetup"]
+__all__ += ["container_limits", "prepare", "remove_orphans", "sandbox_options"]
 
 
 class _NotDelivered(Exception):
@@ -38,38 +46,6 @@ class _NotDelivered(Exception):
     def __init__(self, cause: Exception) -> None:
         super().__init__(str(cause))
         self.cause = "%s: %s" % (type(cause).__name__, cause)
-
-
-def owner_id() -> str:
-    return "%s:%d" % (socket.gethostname(), os.getpid())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
-def remove_orphans(engine: Any) -> List[str]:
-    """Remove orch containers whose orchestrator (on this host) is gone. Returns their names."""
-    removed = []
-    host = socket.gethostname()
-    # The low-level listing: the high-level one inspects each container and fails on any that is
-    # removed between the listing and the inspect, which is exactly what orphans of a kill do.
-    for found in engine.api.containers(all=True, filters={"label": OWNER}):
-        owner = (found.get("Labels") or {}).get(OWNER, "")
-        owner_host, _, pid = owner.rpartition(":")
-        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
-            try:
-                engine.api.remove_container(found["Id"], force=True)
-                removed.append((found.get("Names") or [found["Id"]])[0].lstrip("/"))
-            except Exception:  # already gone
-                pass
-    return removed
 
 
 class DockerExecutor(Executor):
@@ -87,29 +63,27 @@ class DockerExecutor(Executor):
         preload: Optional[Tuple[str, str, str]] = None,
     ) -> None:
         """``step_images``: step → (image tag, python inside); ``mounts``: host path → 'rw' or 'ro';
-        ``resources``: step → {'nano_cpus', 'mem_limit'}; ``log_paths(spec)`` → (stdout, stderr) files;
-        ``successors``: step → the steps after it, whose containers start (warm) while it runs, each
-        importing ``preload`` = (code dir, flow file, flow name) and then waiting for its task on stdin."""
+        ``resources``: step → ``containers.run`` options (limits, hardening); ``log_paths(spec)`` →
+        (stdout, stderr) files; ``successors``: step → the steps after it, whose containers start
+        (warm) while it runs; ``preload`` = (code dir, flow file, flow name) each container imports."""
         self.engine = engine
-        self.step_images = dict(step_images)
-        self.volumes = {path: {"bind": path, "mode": mode} for path, mode in mounts.items()}
-        self.user = user
         self.resources = dict(resources)
         self.log_paths = log_paths
-        self.owner = owner_id()
+        self.successors = dict(successors or {})
+        if preload is None:
+            raise ValueError("the Docker executor needs the flow to preload in its containers")
+        self.containers = Containers(engine, step_images, mounts, user, resources, preload)
+        self.pool = WarmPool(self.containers)
         self._results: queue.Queue[TaskResult] = queue.Queue()
-        self._containers: Dict[str, Any] = {}
+        self._running: Dict[str, Optional[Any]] = {}  # handle → its container (None while it starts)
         self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
         self._lock = threading.Lock()
-        self._ready = threading.Condition(self._lock)  # notified when a warm container is ready
         self._counter = 0
-        self._removing = 0
         self._closed = False
-        self._starting = 0
-        self.start_error = ""
-        self.successors = dict(successors or {})
-        self.preload = preload
-        self._warm: Dict[tuple, List[Any]] = {}  # (image, limits) → started containers waiting for a task
+
+    @property
+    def owner(self) -> str:
+        return self.containers.owner
 
     def submit(self, spec: TaskSpec) -> str:
         """Returns at once: creating and starting the container happen on the task's own thread,
@@ -117,91 +91,28 @@ class DockerExecutor(Executor):
         with self._lock:
             self._counter += 1
             handle = "%s-%d" % (spec.task_id, self._counter)
-            self._containers[handle] = None  # starting
+            self._running[handle] = None  # starting
         threading.Thread(target=self._run, args=(handle, spec), daemon=True).start()
         return handle
 
-    def _prewarm_successors(self, spec: TaskSpec) -> None:
-        """Start the next steps' containers once this task's own has started, not alongside it:
-        concurrent starts slow each other down, and this task is the one the run is waiting for."""
-        if self.preload is not None:
-            for step in self.successors.get(spec.step, ()):
-                threading.Thread(target=self._prewarm, args=(step, spec.flow, spec.run_id), daemon=True).start()
-
     def prepare(self, steps: List[str], flow: str) -> None:
         """Start the first steps' containers now, while the run is still being set up."""
-        if self.preload is not None:
-            for step in steps:
-                threading.Thread(target=self._prewarm, args=(step, flow, ""), daemon=True).start()
+        for step in steps:
+            self.pool.warm(step, flow, "")
 
-    def _key(self, step: str) -> str:
-        """Warm containers are kept per step, so each one's labels name the step it really runs."""
-        return step
+    def _warm_successors(self, spec: TaskSpec) -> None:
+        """Start the next steps' containers once this task's own has started, not alongside it:
+        concurrent starts slow each other down, and this task is the one the run is waiting for."""
+        for step in self.successors.get(spec.step, ()):
+            self.pool.warm(step, spec.flow, spec.run_id)
 
-    def _start(self, step: str, flow: str, run_id: str) -> Optional[Any]:
-        """A started container for ``step``: it imports the flow, then waits for its task on stdin."""
-        image, python = self.step_images[step]
-        labels = {OWNER: self.owner, LABEL + ".flow": flow, LABEL + ".run": run_id, LABEL + ".step": step}
-        with self._lock:
-            if self._closed:
-                return None
-            self._starting += 1
-        try:
-            container = self.engine.containers.run(
-                image,
-                [python, "-I", "-S", SUPERVISOR, python, "-m", "orchestrator.task", "--warm"],
-                detach=True,
-                stdin_open=True,
-                user=self.user,
-                environment={"ORCH_PRELOAD": "\n".join(self.preload), "HOME": CONTAINER_HOME},
-                volumes=self.volumes,
-                labels=labels,
-                working_dir="/tmp",
-                network_mode="bridge",
-                **self.resources.get(step, {}),
-            )
-        except Exception as err:
-            self.start_error = ENGINE_DOWN if self._engine_down(err) else "%s: %s" % (type(err).__name__, err)
-            container = None
-        with self._lock:
-            self._starting -= 1
-            if container is not None and self._closed:
-                self._discard(container)  # the run ended while it started
-                return None
-        return container
-
-    def _prewarm(self, step: str, flow: str, run_id: str) -> None:
-        """Start a container for ``step`` now, so the task that comes later skips the start-up."""
-        key = self._key(step)
-        with self._lock:
-            if self._closed or len(self._warm.get(key, ())) >= 1:
-                return
-            self._warm.setdefault(key, []).append(None)  # reserve the slot while it starts
-        container = self._start(step, flow, run_id)
-        with self._lock:
-            pool = self._warm.get(key, [])
-            if None in pool:
-                pool.remove(None)
-            if container is not None and not self._closed:
-                pool.append(container)
-                container = None
-            self._ready.notify_all()
-        if container is not None:  # closed meanwhile
-            self._discard(container)
-
-    def _claim(self, step: str) -> Optional[Any]:
-        """A warm container for ``step``; one still starting is waited for, as it beats a fresh start."""
-        deadline = time.monotonic() + 30
-        with self._ready:
-            while True:
-                pool = self._warm.get(self._key(step), [])
-                ready = [c for c in pool if c is not None]
-                if ready:
-                    pool.remove(ready[0])
-                    return ready[0]
-                if None not in pool or self._closed or time.monotonic() > deadline:
-                    return None
-                self._ready.wait(timeout=0.5)
+    def _container_for(self, spec: TaskSpec) -> Tuple[Optional[Any], str]:
+        """A warm container, or a fresh one; with the reason when there is none."""
+        container = self.pool.claim(spec.step)
+        if container is not None:
+            return container, ""
+        started = self.containers.start(spec.step, spec.flow, spec.run_id)
+        return started.container, started.error
 
     def _hand_over(self, container: Any, spec: TaskSpec) -> Optional[Tuple[int, str]]:
         """Send the task on stdin and read stdout until the runner reports its exit code.
@@ -220,29 +131,22 @@ class DockerExecutor(Executor):
         except Exception:
             return None
 
-    def _discard(self, container: Any) -> None:
-        try:
-            container.remove(force=True)
-        except Exception:
-            pass
-
     def _no_container(self, handle: str, message: str) -> None:
         """Report a task that never got a container: cancelled meanwhile, or the engine refused."""
         with self._lock:
-            self._containers.pop(handle, None)
+            self._running.pop(handle, None)
             cancelled = self._cancelled.pop(handle, None)
         state, message = cancelled or (TaskState.FAILED, message)
         self._results.put(TaskResult(handle, state, None, message))
 
     def _run(self, handle: str, spec: TaskSpec) -> None:
-        limits = self.resources.get(spec.step, {})
-        container = self._claim(spec.step) or self._start(spec.step, spec.flow, spec.run_id)
+        container, error = self._container_for(spec)
         if container is None:
-            self._no_container(handle, "could not start a container for step %s: %s" % (spec.step, self.start_error))
+            self._no_container(handle, "could not start a container for step %s: %s" % (spec.step, error))
             return
-        self._prewarm_successors(spec)
+        self._warm_successors(spec)
         with self._lock:
-            self._containers[handle] = container
+            self._running[handle] = container
             cancelled_early = handle in self._cancelled or self._closed
         reported = None
         if cancelled_early:  # cancelled (or the executor closed) while the container started
@@ -256,24 +160,26 @@ class DockerExecutor(Executor):
                     reported = self._hand_over(container, spec)
                     break
                 except _NotDelivered as err:  # the task never reached it: it ran nothing, so another may
-                    self._discard(container)
-                    container = self._start(spec.step, spec.flow, spec.run_id) if attempt < 2 else None
+                    self.containers.discard(container)
+                    started = self.containers.start(spec.step, spec.flow, spec.run_id) if attempt < 2 else None
+                    container = started.container if started else None
                     if container is None:
                         self._no_container(
                             handle, "could not hand the task to a container of step %s: %s" % (spec.step, err.cause)
                         )
                         return
                     with self._lock:
-                        self._containers[handle] = container
+                        self._running[handle] = container
         if reported is not None and reported[0] == 0:
             # Committed and exited 0: report now; the container's teardown happens in the background.
             self._finish(handle, container, TaskResult(handle, TaskState.SUCCEEDED, 0))
             return
-        self._wait(handle, container, spec, limits, reported is not None and reported[1] == "oom")
+        self._wait(handle, container, spec, reported is not None and reported[1] == "oom")
 
-    def _wait(self, handle: str, container: Any, spec: TaskSpec, limits: Dict[str, Any], oom: bool) -> None:
+    def _wait(self, handle: str, container: Any, spec: TaskSpec, oom: bool) -> None:
         """Wait for the container's exit and explain it. ``oom``: its PID 1 saw the task die of an
         OOM kill; otherwise the engine's flag is the (racy, see ``task.supervise``) fallback."""
+        limits = self.resources.get(spec.step, {})
         try:
             status = container.wait().get("StatusCode", -1)
             with self._lock:
@@ -302,18 +208,8 @@ class DockerExecutor(Executor):
             )
         self._finish(handle, container, result)
 
-    def _engine_down(self, err: Exception) -> bool:
-        """Whether ``err`` means the engine itself is gone (its socket closed or missing), not one container."""
-        if "ConnectionError" in type(err).__name__ or "Connection aborted" in str(err):
-            return True
-        try:
-            self.engine.ping()
-        except Exception:
-            return True
-        return False
-
     def _lost(self, err: Exception) -> str:
-        if self._engine_down(err):
+        if engine_down(self.engine, err):
             return ENGINE_DOWN
         return "lost the container: %s" % (str(err).splitlines()[0] if str(err) else type(err).__name__)
 
@@ -344,25 +240,18 @@ class DockerExecutor(Executor):
     def _finish(self, handle: str, container: Any, result: TaskResult) -> None:
         """Report first, then remove: the scheduler need not wait for the engine's clean-up."""
         with self._lock:
-            self._containers.pop(handle, None)
-            self._removing += 1
+            self._running.pop(handle, None)
         self._results.put(result)
-        try:
-            container.remove(force=True)
-        except Exception:
-            pass
-        finally:
-            with self._lock:
-                self._removing -= 1
+        self.containers.discard(container)
 
     def poll(self, timeout: float) -> List[TaskResult]:
         return drain(self._results, timeout)
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
         with self._lock:
-            if handle not in self._containers:
+            if handle not in self._running:
                 return  # already finished
-            container = self._containers[handle]
+            container = self._running[handle]
             self._cancelled[handle] = (state, message or state.value)
             if container is None:
                 return  # still being created: _run kills it once it exists
@@ -373,32 +262,16 @@ class DockerExecutor(Executor):
 
     def close(self) -> None:
         """Stop and remove every container of this executor, including ones still starting."""
+        self.containers.stop_starting()
         with self._lock:
             self._closed = True
-        deadline = time.monotonic() + 30
-        while self._starting and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with self._lock:
-            leftovers = [c for c in self._containers.values() if c is not None]
-            leftovers += [c for pool in self._warm.values() for c in pool if c is not None]
-            self._warm.clear()
-        for container in leftovers:
-            self._discard(container)
-        while self._removing and time.monotonic() < deadline:  # let background removals finish
-            time.sleep(0.05)
-        try:
-            stragglers = self.engine.api.containers(all=True, filters={"label": "%s=%s" % (OWNER, self.owner)})
-        except Exception:  # the engine is gone: its containers went with it, or the next run removes them
-            return
-        for found in stragglers:
-            try:  # anything a thread started after all
-                self.engine.api.remove_container(found["Id"], force=True)
-            except Exception:
-                pass
+            running = [c for c in self._running.values() if c is not None]
+        for container in self.pool.close() + running:
+            self.containers.discard(container)
+        self.containers.close()
 
 
 CONTAINER_USER = (1000, 1000)  # when orch itself runs as root, its containers still do not
-CONTAINER_HOME = "/home/orch"  # a tmpfs of the task's own: the root filesystem is read-only
 
 
 def sandbox_options(node: Any, uid: int, gid: int) -> Dict[str, Any]:
