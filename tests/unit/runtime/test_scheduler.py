@@ -1,0 +1,197 @@
+"""The scheduler's fault handling against a fake executor: retry, @catch, @timeout and stop.
+
+The fake runs no code. Each attempt follows a script per step: commit a
+success or a raised exception (as the task runtime would, into the store),
+die without committing (an exit code, an OOM kill), or hang until cancelled.
+So these tests pin down what the scheduler decides, and nothing else.
+"""
+
+from __future__ import annotations
+
+import queue
+import textwrap
+import time
+from typing import Dict, List
+
+import pytest
+
+from orchestrator.executors.base import Executor, TaskResult, TaskState
+from orchestrator.loader import load_flow
+from orchestrator.runtime.scheduler import RunContext, Scheduler
+from orchestrator.states import Status
+from orchestrator.store.local import LocalBackend
+from orchestrator.store.metadata import MetadataStore
+from orchestrator.store.records import AttemptEnd, ExceptionInfo
+from orchestrator.task.spec import TaskSpec
+
+FLOW = """
+from orchestrator import FlowSpec, catch, retry, step, timeout
+
+
+class FakeRunFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.flaky)
+
+    @retry(times=2, minutes_between_retries=0)
+    @step
+    def flaky(self):
+        self.next(self.guarded)
+
+    @catch(var="failure")
+    @timeout(seconds=1)
+    @step
+    def guarded(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+class FakeExecutor(Executor):
+    """Follows ``script[step][attempt]``: 'ok', 'raise', 'exit', 'oom' or 'hang' (default 'ok')."""
+
+    name = "fake"
+
+    def __init__(self, meta: MetadataStore, script: Dict[str, List[str]]) -> None:
+        self.meta, self.script = meta, script
+        self.submitted: List[TaskSpec] = []
+        self.cancelled: List[TaskState] = []
+        self.closed = False
+        self._results: queue.Queue[TaskResult] = queue.Queue()
+        self._hanging: Dict[str, float] = {}  # handle → when it gives up by itself, so a broken test fails
+        self.on_hang = lambda spec: None
+
+    def submit(self, spec: TaskSpec) -> str:
+        self.submitted.append(spec)
+        handle = "h%d" % len(self.submitted)
+        plan = self.script.get(spec.step, [])
+        what = "ok" if spec.fallback_reason is not None else (plan[spec.attempt] if spec.attempt < len(plan) else "ok")
+        if what == "hang":
+            self._hanging[handle] = time.monotonic() + 10
+            self.on_hang(spec)
+            return handle
+        if what in ("ok", "raise"):
+            failed = what == "raise"
+            end = AttemptEnd(
+                attempt=spec.attempt,
+                status=Status.FAILED if failed else Status.SUCCEEDED,
+                finished_at=time.time(),
+                next=() if failed else spec.next_steps,
+                exception=ExceptionInfo("ValueError", "boom in %s" % spec.step) if failed else None,
+            )
+            self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
+            state, code = (TaskState.FAILED, 1) if failed else (TaskState.SUCCEEDED, 0)
+            self._results.put(TaskResult(handle, state, code))
+        elif what == "exit":
+            self._results.put(TaskResult(handle, TaskState.FAILED, 3, "exited with code 3"))
+        elif what == "oom":
+            self._results.put(TaskResult(handle, TaskState.OOM, 137, "killed: out of memory (limit 64 MiB)"))
+        return handle
+
+    def poll(self, timeout: float) -> List[TaskResult]:
+        for handle, due in list(self._hanging.items()):
+            if time.monotonic() > due:
+                del self._hanging[handle]
+                self._results.put(TaskResult(handle, TaskState.FAILED, 1, "hung until the fake gave up"))
+        try:
+            return [self._results.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+
+    def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
+        if self._hanging.pop(handle, None) is not None:
+            self.cancelled.append(state)
+            self._results.put(TaskResult(handle, state, -9, message))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Quiet:
+    def task_started(self, spec):
+        pass
+
+    def task_finished(self, spec, result, then):
+        pass
+
+    def task_cloned(self, step, origin):
+        pass
+
+
+@pytest.fixture
+def world(tmp_path):
+    (tmp_path / "fake_run_flow.py").write_text(textwrap.dedent(FLOW))
+    graph = load_flow(str(tmp_path / "fake_run_flow.py")).graph
+    meta = MetadataStore(LocalBackend(str(tmp_path / "store")))
+    ctx = RunContext("FakeRunFlow", "1", str(tmp_path / "store"), str(tmp_path), "fake_run_flow.py", "me")
+
+    def run(script: Dict[str, List[str]], on_hang=None):
+        executor = FakeExecutor(meta, script)
+        scheduler = Scheduler(graph, ctx, executor, meta, _Quiet(), max_workers=4)
+        if on_hang is not None:
+            executor.on_hang = lambda spec: on_hang(scheduler, spec)
+        outcome = scheduler.run()
+        return outcome, executor, meta
+
+    return run
+
+
+def _attempts(executor: FakeExecutor, step: str) -> List[TaskSpec]:
+    return [s for s in executor.submitted if s.step == step]
+
+
+def test_a_clean_run_submits_each_step_once(world):
+    outcome, executor, _ = world({})
+    assert outcome.succeeded and outcome.tasks_run == 4
+    assert [s.step for s in executor.submitted] == ["start", "flaky", "guarded", "end"]
+
+
+def test_retry_runs_again_until_it_succeeds_and_marks_the_last_attempt(world):
+    outcome, executor, meta = world({"flaky": ["raise", "exit"]})
+    assert outcome.succeeded
+    tries = _attempts(executor, "flaky")
+    assert [(s.attempt, s.last_attempt) for s in tries] == [(0, False), (1, False), (2, True)]
+    died = meta.attempt_end("FakeRunFlow", "1", "flaky", tries[1].task_id, 1)
+    assert died.died is not None and died.died.state is TaskState.FAILED and died.exception is None
+    raised = meta.attempt_end("FakeRunFlow", "1", "flaky", tries[0].task_id, 0)
+    assert raised.exception.message == "boom in flaky" and raised.died is None
+
+
+def test_retries_used_up_fail_the_run_and_nothing_downstream_runs(world):
+    outcome, executor, _ = world({"flaky": ["raise", "raise", "raise"]})
+    assert not outcome.succeeded and len(_attempts(executor, "flaky")) == 3
+    assert [f.pathspec.split("/")[2] for f in outcome.failures] == ["flaky"]
+    assert outcome.failures[0].exception.type == "ValueError"
+    assert _attempts(executor, "guarded") == []
+
+
+def test_a_death_under_catch_gets_a_fallback_attempt_that_records_it(world):
+    outcome, executor, _ = world({"guarded": ["oom"]})
+    assert outcome.succeeded
+    fallback = _attempts(executor, "guarded")[-1]
+    assert fallback.attempt == 1 and fallback.fallback_reason == "oom: killed: out of memory (limit 64 MiB)"
+    assert _attempts(executor, "end")
+
+
+def test_timeout_cancels_the_attempt_as_timed_out_and_catch_records_it(world):
+    began = time.monotonic()
+    outcome, executor, meta = world({"guarded": ["hang"]})
+    assert outcome.succeeded and 0.9 <= time.monotonic() - began < 10
+    assert executor.cancelled == [TaskState.TIMED_OUT]
+    first = _attempts(executor, "guarded")[0]
+    end = meta.attempt_end("FakeRunFlow", "1", "guarded", first.task_id, 0)
+    assert end.died.state is TaskState.TIMED_OUT and "timed out after 1 seconds" in end.died.message
+    assert _attempts(executor, "guarded")[-1].fallback_reason.startswith("timed_out: ")
+
+
+def test_a_stop_cancels_what_runs_and_starts_nothing_more(world):
+    def stop(scheduler, spec):
+        scheduler.stop_requested = "SIGINT"
+
+    outcome, executor, _ = world({"flaky": ["hang"]}, on_hang=stop)
+    assert outcome.interrupted == "SIGINT" and not outcome.succeeded
+    assert executor.cancelled == [TaskState.KILLED]
+    assert [s.step for s in executor.submitted] == ["start", "flaky"]  # no retry after a stop
