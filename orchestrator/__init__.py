@@ -23,8 +23,7 @@ from .decorators import (
 )
 from .flowspec import FlowSpec
 from .parameters import IncludeFile, JSONType, Parameter
-
-__version__ = "0.1.0"
+from .version import __version__
 
 _CLIENT = (
     "Flow",
@@ -49,6 +48,7 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
 
 
 __all__ = [
+    "__version__",
     "DataArtifact",
     "Flow",
     "FlowSpec",

@@ -19,8 +19,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from .config import Config, resolve_store
 from .errors import OrchError
 from .store.artifacts import ArtifactRecord, load_artifact
-from .store.backend import Backend, MissingKey, open_backend
+from .store.backend import Backend, MissingKey
 from .store.cas import ContentAddressedStore
+from .store.factory import open_backend
 from .store.metadata import MetadataStore, attempt_log_key
 from .store.records import AttemptEnd, AttemptStart, RunEnd, RunRecord
 

@@ -12,12 +12,12 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from . import defaults
+from .defaults import BASE_IMAGE, STORE
 from .errors import OrchError
 from .store.location import StoreLocation
 
-DEFAULT_STORE = defaults.STORE
-DEFAULT_BASE_IMAGE = defaults.BASE_IMAGE
+DEFAULT_STORE = STORE
+DEFAULT_BASE_IMAGE = BASE_IMAGE
 
 
 @dataclass(frozen=True)

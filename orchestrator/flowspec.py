@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import OrchError
+from .graph.model import RESERVED_NAMES
 
 _cli_blocked = 0
 
@@ -83,7 +84,7 @@ class FlowSpec:
     """Base class of every flow. Subclass it and add ``@step`` methods."""
 
     # Names a step or parameter may not take, because FlowSpec uses them.
-    _RESERVED = frozenset({"name", "next", "input", "index", "cmd", "foreach_stack", "merge_artifacts", "script_name"})
+    _RESERVED = RESERVED_NAMES
 
     def __init__(self, use_cli: bool = True) -> None:
         self._orch_foreach: Tuple[ForeachFrame, ...] = ()

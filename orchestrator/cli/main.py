@@ -16,8 +16,8 @@ from typing import Optional
 
 import click
 
-from .. import __version__
 from ..errors import OrchError
+from ..version import __version__
 
 
 @dataclass

@@ -7,8 +7,8 @@ import difflib
 
 import click
 
-from .. import defaults
 from ..config import Config
+from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..errors import ParameterError
 from ..executors.factory import CHOICES as EXECUTORS
 from ..graph.overlay import apply_with, parse_with
@@ -61,14 +61,14 @@ def run_options(func):
             click.option(
                 "--max-workers",
                 type=int,
-                default=defaults.MAX_WORKERS,
+                default=MAX_WORKERS,
                 show_default=True,
                 help="Tasks running at once.",
             ),
             click.option(
                 "--max-num-splits",
                 type=int,
-                default=defaults.MAX_NUM_SPLITS,
+                default=MAX_NUM_SPLITS,
                 show_default=True,
                 help="Largest foreach allowed; a bigger one fails the run.",
             ),

@@ -8,7 +8,8 @@ import click
 
 from ..config import Config
 from ..errors import OrchError, UsageError
-from ..store.backend import MissingKey, open_backend
+from ..store.backend import MissingKey
+from ..store.factory import open_backend
 from ..store.maintenance import fsck as fsck_store
 from ..store.maintenance import gc as gc_store
 from ..store.metadata import MetadataStore, attempt_log_key

@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping
 
-from ..flowspec import FlowSpec
-from .model import Graph, Problem, StepType
+from .model import RESERVED_NAMES, Graph, Problem, StepType
 from .parse import ClassFacts, StepFacts
 
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-RESERVED_STEP_NAMES = frozenset(FlowSpec._RESERVED)
+RESERVED_STEP_NAMES = RESERVED_NAMES
 # Parameter names that would collide with options of `orch run` / `orch resume`.
 RESERVED_PARAMETER_NAMES = frozenset(
     {

@@ -12,6 +12,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+# Names a step or parameter may not take: FlowSpec's own attributes (``self.next``, ``self.input``...).
+# Here, not in flowspec, so the graph checks need no import of the authoring class.
+RESERVED_NAMES = frozenset({"name", "next", "input", "index", "cmd", "foreach_stack", "merge_artifacts", "script_name"})
+
 
 class StepType(str, enum.Enum):
     START = "start"

@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from .. import __version__
 from ..config import NO_SOURCES, PackageSources
 from ..envs.local import cache_root, runtime_dir, runtime_hash
 from ..envs.lock import LockRef
+from ..version import __version__
 from .engine import build, image_id
 from .render import render_context
 from .spec import ImageSpec, template_digest

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .. import defaults
 from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
+from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..envs.lock import LockRef
 from ..envs.resolve import ensure_locks
 from ..errors import OrchError, ParameterError, UsageError
@@ -31,8 +31,8 @@ from ..parameters import flow_parameters
 from ..plan import Target, run_label, step_targets
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
-from ..store.backend import open_backend
 from ..store.cas import ContentAddressedStore
+from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
 from .console import make_console
@@ -43,8 +43,8 @@ from .scheduler import RunContext, RunOutcome, Scheduler
 
 @dataclass(frozen=True)
 class RunOptions:
-    max_workers: int = defaults.MAX_WORKERS
-    max_num_splits: int = defaults.MAX_NUM_SPLITS
+    max_workers: int = MAX_WORKERS
+    max_num_splits: int = MAX_NUM_SPLITS
     executor: str = "auto"
     tags: Tuple[str, ...] = ()
     run_id_file: Optional[str] = None

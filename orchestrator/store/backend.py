@@ -1,4 +1,4 @@
-"""The byte-level storage interface every backend implements, and how a URL picks one.
+"""The byte-level storage interface every backend implements (``factory.open_backend`` picks one).
 
 A backend stores opaque bytes under '/'-separated keys. It knows nothing of
 hashing, pickling or runs: ``cas`` and ``metadata`` build on it. Writes are
@@ -12,7 +12,6 @@ import io
 from typing import BinaryIO, Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import OrchError
-from .location import StoreLocation
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -80,18 +79,3 @@ class Backend:
     def local_path(self, key: str) -> Optional[str]:
         """A filesystem path for ``key`` when the backend is a local directory, else None."""
         return None
-
-
-def open_backend(
-    store: Union[str, StoreLocation], region: Optional[str] = None, endpoint_url: Optional[str] = None
-) -> Backend:
-    """The backend of a store location (or its text): S3 for ``s3://bucket/prefix``, else a local directory.
-    ``region`` and ``endpoint_url`` go to the S3 client itself; boto3's own defaults apply where None."""
-    location = store if isinstance(store, StoreLocation) else StoreLocation.parse(store)
-    if location.is_s3:
-        from .s3 import S3Backend
-
-        return S3Backend.from_url(location.url, region=region, endpoint_url=endpoint_url)
-    from .local import LocalBackend
-
-    return LocalBackend(location.url)

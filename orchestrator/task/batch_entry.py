@@ -23,8 +23,9 @@ from dataclasses import replace
 from typing import List, Mapping, Tuple
 
 from ..codepkg import extract_package
-from ..store.backend import Backend, open_backend
+from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
+from ..store.factory import open_backend
 from ..store.metadata import log_key
 from .spec import TaskSpec
 from .supervise import kill_reason, oom_kills

@@ -25,8 +25,9 @@ from ..flowspec import CaughtException, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
-from ..store.backend import Backend, open_backend
+from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
+from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, log_key
 from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo
 from .capture import redirect_output

@@ -20,8 +20,9 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..store.artifacts import load_artifact
-from ..store.backend import MissingKey, open_backend
+from ..store.backend import MissingKey
 from ..store.cas import ContentAddressedStore
+from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, attempt_log_key, run_prefix
 from ..store.names import check_name
 from ..store.records import AttemptEnd, AttemptStart

@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from orchestrator.store.backend import MissingKey, open_backend
+from orchestrator.store.backend import MissingKey
 from orchestrator.store.cas import ContentAddressedStore
+from orchestrator.store.factory import open_backend
 from orchestrator.store.names import InvalidNameError
 from orchestrator.store.s3 import S3StoreError
 

@@ -16,7 +16,7 @@ import pytest
 
 from orchestrator import client
 from orchestrator.runtime.resume import OriginRun
-from orchestrator.store.backend import open_backend
+from orchestrator.store.factory import open_backend
 from orchestrator.store.maintenance import fsck, gc
 from orchestrator.store.metadata import MetadataStore
 from orchestrator.ui.model import run_view
