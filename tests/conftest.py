@@ -158,3 +158,18 @@ def engine():
         return client()
     except EngineError as err:
         pytest.fail("%s (CI starts one in .ci/run)" % err.format())
+
+
+@pytest.fixture(scope="session")
+def batch_world(moto_server, tmp_path_factory):
+    """moto's Batch (jobs run as real containers), a real registry on loopback, and the S3 bucket
+    ``orch-batch``: one per test session, shared by the Batch tests and the executor contract suite."""
+    import boto3
+
+    from tests.batch_infra import LocalRegistry, make_batch_infra
+
+    infra = make_batch_infra(moto_server)
+    registry = LocalRegistry(str(tmp_path_factory.mktemp("registry")))
+    boto3.client("s3").create_bucket(Bucket="orch-batch")
+    yield infra, registry
+    registry.stop()

@@ -161,7 +161,7 @@ class BatchExecutor(Executor):
             "queue": job.queue,
             "job_definition": request["jobDefinition"],
             "image": job.image,
-            "tasks": ["%s/%s/%d" % (s.step, s.task_id, s.attempt) for _, s in members],
+            "tasks": [str(s.ref) for _, s in members],
             "submitted_at": time.time(),
         }
         self.backend.put(

@@ -11,22 +11,11 @@ import pytest
 
 from orchestrator import Flow, Task
 from orchestrator.images.engine import client
-from tests.batch_infra import LocalRegistry, job_records, make_batch_infra
+from tests.batch_infra import job_records
 from tests.conftest import FLOWS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BATCH_FLOWS = FLOWS / "batch"
-
-
-@pytest.fixture(scope="session")
-def batch_world(moto_server, tmp_path_factory):
-    import boto3
-
-    infra = make_batch_infra(moto_server)
-    registry = LocalRegistry(str(tmp_path_factory.mktemp("registry")))
-    boto3.client("s3").create_bucket(Bucket="orch-batch")
-    yield infra, registry
-    registry.stop()
 
 
 @pytest.fixture
