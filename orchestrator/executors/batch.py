@@ -469,7 +469,8 @@ def prepare(request: SetupRequest) -> BatchSetup:
     jobs: Dict[str, StepJob] = {}
     for step, spec in plans.items():
         node = request.graph[step]
-        image = node.decorator("batch").image
+        batch = node.decorator("batch")  # absent when the target was given for the whole run
+        image = batch.image if batch is not None else None
         if image is None:
             if spec.tag not in shipped:
                 if registry is None:
