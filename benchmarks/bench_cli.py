@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.metaflow_env import ROOT, metaflow_env, metaflow_python, to_metaflow
-from benchmarks.timing import median_seconds, report
+from benchmarks.timing import alternating_medians, report
 
-REPEAT = 7
+REPEAT = 15
 
 
 def run() -> list[str]:
@@ -32,7 +32,12 @@ def run() -> list[str]:
         env = metaflow_env()
         orch_env = dict(env, PYTHONPATH=str(ROOT), ORCH_EXECUTOR="local")  # local vs local
         for command in ("check", "show"):
-            orch = median_seconds([sys.executable, "flow.py", command], REPEAT, str(orch_dir), orch_env)
-            metaflow = median_seconds([mf_python, "flow.py", command], REPEAT, str(mf_dir), env)
+            orch, metaflow = alternating_medians(
+                [sys.executable, "flow.py", command],
+                [mf_python, "flow.py", command],
+                REPEAT,
+                (str(orch_dir), str(mf_dir)),
+                (orch_env, env),
+            )
             lines.append(report("python flow.py %s" % command, orch, metaflow))
     return lines

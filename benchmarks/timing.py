@@ -23,6 +23,18 @@ def median_seconds(argv: Sequence[str], repeat: int, cwd: str, env: Optional[dic
     return statistics.median(run_timed(argv, cwd, env) for _ in range(repeat))
 
 
+def alternating_medians(
+    first: Sequence[str], second: Sequence[str], repeat: int, cwd: Tuple[str, str], env: Tuple[dict, dict]
+) -> Tuple[float, float]:
+    """Median wall times of two commands run in turns (first, second, first, ...), so a machine's
+    drift during the measurement weighs on both sides alike."""
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(run_timed(first, cwd[0], env[0]))
+        b.append(run_timed(second, cwd[1], env[1]))
+    return statistics.median(a), statistics.median(b)
+
+
 def peak_rss(argv: Sequence[str], cwd: str, env: Optional[dict] = None) -> Tuple[float, int]:
     """(seconds, peak resident set size in bytes) of the process itself, sampled from /proc."""
     began = time.perf_counter()

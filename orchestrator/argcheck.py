@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Optional, Tuple
 
-_ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PYTHON_SPEC = re.compile(r"^\s*(?:[<>=!~]=?\s*)?\d+(\.\d+){0,2}(\.\*)?\s*$")
-_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(\[[A-Za-z0-9_,\-]+\])?$")
-_SIZE_SUFFIX = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?)?\s*$", re.IGNORECASE)
+# Patterns, compiled by ``re`` on first use (and cached there), not when every flow is imported.
+_ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_PYTHON_SPEC = r"^\s*(?:[<>=!~]=?\s*)?\d+(\.\d+){0,2}(\.\*)?\s*$"
+_PACKAGE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._\-]*(\[[A-Za-z0-9_,\-]+\])?$"
+_SIZE_SUFFIX = r"(?i)^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?)?\s*$"
 
 
 class BadArgument(Exception):
@@ -54,7 +55,7 @@ def positive_number(name: str, value: Any, allow_zero: bool = False) -> float:
 def megabytes(name: str, value: Any) -> int:
     """Memory and disk sizes: an int in MiB as in Metaflow, or a string like '4GB'."""
     if isinstance(value, str):
-        match = _SIZE_SUFFIX.match(value)
+        match = re.match(_SIZE_SUFFIX, value)
         if match is None:
             raise BadArgument(
                 name, "%s=%r is not a size: give megabytes as a number, e.g. %s=4096 or '4GB'." % (name, value, name)
@@ -91,7 +92,7 @@ def python_version(name: str, value: Any) -> Optional[str]:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not _PYTHON_SPEC.match(value):
+    if not isinstance(value, str) or not re.match(_PYTHON_SPEC, value):
         raise BadArgument(name, "%s=%r is not a Python version; write e.g. python='3.11'." % (name, value))
     return value.strip()
 
@@ -106,7 +107,7 @@ def packages(name: str, value: Any) -> Tuple[Tuple[str, str], ...]:
         raise BadArgument(name, "%s must be a dict of package name to version, e.g. {'pandas': '2.2.2'}." % name)
     result = []
     for package, version in value.items():
-        if not isinstance(package, str) or not _PACKAGE_NAME.match(package):
+        if not isinstance(package, str) or not re.match(_PACKAGE_NAME, package):
             raise BadArgument(name, "%s has an invalid package name %r." % (name, package))
         if version is None:
             version = ""
@@ -142,6 +143,6 @@ def env_vars(name: str, value: Any) -> Tuple[Tuple[str, str], ...]:
     if not isinstance(value, dict):
         raise BadArgument(name, "%s must be a dict of variable name to value." % name)
     for key in value:
-        if not isinstance(key, str) or not _ENV_VAR_NAME.match(key):
+        if not isinstance(key, str) or not re.match(_ENV_VAR_NAME, key):
             raise BadArgument(name, "%s has an invalid environment variable name %r." % (name, key))
     return tuple(sorted((k, str(v)) for k, v in value.items()))

@@ -291,7 +291,7 @@ class Batch(Decorator):
         }
 
 
-_CAPABILITY = re.compile(r"^[A-Z][A-Z_]{1,31}$")
+_CAPABILITY = r"^[A-Z][A-Z_]{1,31}$"
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,7 @@ class Sandbox(Decorator):
             raise BadArgument("capabilities", "capabilities=%r must be a list of names." % (capabilities,))
         names = tuple(str(c).upper().replace("CAP_", "", 1) for c in capabilities)
         for name in names:
-            if not _CAPABILITY.match(name):
+            if not re.match(_CAPABILITY, name):
                 raise BadArgument("capabilities", "capabilities: %r is not a Linux capability name." % name)
         return {
             "writable_root": bool(flag("writable_root", args["writable_root"])),

@@ -12,7 +12,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import traceback
 import types
 from dataclasses import dataclass
 from typing import Optional
@@ -64,6 +63,8 @@ def import_flow_module(abspath: str) -> types.ModuleType:
 def _import_problem(path: str, abspath: str, exc: BaseException) -> Problem:
     if isinstance(exc, OrchError):
         return Problem(exc.file or path, exc.line or 1, exc.headline, exc.hint or "")
+    import traceback  # only on errors: keeps every command's start-up lean
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == abspath]
     line = frames[-1].lineno if frames else 1
     hint = "Fix the error, or run with --debug to see the traceback."

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -94,6 +93,8 @@ def main(argv: Optional[list] = None, prog_name: Optional[str] = None, state: Op
         return err.exit_code
     except OrchError as err:
         if state.debug:
+            import traceback  # only on errors: keeps every command's start-up lean
+
             traceback.print_exc()
         click.echo(err.format(), err=True)
         return err.exit_code
@@ -102,6 +103,8 @@ def main(argv: Optional[list] = None, prog_name: Optional[str] = None, state: Op
         return 130
     except Exception:  # a bug in orch, not the user's fault: show everything
         click.echo("orch: internal error (please report it with the traceback below)", err=True)
+        import traceback  # only on errors: keeps every command's start-up lean
+
         traceback.print_exc()
         return 70
 

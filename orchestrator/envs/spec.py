@@ -13,7 +13,6 @@ Merging follows Metaflow: a step's ``@conda`` updates the flow's
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Optional
@@ -43,6 +42,8 @@ class EnvSpec:
     @property
     def spec_hash(self) -> str:
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        import hashlib  # here, not at import: orch show and check never hash a spec
+
         return hashlib.sha256(text.encode()).hexdigest()
 
     @property

@@ -8,7 +8,6 @@ judge rather than repeat another check's complaint.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping
@@ -194,6 +193,8 @@ def check_unknown_transitions(ctx: LintContext) -> Iterator[Problem]:
             if target in ctx.cls.other_methods:
                 hint = "Method '%s' exists but is not a step: add @step above it." % target
             else:
+                import difflib  # only for a typo, to suggest the step meant
+
                 close = difflib.get_close_matches(target, steps, n=1)
                 hint = "Did you mean self.%s?" % close[0] if close else "Define it as a @step method."
             yield ctx.problem(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 from ..errors import OrchError
 
 PICTURE_FORMATS = ("svg", "png")
@@ -16,6 +13,9 @@ class GraphvizMissingError(OrchError):
 
 def draw(dot_text: str, fmt: str) -> bytes:
     """``dot -T<fmt>`` of ``dot_text``; a clear error when Graphviz is missing or fails."""
+    import shutil
+    import subprocess
+
     assert fmt in PICTURE_FORMATS
     binary = shutil.which("dot")
     if binary is None:
