@@ -63,6 +63,7 @@ def _child(spec_json: str, flow_class: type) -> None:
 
 def serve(code_dir: str, flow_file: str, flow_name: str) -> int:
     from ..flowmodule import import_flow_class
+    from ..task import runner  # noqa: F401 (imported once here, so no forked task pays for it)
 
     try:
         flow_class = import_flow_class(code_dir, flow_file, flow_name)
