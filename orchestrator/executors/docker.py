@@ -53,27 +53,19 @@ class DockerExecutor(Executor):
 
     def __init__(
         self,
-        engine: Any,
-        step_images: Mapping[str, Tuple[str, str]],
-        mounts: Mapping[str, str],
-        user: str,
-        resources: Mapping[str, Dict[str, Any]],
+        containers: Containers,
         log_paths: Any,
         successors: Optional[Mapping[str, List[str]]] = None,
-        preload: Optional[Tuple[str, str, str]] = None,
     ) -> None:
-        """``step_images``: step → (image tag, python inside); ``mounts``: host path → 'rw' or 'ro';
-        ``resources``: step → ``containers.run`` options (limits, hardening); ``log_paths(spec)`` →
-        (stdout, stderr) files; ``successors``: step → the steps after it, whose containers start
-        (warm) while it runs; ``preload`` = (code dir, flow file, flow name) each container imports."""
-        self.engine = engine
-        self.resources = dict(resources)
+        """``containers``: this run's container starter (images, mounts, user, per-step options);
+        ``log_paths(spec)`` → (stdout, stderr) files; ``successors``: step → the steps after it,
+        whose containers start (warm) while it runs."""
+        self.containers = containers
+        self.engine = containers.engine
+        self.resources = containers.options
         self.log_paths = log_paths
         self.successors = dict(successors or {})
-        if preload is None:
-            raise ValueError("the Docker executor needs the flow to preload in its containers")
-        self.containers = Containers(engine, step_images, mounts, user, resources, preload)
-        self.pool = WarmPool(self.containers)
+        self.pool = WarmPool(containers)
         self._results: queue.Queue[TaskResult] = queue.Queue()
         self._running: Dict[str, Optional[Any]] = {}  # handle → its container (None while it starts)
         self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
@@ -328,18 +320,22 @@ class DockerSetup(ExecutorSetup):
         else:
             uid, gid = os.getuid(), os.getgid()
         backend = place.backend
-        return DockerExecutor(
+        options = {
+            step: dict(container_limits(place.graph[step]), **sandbox_options(place.graph[step], uid, gid))
+            for step in self.steps
+        }
+        containers = Containers(
             self.engine,
             {step: (spec.tag, spec.python) for step, spec in self.images.items()},
             {place.config.store.url: "rw", place.code_dir: "ro"},
             "%d:%d" % (uid, gid),
-            {
-                step: dict(container_limits(place.graph[step]), **sandbox_options(place.graph[step], uid, gid))
-                for step in self.steps
-            },
+            options,
+            (place.code_dir, place.flow_file, place.flow),
+        )
+        return DockerExecutor(
+            containers,
             lambda spec: spec.log_files(backend),
             successors={node.name: [s for s in node.out if s in self.images] for node in place.graph},
-            preload=(place.code_dir, place.flow_file, place.flow),
         )
 
 
