@@ -141,6 +141,14 @@ class Scheduler:
         retry = self.graph[step].decorator("retry")
         return retry.times if retry else 0
 
+    def _retry_delay(self, step: str) -> float:
+        """Seconds before a retry. As in Metaflow, a task on this machine is retried at once; only a
+        step running elsewhere (AWS Batch) waits out ``@retry(minutes_between_retries=)``."""
+        retry = self.graph[step].decorator("retry")
+        if retry is None or self.executor.bounded(step):
+            return 0.0
+        return 60.0 * retry.minutes_between_retries
+
     def _deadline(self, spec: TaskSpec) -> Optional[float]:
         """When ``@timeout`` stops the task. Not for a @catch fallback attempt: it runs no user code,
         and a short timeout could otherwise expire on a slow container start and lose the record."""
@@ -283,7 +291,7 @@ class Scheduler:
             if fallback:
                 next_spec = replace(next_spec, fallback_reason="%s: %s" % (result.state.value, message))
             else:
-                delay = 60.0 * self.graph[spec.step].decorator("retry").minutes_between_retries
+                delay = self._retry_delay(spec.step)
             heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), entry.planned, next_spec))
             return [], None
         return [], Failure(spec.pathspec, result.state, message, exception)

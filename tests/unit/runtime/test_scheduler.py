@@ -33,7 +33,7 @@ class FakeRunFlow(FlowSpec):
     def start(self):
         self.next(self.flaky)
 
-    @retry(times=2, minutes_between_retries=0)
+    @retry(times=2, minutes_between_retries=3)
     @step
     def flaky(self):
         self.next(self.guarded)
@@ -136,6 +136,7 @@ def world(tmp_path):
         outcome = scheduler.run()
         return outcome, executor, meta
 
+    run.scheduler = lambda executor: Scheduler(graph, ctx, executor, meta, _Quiet())
     return run
 
 
@@ -150,8 +151,11 @@ def test_a_clean_run_submits_each_step_once(world):
 
 
 def test_retry_runs_again_until_it_succeeds_and_marks_the_last_attempt(world):
+    """Locally the retries come at once, as in Metaflow's local runtime: minutes_between_retries=3
+    does not make this test wait six minutes."""
+    began = time.monotonic()
     outcome, executor, meta = world({"flaky": ["raise", "exit"]})
-    assert outcome.succeeded
+    assert outcome.succeeded and time.monotonic() - began < 30
     tries = _attempts(executor, "flaky")
     assert [(s.attempt, s.last_attempt) for s in tries] == [(0, False), (1, False), (2, True)]
     died = meta.attempt_end("FakeRunFlow", "1", "flaky", tries[1].task_id, 1)
@@ -195,3 +199,12 @@ def test_a_stop_cancels_what_runs_and_starts_nothing_more(world):
     assert outcome.interrupted == "SIGINT" and not outcome.succeeded
     assert executor.cancelled == [TaskState.KILLED]
     assert [s.step for s in executor.submitted] == ["start", "flaky"]  # no retry after a stop
+
+
+def test_only_steps_run_elsewhere_wait_between_retries(world, tmp_path):
+    """A Batch step (not bounded by this machine) waits out minutes_between_retries, as Metaflow's @batch."""
+    executor = FakeExecutor(MetadataStore(LocalBackend(str(tmp_path / "other"))), {})
+    scheduler = world.scheduler(executor)
+    assert scheduler._retry_delay("flaky") == 0.0 and scheduler._retry_delay("start") == 0.0
+    executor.bounded_here = False
+    assert scheduler._retry_delay("flaky") == 180.0 and scheduler._retry_delay("start") == 0.0
