@@ -200,16 +200,19 @@ class FlowSpec:
                 "merge_artifacts(include=...) names artifacts that no branch has: %s." % ", ".join(missing),
                 "Check the names, or drop them from include.",
             )
-        conflicts = []
+        conflicts, merged = [], {}
         for name in sorted(wanted):
             if name.startswith("_") or name in self.__dict__:
                 continue
             owners = [i for i, d in enumerate(digests) if name in d]
             if len({digests[i][name] for i in owners}) > 1:
                 conflicts.append(name)
-                continue
-            setattr(self, name, getattr(inputs[owners[0]], name))
-        if conflicts:
+            else:
+                merged[name] = owners[0]
+        if not conflicts:  # all or nothing, as in Metaflow: a conflict leaves this step's artifacts as they were
+            for name, owner in merged.items():
+                setattr(self, name, getattr(inputs[owner], name))
+        else:
             raise MergeConflictError(
                 "Step %s cannot merge the following artifacts due to them having conflicting values: [%s]."
                 % (_current_step_name(), ", ".join(conflicts)),

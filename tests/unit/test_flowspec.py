@@ -76,6 +76,7 @@ def test_merge_artifacts_conflict_lists_names():
         flow.merge_artifacts([Branch(x=1, y=1, z=0), Branch(x=2, y=3, z=0)])
     assert "conflicting values: [x, y]" in info.value.format()
     assert "self.<artifact_name> = ..." in info.value.format()
+    assert not hasattr(flow, "z")  # as in Metaflow: a conflict merges nothing, not even what agreed
 
 
 def test_merge_artifacts_exclude_and_include():
