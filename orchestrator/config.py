@@ -160,6 +160,9 @@ class Config:
     aws: AwsSettings = AwsSettings()
     store_given: bool = False  # --store or ORCH_STORE; otherwise a Batch run takes aws.s3_root
     cache_dir: str = ""  # ORCH_CACHE: host envs, runtime copies, package downloads
+    # Parameter values from the environment, by upper-case name: ORCH_RUN_<NAME>, else METAFLOW_RUN_<NAME>
+    # (Metaflow's click envvar for its run options). The command line wins over both.
+    parameter_env: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def store_url(self) -> str:
@@ -184,6 +187,7 @@ class Config:
             aws=aws,
             store_given=bool(given),
             cache_dir=cache_dir(env),
+            parameter_env=_parameter_env(env),
         )
 
     def for_batch(self) -> Config:
@@ -191,6 +195,15 @@ class Config:
         if not self.store_given and self.aws.s3_root:
             return replace(self, store=StoreLocation.parse(self.aws.s3_root))
         return self
+
+
+def _parameter_env(env: Mapping[str, str]) -> Tuple[Tuple[str, str], ...]:
+    found: Dict[str, str] = {}
+    for prefix in ("METAFLOW_RUN_", "ORCH_RUN_"):  # later wins: orch's own over Metaflow's
+        for name, value in env.items():
+            if name.startswith(prefix) and len(name) > len(prefix):
+                found[name[len(prefix) :]] = value
+    return tuple(sorted(found.items()))
 
 
 def _split(value: Optional[str]) -> Tuple[str, ...]:
@@ -210,7 +223,7 @@ def cache_dir(environ: Optional[Mapping[str, str]] = None) -> str:
 
 
 def _user(env: Mapping[str, str]) -> str:
-    for name in ("ORCH_USER", "USER", "USERNAME", "LOGNAME"):
+    for name in ("ORCH_USER", "METAFLOW_USER", "USER", "USERNAME", "LOGNAME"):
         if env.get(name):
             return env[name]
     try:

@@ -39,6 +39,13 @@ class Current:
             raise AttributeError("current has no field(s) %s" % ", ".join(sorted(unknown)))
         self._values = dict(values)
 
+    def _update(self, **values: Any) -> None:
+        """Add fields once they are known (the parameter names, after the flow is imported)."""
+        unknown = set(values) - set(_FIELDS)
+        if unknown:
+            raise AttributeError("current has no field(s) %s" % ", ".join(sorted(unknown)))
+        self._values.update(values)
+
     def _clear(self) -> None:
         self._values = {}
 

@@ -94,6 +94,12 @@ class FlowSpec:
 
             run_as_script(type(self))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Parameters and class-level constants are read-only in steps, as in Metaflow."""
+        if name[:1] != "_" and name in _read_only_names(type(self)):
+            raise AttributeError("Flow level attributes and Parameters are not modifiable")
+        object.__setattr__(self, name, value)
+
     def __getattr__(self, name: str) -> Any:
         """Inherited artifacts load on first read (normal attribute lookup failed)."""
         if name.startswith("_"):
@@ -201,8 +207,9 @@ class FlowSpec:
                 "Check the names, or drop them from include.",
             )
         conflicts, merged = [], {}
+        fixed = _read_only_names(type(self))  # parameters and constants: the join has them already
         for name in sorted(wanted):
-            if name.startswith("_") or name in self.__dict__:
+            if name.startswith("_") or name in self.__dict__ or name in fixed:
                 continue
             owners = [i for i, d in enumerate(digests) if name in d]
             if len({digests[i][name] for i in owners}) > 1:
@@ -219,6 +226,18 @@ class FlowSpec:
                 "To remedy this issue, be sure to explicitly set those artifacts (using self.<artifact_name> = ...) "
                 "prior to calling merge_artifacts.",
             )
+
+
+def _read_only_names(cls: type) -> frozenset:
+    """A flow class's parameters and class-level constants, computed once and kept on the class."""
+    cached = cls.__dict__.get("_orch_read_only")
+    if cached is None:
+        from .parameters import flow_constants, flow_parameters
+
+        names = [a for a, _ in flow_parameters(cls)] + [a for a, _ in flow_constants(cls, FlowSpec)]
+        cached = frozenset(names)
+        type.__setattr__(cls, "_orch_read_only", cached)
+    return cached
 
 
 def _artifact_digests(branch: Any) -> Dict[str, str]:

@@ -10,10 +10,12 @@ Task-side code: standard library only, Python 3.8 compatible.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
 import sys
+import types
 from typing import Any, Optional, Tuple
 
 from .errors import FlowDefinitionError, ParameterError, install_script_excepthook
@@ -269,3 +271,24 @@ def flow_parameters(cls: type) -> list[Tuple[str, Parameter]]:
             elif attr in found:
                 del found[attr]
     return sorted(found.items())
+
+
+def flow_constants(cls: type, base: type) -> list[Tuple[str, Any]]:
+    """(attribute, value) of a flow class's plain class-level values, in name order: what Metaflow
+    passes down to every task as a read-only artifact (``str_const = "x"`` at class level).
+
+    Everything ``base`` (FlowSpec) defines, private names, parameters, and functions, properties,
+    classes and modules are left out, as Metaflow leaves them out (modules cannot be pickled).
+    """
+    own = set(dir(base))
+    found = []
+    for attr in sorted(dir(cls)):
+        if attr.startswith("_") or attr in own:
+            continue
+        value = inspect.getattr_static(cls, attr)
+        if isinstance(value, (Parameter, property, type, staticmethod, classmethod, types.ModuleType)):
+            continue
+        if isinstance(value, (types.FunctionType, types.MethodType)) or callable(getattr(value, "__get__", None)):
+            continue
+        found.append((attr, value))
+    return found

@@ -25,9 +25,10 @@ from ..envs.resolve import ensure_locks
 from ..errors import OrchError, ParameterError, UsageError
 from ..executors.base import ExecutorSetup, RunPlace, SetupRequest
 from ..executors.factory import create_executor, prepare_setups, resolve_here
+from ..flowspec import FlowSpec
 from ..graph.render import to_json
 from ..loader import LoadedFlow
-from ..parameters import flow_parameters
+from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
@@ -65,16 +66,22 @@ class RunResult:
         return 0 if self.outcome.succeeded else 1
 
 
-def parameter_values(loaded: LoadedFlow, raw: Mapping[str, Any]) -> Dict[str, Any]:
-    """attr → typed value for every parameter: given ones converted, others defaulted; files read."""
+def parameter_values(loaded: LoadedFlow, raw: Mapping[str, Any], from_env: Mapping[str, str] = {}) -> Dict[str, Any]:
+    """attr → typed value for every parameter: from the command line, else the environment
+    (``ORCH_RUN_<NAME>``, ``METAFLOW_RUN_<NAME>``), else its default; files read."""
     values: Dict[str, Any] = {}
     base_dir = os.getcwd()
+    from_env = from_env or {}
     for attr, param in flow_parameters(loaded.cls):
+        env_name = param.name.upper().replace("-", "_")
         if param.name in raw:
             value = param.convert(raw[param.name]) if not param.IS_FILE else raw[param.name]
+        elif env_name in from_env:
+            value = param.convert(from_env[env_name]) if not param.IS_FILE else from_env[env_name]
         elif param.required:
             raise ParameterError(
-                "Missing required parameter %s." % param.option, "Give it on the command line: %s VALUE." % param.option
+                "Missing required parameter %s." % param.option,
+                "Give it on the command line: %s VALUE (or set ORCH_RUN_%s)." % (param.option, env_name),
             )
         else:
             value = param.resolve_default(loaded.name)
@@ -114,6 +121,7 @@ class _Prepared:
 
     param_records: Dict[str, ArtifactRecord]
     param_display: Dict[str, Any]
+    constants: Dict[str, ArtifactRecord]  # class-level values, passed down to every task
     code_key: str
     code_dir: str
     flow_file: str
@@ -136,9 +144,10 @@ def _prepare(
         param_records = dict(origin_record.parameters)
         param_display = dict(origin_record.parameter_values)
     else:
-        values = parameter_values(loaded, raw_params or {})
+        values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env))
         param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
         param_display = {attr: _jsonable(value) for attr, value in values.items()}
+    constants = {attr: save_artifact(cas, attr, value) for attr, value in flow_constants(loaded.cls, FlowSpec)}
     root = os.path.dirname(loaded.abspath)
     package = build_package(root, loaded.abspath, DEFAULT_SUFFIXES + options.package_suffixes)
     code_key = cas.save_blob([package]).key
@@ -157,6 +166,7 @@ def _prepare(
     return _Prepared(
         param_records,
         param_display,
+        constants,
         code_key,
         code_dir,
         os.path.relpath(loaded.abspath, root),
@@ -199,6 +209,7 @@ def _create_run(
         system_tags=("user:%s" % config.username,),
         parameters=prepared.param_records,
         parameter_values=prepared.param_display,
+        constants=prepared.constants,
         code=CodeRef(prepared.code_key, prepared.flow_file),
         origin_run_id=origin_run_id,
         executor=run_label(prepared.targets),

@@ -120,6 +120,7 @@ class RunRecord:
     system_tags: Tuple[str, ...] = ()
     parameters: Mapping[str, ArtifactRecord] = field(default_factory=dict)
     parameter_values: Mapping[str, Any] = field(default_factory=dict)  # for display: JSON-able renderings
+    constants: Mapping[str, ArtifactRecord] = field(default_factory=dict)  # class-level values, read-only
     code: Optional[CodeRef] = None
     origin_run_id: Optional[str] = None
     executor: str = ""
@@ -140,6 +141,7 @@ class RunRecord:
             "system_tags": list(self.system_tags),
             "parameters": _artifacts_to(self.parameters),
             "parameter_values": dict(self.parameter_values),
+            "constants": _artifacts_to(self.constants),
             "code": {"key": self.code.key, "flow_file": self.code.flow_file} if self.code else None,
             "origin_run_id": self.origin_run_id,
             "executor": self.executor,
@@ -157,6 +159,7 @@ class RunRecord:
             system_tags=tuple(data.get("system_tags") or ()),
             parameters=_artifacts_from(data.get("parameters")),
             parameter_values=dict(data.get("parameter_values") or {}),
+            constants=_artifacts_from(data.get("constants")),
             code=CodeRef(code["key"], code["flow_file"]) if code else None,
             graph=dict(data.get("graph") or {}),
             environments=dict(data.get("environments") or {}),

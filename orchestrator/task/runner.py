@@ -23,6 +23,7 @@ from ..errors import OrchError
 from ..flowmodule import import_flow_class
 from ..flowspec import CaughtException, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
+from ..parameters import flow_parameters
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.backend import Backend
@@ -60,8 +61,9 @@ class TaskRunner:
         return dict(end.artifacts)
 
     def _parameter_records(self) -> Dict[str, ArtifactRecord]:
+        """The run's parameters and class-level constants: every task carries them as artifacts."""
         run = self.meta.run_record(self.spec.flow, self.spec.run_id)
-        return dict(run.parameters) if run is not None else {}
+        return dict(run.constants, **run.parameters) if run is not None else {}
 
     def _where(self, path: str) -> str:
         return "%s/%s/%s" % (self.spec.flow, self.spec.run_id, path)
@@ -155,6 +157,7 @@ class TaskRunner:
             for decorator in step_decorators(getattr(flow_class, spec.step, None)):
                 if decorator.NAME == "environment":
                     os.environ.update(dict(decorator.vars))
+        current._update(parameter_names=[attr for attr, _ in flow_parameters(flow_class)])
         flow = flow_class(use_cli=False)
         inputs, inherited = self.prepare(flow)
         if spec.fallback_reason is not None:

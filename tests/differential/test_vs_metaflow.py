@@ -32,6 +32,7 @@ CASES = [
         ["--label", "trial", "--alpha", "0.25", "--flag", "True", "--config", '{"k": 3}', "--text", "input.txt"],
     ),
     ("differential/diff_catch_retry_flow.py", "DiffCatchRetryFlow", []),
+    ("differential/diff_constants_flow.py", "DiffConstantsFlow", []),
 ]
 
 

@@ -56,7 +56,8 @@ def test_bad_parameters_fail_before_anything_runs(orch):
     code, _, err = orch("run", "params_flow.py")
     assert (
         code == 2
-        and err.strip() == "Missing required parameter --run-name. Give it on the command line: --run-name VALUE."
+        and err.strip()
+        == "Missing required parameter --run-name. Give it on the command line: --run-name VALUE (or set ORCH_RUN_RUN_NAME)."
     )
     code, _, err = orch("run", "params_flow.py", "--run-name", "x", "--count", "many")
     assert code == 2 and "--count: 'many' is not a valid int." in err
@@ -65,6 +66,26 @@ def test_bad_parameters_fail_before_anything_runs(orch):
     code, _, err = orch("run", "params_flow.py", "--run-name", "x", "--text", "/nope/missing.txt")
     assert code == 2 and "--text: file '/nope/missing.txt' does not exist." in err
     assert "Traceback" not in err
+
+
+def test_parameters_from_the_environment_and_metaflow_user(orch, monkeypatch):
+    """METAFLOW_RUN_<NAME> sets a parameter as in Metaflow, ORCH_RUN_<NAME> over it, the command line
+    over both; METAFLOW_USER names the user when ORCH_USER does not."""
+    monkeypatch.delenv("ORCH_USER", raising=False)
+    monkeypatch.setenv("METAFLOW_USER", "tester")
+    monkeypatch.setenv("METAFLOW_RUN_RUN_NAME", "from-metaflow-env")
+    monkeypatch.setenv("METAFLOW_RUN_COUNT", "5")
+    monkeypatch.setenv("ORCH_RUN_COUNT", "7")
+    monkeypatch.setenv("METAFLOW_RUN_ALPHA", "0.5")
+    code, _, err = orch("run", "params_flow.py", "--alpha", "0.75")
+    assert code == 0, err
+    run = Flow("ParamsFlow").latest_run
+    assert (run.parameters["name_"], run.parameters["count"], run.parameters["alpha"]) == (
+        "from-metaflow-env",
+        7,
+        0.75,
+    )
+    assert run.user == "tester" and "user:tester" in run.system_tags
 
 
 def test_static_branches_join_and_merge(orch):

@@ -41,7 +41,7 @@ CASES = [
         "required-parameter",
         ["run", PARAMS],
         2,
-        "Missing required parameter --who. Give it on the command line: --who VALUE.",
+        "Missing required parameter --who. Give it on the command line: --who VALUE (or set ORCH_RUN_WHO).",
     ),
     ("parameter-without-value", ["run", PARAMS, "--who"], 2, "Option --who needs a value. Give it as --who VALUE."),
     (
