@@ -57,23 +57,43 @@ class Transition(NamedTuple):
     foreach: Optional[str]
 
 
-class CaughtException:
+# What a task that died (timeout, kill, OOM) and then ran its @catch fallback records as the type:
+# Metaflow's own string, so code that checks for it ports unchanged.
+FAILURE_HANDLED_BY_CATCH = "metaflow.plugins.catch_decorator.FailureHandledByCatch"
+
+
+class CaughtException(Exception):
     """What ``@catch(var=...)`` stores: the failure of a step, picklable without the original exception.
 
-    Attribute names follow Metaflow's wrapper: ``type``, ``exception`` (the
-    message) and ``stacktrace``.
+    As Metaflow's ``MetaflowExceptionWrapper``: ``type`` is ``module.Class`` of
+    what the step raised, ``exception`` its ``str()``, ``stacktrace`` the
+    formatted traceback (None when there was none), and ``str()`` gives the
+    stacktrace, or ``[no stacktrace]`` and the type and message.
     """
 
-    def __init__(self, type_name: str, message: str, stacktrace: str = "") -> None:
+    def __init__(self, type_name: str = "", message: str = "", stacktrace: Optional[str] = None) -> None:
+        super().__init__(message)
         self.type = type_name
         self.exception = message
-        self.stacktrace = stacktrace
+        self.stacktrace = stacktrace or None
+
+    @classmethod
+    def of(cls, exc: BaseException, stacktrace: Optional[str]) -> CaughtException:
+        return cls("%s.%s" % (type(exc).__module__, type(exc).__name__), str(exc), stacktrace)
+
+    def __reduce__(self) -> Any:
+        return CaughtException, (), self.__dict__
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def __repr__(self) -> str:
-        return "CaughtException(%s: %s)" % (self.type, self.exception)
+        return str(self)
 
     def __str__(self) -> str:
-        return "%s: %s" % (self.type, self.exception)
+        if self.stacktrace:
+            return self.stacktrace
+        return "[no stacktrace]\n%s: %s" % (self.type, self.exception)
 
 
 class MergeConflictError(OrchError):

@@ -21,7 +21,7 @@ from ..current import current
 from ..decorators import step_decorators
 from ..errors import OrchError
 from ..flowmodule import import_flow_class
-from ..flowspec import CaughtException, FlowSpec, ForeachFrame, Transition
+from ..flowspec import FAILURE_HANDLED_BY_CATCH, CaughtException, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
 from ..parameters import flow_parameters
 from ..states import Status
@@ -161,7 +161,11 @@ class TaskRunner:
         flow = flow_class(use_cli=False)
         inputs, inherited = self.prepare(flow)
         if spec.fallback_reason is not None:
-            self._catch(flow, CaughtException("TaskFailure", spec.fallback_reason))
+            message = (
+                "Task execution kept failing over %d attempts. Your code did not raise an exception. "
+                "Something in the execution environment caused the failure: %s" % (spec.attempt, spec.fallback_reason)
+            )
+            self._catch(flow, CaughtException(FAILURE_HANDLED_BY_CATCH, message))
         else:
             function = getattr(flow, spec.step)
             try:
@@ -169,12 +173,17 @@ class TaskRunner:
             except Exception as exc:
                 if not (spec.catch_var and spec.last_attempt):
                     raise
-                info = describe_exception(exc, spec.code_dir)
+                caught = CaughtException.of(exc, traceback.format_exc())
                 if spec.catch_print:
                     traceback.print_exc()
-                print("@catch stored %s in self.%s; the flow continues." % (info.type, spec.catch_var), file=sys.stderr)
+                print(
+                    "@catch stored %s in self.%s; the flow continues." % (caught.type, spec.catch_var), file=sys.stderr
+                )
                 flow._orch_transition = None
-                self._catch(flow, CaughtException(info.type, info.message, info.traceback))
+                self._catch(flow, caught)
+            else:
+                if spec.catch_var:  # as Metaflow: after a step that succeeded, the catch variable is None
+                    setattr(flow, spec.catch_var, None)
         num_splits = self._check_transition(flow)
         return self._persist(flow, inherited), num_splits
 

@@ -54,10 +54,9 @@ def test_linear_artifacts_parameters_and_current(orch, tmp_path):
 
 def test_bad_parameters_fail_before_anything_runs(orch):
     code, _, err = orch("run", "params_flow.py")
-    assert (
-        code == 2
-        and err.strip()
-        == "Missing required parameter --run-name. Give it on the command line: --run-name VALUE (or set ORCH_RUN_RUN_NAME)."
+    assert code == 2 and err.strip() == (
+        "Missing required parameter --run-name. Give it on the command line: --run-name VALUE "
+        "(or set ORCH_RUN_RUN_NAME)."
     )
     code, _, err = orch("run", "params_flow.py", "--run-name", "x", "--count", "many")
     assert code == 2 and "--count: 'many' is not a valid int." in err
@@ -130,10 +129,11 @@ def test_retry_catch_and_timeout(orch):
     flaky = run["flaky"].task
     assert flaky.current_attempt == 2 and flaky.successful
     caught = run.data.doomed_failure
-    assert caught.type == "ValueError" and caught.exception == "always fails"
+    assert caught.type == "builtins.ValueError" and caught.exception == "always fails"  # module.Class, as Metaflow
     assert "raise ValueError" in caught.stacktrace
     assert run["doomed"].task.current_attempt == 1  # retried once, then caught
-    assert run.data.slow_failure.type == "TaskFailure"
+    assert run.data.slow_failure.type == "metaflow.plugins.catch_decorator.FailureHandledByCatch"
+    assert run.data.slow_failure.exception.startswith("Task execution kept failing over 1 attempts.")
     assert "timed_out: timed out after 1 seconds (@timeout)" in run.data.slow_failure.exception
     assert "failed (timed_out): timed out after 1 seconds (@timeout); @catch records it" in err
 
