@@ -384,6 +384,18 @@ def check_environments(ctx: LintContext) -> Iterator[Problem]:
             )
 
 
+def check_catch_placement(ctx: LintContext) -> Iterator[Problem]:
+    """As Metaflow: @catch cannot carry a foreach split on, since the list to fan out over is unknown."""
+    for node in ctx.graph:
+        if node.type is StepType.FOREACH and node.decorator("catch") is not None:
+            yield ctx.problem(
+                node.line,
+                "@catch is defined for the step '%s' but @catch is not supported in foreach split steps."
+                % node.name,
+                "Move the code that may fail into the steps the foreach runs, and put @catch there.",
+            )
+
+
 def check_duplicates(ctx: LintContext) -> Iterator[Problem]:
     for name, line in ctx.cls.duplicate_steps:
         yield ctx.problem(
@@ -404,6 +416,7 @@ CHECKS: tuple[Check, ...] = (
     check_split_join_balance,
     check_parameters,
     check_environments,
+    check_catch_placement,
     check_duplicates,
 )
 
