@@ -12,15 +12,21 @@ import os
 import sys
 
 from .main import LAZY_COMMANDS, CliState, main
-
-_GROUP_FLAGS = {"--debug"}
+from .top_options import FLAG_OPTIONS, VALUE_OPTIONS
 
 
 def script_argv(argv: list, flow_file: str) -> list:
-    """Insert the flow file after the command name; leave group flags and --help alone."""
+    """Insert the flow file after the command name; skip the group's options (Metaflow's top-level
+    ones: ``--datastore=local``, ``--with batch``...) and leave --help alone."""
     args = list(argv)
-    for index, arg in enumerate(args):
-        if arg in _GROUP_FLAGS:
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in FLAG_OPTIONS or arg.split("=", 1)[0] in VALUE_OPTIONS and "=" in arg:
+            index += 1
+            continue
+        if arg in VALUE_OPTIONS:
+            index += 2
             continue
         if arg.startswith("-"):
             return args  # --help, --version, or a bad flag: the group handles it

@@ -11,12 +11,13 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
 from ..errors import OrchError
 from ..version import __version__
+from . import top_options
 
 
 @dataclass
@@ -25,6 +26,7 @@ class CliState:
 
     debug: bool = False
     preloaded: dict = field(default_factory=dict)  # abspath -> module
+    top: top_options.TopLevel = field(default_factory=top_options.TopLevel)  # Metaflow's top-level options
 
 
 # command name → module of ``orchestrator.cli`` defining it: a command's module is imported only when
@@ -64,8 +66,9 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="orch", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@top_options.options
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, **top: Any) -> None:
     """orch: run Metaflow-style flows with every step in its own pinned container.
 
     \b
@@ -75,6 +78,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     state = ctx.ensure_object(CliState)
     state.debug = state.debug or debug
+    state.top = top_options.top_level(top)
 
 
 def main(argv: Optional[list] = None, prog_name: Optional[str] = None, state: Optional[CliState] = None) -> int:

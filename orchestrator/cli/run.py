@@ -16,6 +16,7 @@ from ..loader import LoadedFlow
 from ..parameters import flow_parameters
 from ..runtime.launch import RunOptions, execute
 from .common import FLOW_ARGUMENT, load
+from .top_options import TopLevel
 
 _RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
@@ -131,6 +132,14 @@ def _debug(ctx) -> bool:
     return bool(getattr(ctx.find_root().obj, "debug", False))
 
 
+def _top(ctx, store, with_decorators, options) -> tuple:
+    """Merge Metaflow's top-level options (before the command) into the command's own."""
+    top = getattr(ctx.find_root().obj, "top", None) or TopLevel()
+    options = dict(options, quiet=options["quiet"] or top.quiet)
+    store = store or top.store(Config.from_env())
+    return store, tuple(top.with_decorators) + tuple(with_decorators), options
+
+
 def _with(loaded: LoadedFlow, options: tuple) -> LoadedFlow:
     specs = [parse_with(option) for option in options]
     return dataclasses.replace(loaded, graph=apply_with(loaded.graph, specs)) if specs else loaded
@@ -147,6 +156,7 @@ def run(ctx, flow_file, store, with_decorators, **options):
     task and leaves the run resumable. --with batch runs every step on AWS
     Batch (see orch configure aws); @batch on a step runs just that one there.
     """
+    store, with_decorators, options = _top(ctx, store, with_decorators, options)
     loaded = _with(load(ctx, flow_file), with_decorators)
     raw = parse_flow_options(loaded, ctx.args)
     result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
@@ -168,6 +178,7 @@ def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, **option
     run again. Parameters come from the origin run; the code is the flow as
     it is now.
     """
+    store, with_decorators, options = _top(ctx, store, with_decorators, options)
     loaded = _with(load(ctx, flow_file), with_decorators)
     result = execute(
         loaded,

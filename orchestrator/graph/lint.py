@@ -390,8 +390,7 @@ def check_catch_placement(ctx: LintContext) -> Iterator[Problem]:
         if node.type is StepType.FOREACH and node.decorator("catch") is not None:
             yield ctx.problem(
                 node.line,
-                "@catch is defined for the step '%s' but @catch is not supported in foreach split steps."
-                % node.name,
+                "@catch is defined for the step '%s' but @catch is not supported in foreach split steps." % node.name,
                 "Move the code that may fail into the steps the foreach runs, and put @catch there.",
             )
 

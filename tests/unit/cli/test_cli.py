@@ -112,6 +112,52 @@ def test_script_argv_inserts_flow_file():
     assert script_argv([], "f.py") == []
 
 
+def test_script_argv_skips_metaflows_top_level_options():
+    top = ["--metadata=local", "--datastore", "local", "--environment=local", "--no-pylint", "--quiet"]
+    assert script_argv(top + ["run", "--tag", "t"], "f.py") == top + ["run", "f.py", "--tag", "t"]
+    assert script_argv(["--with", "retry", "run"], "f.py") == ["--with", "retry", "run", "f.py"]
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("--metadata=service", "'service' is not supported: orch keeps run metadata in its store"),
+        (
+            "--datastore=gs",
+            "'gs' is not supported: orch stores runs in a local directory or in S3. Use one of: local, s3.",
+        ),
+        ("--environment=docker", "'docker' is not supported: @conda and @pypi always apply in orch"),
+        ("--event-logger=kafka", "'kafka' is not supported: orch has no sidecar event loggers."),
+        ("--monitor=statsd", "'statsd' is not supported: orch has no sidecar monitors."),
+    ],
+)
+def test_unknown_top_level_values_get_a_clear_error(option, message, capsys):
+    assert main([option, "check", str(FLOWS / "good" / "linear.py")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_accepted_top_level_options_reach_the_command(tmp_path, capsys, monkeypatch):
+    """--datastore-root is the store, --with adds a decorator, the no-op ones are accepted."""
+    monkeypatch.setenv("ORCH_EXECUTOR", "local")
+    store = tmp_path / "store"
+    args = ["--metadata=local", "--datastore=local", "--datastore-root", str(store), "--environment=conda"]
+    args += ["--event-logger=nullSidecarLogger", "--monitor=nullSidecarMonitor", "--no-pylint", "--quiet"]
+    args += ["--with", "retry:times=2", "run", str(FLOWS / "good" / "linear.py")]
+    assert main(args) == 0, capsys.readouterr().err
+    run = sorted(store.glob("flows/*/runs/*/run.json"))
+    assert len(run) == 1
+    assert '"retry"' in run[0].read_text() and '"times":2' in run[0].read_text().replace(" ", "")
+
+
+def test_datastore_s3_needs_a_bucket(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("ORCH_STORE", raising=False)
+    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("ORCH_S3_ROOT", raising=False)
+    assert main(["--datastore=s3", "run", str(FLOWS / "good" / "linear.py")]) == 2
+    assert "--datastore=s3 needs the bucket: give --datastore-root s3://BUCKET/PREFIX" in capsys.readouterr().err
+
+
 def _python(*args, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)

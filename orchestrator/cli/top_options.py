@@ -1,0 +1,116 @@
+"""Metaflow's top-level options, before the command: ``python flow.py --datastore=local --quiet run``.
+
+Where orch has the concept they take effect: ``--datastore-root`` (or
+``--datastore=local|s3``) is the store, ``--with`` adds decorators to every
+step, ``--quiet`` streams no task logs. The rest are accepted for Metaflow
+scripts and have no effect, because orch has the behaviour built in: run
+metadata always lives in the store (``--metadata=local``), ``@conda`` and
+``@pypi`` always apply (``--environment``), there are no sidecar loggers or
+monitors, and ``orch check`` is the linter (``--no-pylint``). A value orch
+does not know gets a one-line error saying what it accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Tuple
+
+import click
+
+# option → the values orch accepts for it; None: any value (a path)
+_ACCEPTED = {
+    "metadata": ("local",),
+    "datastore": ("local", "s3"),
+    "environment": ("local", "conda", "pypi", "uv"),
+    "event_logger": ("nullSidecarLogger", "debugLogger"),
+    "monitor": ("nullSidecarMonitor", "debugMonitor"),
+}
+_WHY = {
+    "metadata": "orch keeps run metadata in its store; there is no metadata service.",
+    "datastore": "orch stores runs in a local directory or in S3.",
+    "environment": "@conda and @pypi always apply in orch; no other environment exists.",
+    "event_logger": "orch has no sidecar event loggers.",
+    "monitor": "orch has no sidecar monitors.",
+}
+VALUE_OPTIONS = ("--metadata", "--datastore", "--datastore-root", "--environment", "--event-logger", "--monitor")
+VALUE_OPTIONS += ("--with",)
+FLAG_OPTIONS = ("--quiet", "--no-pylint", "--pylint", "--debug")
+
+
+@dataclass(frozen=True)
+class TopLevel:
+    """What the top-level options ask of every command."""
+
+    datastore: Optional[str] = None
+    datastore_root: Optional[str] = None
+    quiet: bool = False
+    with_decorators: Tuple[str, ...] = ()
+
+    def store(self, configured: Any) -> Optional[str]:
+        """The store the options name, if any: --datastore-root wins; --datastore=s3 takes the
+        configured S3 store (ORCH_STORE, or orch configure aws --s3-root) and needs one."""
+        if self.datastore_root:
+            return self.datastore_root
+        if self.datastore == "s3":
+            if configured.store.is_s3:
+                return configured.store.url
+            if configured.aws.s3_root:
+                return configured.aws.s3_root
+            raise click.UsageError(
+                "--datastore=s3 needs the bucket: give --datastore-root s3://BUCKET/PREFIX "
+                "(or set ORCH_STORE=s3://BUCKET/PREFIX)."
+            )
+        return None
+
+
+def _check(name: str) -> Callable[[Any, Any, Optional[str]], Optional[str]]:
+    def check(ctx: Any, param: Any, value: Optional[str]) -> Optional[str]:
+        if value is None or value in _ACCEPTED[name]:
+            return value
+        raise click.BadParameter(
+            "%r is not supported: %s Use one of: %s." % (value, _WHY[name], ", ".join(_ACCEPTED[name])),
+            param_hint="--%s" % name.replace("_", "-"),
+        )
+
+    return check
+
+
+def options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate the command group with Metaflow's top-level options."""
+    for option in reversed(
+        [
+            click.option("--metadata", callback=_check("metadata"), help="Accepted for Metaflow scripts: local."),
+            click.option(
+                "--datastore",
+                callback=_check("datastore"),
+                help="local or s3 (with --datastore-root): where runs are stored.",
+            ),
+            click.option("--datastore-root", default=None, help="The store: a directory or s3://bucket/prefix."),
+            click.option(
+                "--environment", callback=_check("environment"), help="Accepted for Metaflow scripts; no effect."
+            ),
+            click.option("--event-logger", callback=_check("event_logger"), help="Accepted; no effect."),
+            click.option("--monitor", callback=_check("monitor"), help="Accepted; no effect."),
+            click.option("--pylint/--no-pylint", default=True, help="Accepted; orch check is the linter."),
+            click.option("--quiet", is_flag=True, help="Do not stream task logs (for run and resume)."),
+            click.option(
+                "--with",
+                "with_decorators",
+                multiple=True,
+                metavar="DECORATOR[:k=v,...]",
+                help="Add a step decorator to every step, for run and resume (repeatable).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def top_level(values: dict) -> TopLevel:
+    """The options the group received (click's keyword arguments) as one frozen value."""
+    return TopLevel(
+        datastore=values.get("datastore"),
+        datastore_root=values.get("datastore_root"),
+        quiet=bool(values.get("quiet")),
+        with_decorators=tuple(values.get("with_decorators") or ()),
+    )
