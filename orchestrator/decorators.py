@@ -483,7 +483,8 @@ def step(func: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a method of a FlowSpec as a step of the flow."""
     if isinstance(func, type) or not hasattr(func, "__code__"):
         raise FlowDefinitionError("@step must decorate a method of a FlowSpec class, not %r." % (func,))
-    func.is_step = True  # Metaflow's marker, kept for code that inspects it
+    func.is_step = True  # Metaflow's markers, kept for code that inspects them
+    func.name = func.__name__
     func.__dict__.setdefault(_STEP_ATTR, [])
     return func
 

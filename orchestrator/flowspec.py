@@ -36,17 +36,18 @@ _LAZY = object()
 
 
 class ForeachFrame(NamedTuple):
-    """One level of foreach nesting: which split step, which index of how many, and the item.
+    """One level of foreach nesting: which split step and variable, how many splits, which index, the item.
 
-    In a task the item is read from the split's artifact only when asked for
-    (``value`` is left lazy), so tasks that never touch ``self.input`` never
-    load the foreach list.
+    The fields and their order are Metaflow's (``self._foreach_stack`` yields
+    these). In a task the item is read from the split's artifact only when
+    asked for (``value`` is left lazy), so tasks that never touch
+    ``self.input`` never load the foreach list.
     """
 
     step: str
     var: str
-    index: int
     num_splits: int
+    index: int
     value: Any = _LAZY
 
 
@@ -148,6 +149,41 @@ class FlowSpec:
         return type(self).__name__
 
     @property
+    def _graph(self) -> Any:
+        """The flow's static graph, as Metaflow's ``flow._graph``: ``graph[step].type``, ``.out_funcs``,
+        ``.in_funcs``... Built from the class's source once, and kept on the class."""
+        cls = type(self)
+        graph = cls.__dict__.get("_orch_graph")
+        if graph is None:
+            from .flowgraph import graph_of
+
+            graph = graph_of(cls, FlowSpec)
+            if graph is None:
+                raise AttributeError("The source of flow %s cannot be read to build its graph." % cls.__name__)
+            type.__setattr__(cls, "_orch_graph", graph)
+        return graph
+
+    @property
+    def _steps(self) -> List[Any]:
+        """The step functions (each has ``.name``), in name order: Metaflow's graph lists its nodes
+        as ``inspect.getmembers`` finds them, alphabetically, and ``for step in flow`` follows it."""
+        return [getattr(type(self), name) for name in sorted(node.name for node in self._graph)]
+
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate over the flow's steps, as Metaflow's (legacy) ``for step in flow``."""
+        return iter(self._steps)
+
+    @property
+    def _foreach_stack(self) -> List[ForeachFrame]:
+        """Metaflow's frames of the enclosing foreaches, outermost first, with their values. As in
+        Metaflow, a frame's ``step`` is the first step inside the foreach (the split's target)."""
+        frames = []
+        for frame in self._orch_foreach:
+            body = self._graph[frame.step].out[0] if frame.step in self._graph else frame.step
+            frames.append(frame._replace(step=body, value=_frame_text(self._orch_frame_value(frame))))
+        return frames
+
+    @property
     def script_name(self) -> str:
         import os
         import sys
@@ -183,7 +219,8 @@ class FlowSpec:
                 items = self.__dict__[frame.var]
             else:
                 # Not cached as an attribute: the list is not re-saved by every foreach task.
-                items = self.__dict__["_orch_source"].load(frame.var)
+                source = self.__dict__.get("_orch_frame_source") or self.__dict__["_orch_source"]
+                items = source.load(frame.var)
             cache[frame.step] = items[frame.index]
         return cache[frame.step]
 
@@ -246,6 +283,16 @@ class FlowSpec:
                 "To remedy this issue, be sure to explicitly set those artifacts (using self.<artifact_name> = ...) "
                 "prior to calling merge_artifacts.",
             )
+
+
+def _frame_text(item: Any) -> str:
+    """How Metaflow's private foreach frames show an item: ``str`` of a primitive, else a ``reprlib``
+    repr, cut to 30 characters (its MAXIMUM_FOREACH_VALUE_CHARS)."""
+    if isinstance(item, (str, int, float, bool)):
+        return str(item)[:30]
+    import reprlib
+
+    return reprlib.Repr().repr(item)[:30]
 
 
 def _read_only_names(cls: type) -> frozenset:

@@ -9,22 +9,20 @@ as a ``FlowCheckError``.
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import os
 import sys
 import types
 from dataclasses import dataclass
 from typing import Optional
 
-from .decorators import flow_decorators, is_step, step_decorators
 from .errors import FlowCheckError, OrchError
+from .flowgraph import class_graph, merged_facts, remember_facts
 from .flowmodule import module_name_for
 from .flowspec import FlowSpec, cli_dispatch_blocked
 from .graph.build import build_graph
 from .graph.lint import lint
 from .graph.model import Graph, ParameterInfo, Problem
-from .graph.parse import ClassFacts, ModuleFacts, StepFacts, parse_module
-from .parameters import flow_parameters
+from .graph.parse import ClassFacts, ModuleFacts, parse_module
 
 
 @dataclass(frozen=True)
@@ -82,75 +80,6 @@ def _flow_classes(module: types.ModuleType) -> list[type]:
     ]
     # A class that another flow in the file extends is a base, not a flow of its own.
     return [c for c in found if not any(o is not c and issubclass(o, c) for o in found)]
-
-
-_facts_cache: dict[str, ModuleFacts] = {}
-
-
-def _facts_for_file(path: str) -> Optional[ModuleFacts]:
-    if path not in _facts_cache:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                _facts_cache[path] = parse_module(handle.read(), path)
-        except OSError:
-            return None
-    return _facts_cache[path]
-
-
-def _merged_facts(cls: type, own: ClassFacts) -> ClassFacts:
-    """The flow class's facts with steps inherited from base flow classes merged in."""
-    steps: dict[str, StepFacts] = {}
-    params, others = [], []
-    for klass in reversed(cls.__mro__):
-        if klass in (FlowSpec, object) or not issubclass(klass, FlowSpec):
-            continue
-        facts = own if klass is cls else None
-        if facts is None:
-            try:
-                module_facts = _facts_for_file(inspect.getsourcefile(klass) or "")
-            except TypeError:
-                module_facts = None
-            facts = module_facts.find(klass.__name__) if module_facts else None
-        if facts is None:
-            continue
-        steps.update({s.name: s for s in facts.steps})
-        params += facts.params
-        others += facts.other_methods
-    live = {name for name in steps if is_step(getattr(cls, name, None))}
-    return ClassFacts(
-        own.name,
-        own.line,
-        own.bases,
-        own.doc,
-        tuple(s for n, s in steps.items() if n in live),
-        tuple(params),
-        own.decorators,
-        tuple(others),
-        own.duplicate_steps,
-    )
-
-
-def _parameter_infos(cls: type, facts: ClassFacts) -> tuple[ParameterInfo, ...]:
-    lines = {p.attr: p.line for p in facts.params}
-    return tuple(
-        ParameterInfo(
-            attr,
-            p.name,
-            _type_label(p),
-            p.default,
-            p.required,
-            p.help,
-            p.IS_FILE,
-            lines.get(attr, p.line or facts.line),
-        )
-        for attr, p in flow_parameters(cls)
-    )
-
-
-def _type_label(param) -> str:
-    if param.IS_FILE:
-        return "text file" if param.is_text else "binary file"
-    return param.type_name
 
 
 def _static_parameter_infos(facts: ClassFacts) -> tuple[ParameterInfo, ...]:
@@ -217,7 +146,7 @@ def check_flow(path: str, module: Optional[types.ModuleType] = None) -> tuple[Op
     with open(abspath, encoding="utf-8") as handle:
         source = handle.read()
     facts = parse_module(source, path)
-    _facts_cache[abspath] = facts
+    remember_facts(abspath, facts)
     if facts.syntax_error:
         line, message = facts.syntax_error
         return None, [Problem(path, line, "Syntax error: %s." % message, "Fix the Python syntax.")]
@@ -233,18 +162,8 @@ def check_flow(path: str, module: Optional[types.ModuleType] = None) -> tuple[Op
     if class_facts is None:
         return None, problems
     if cls is not None:
-        merged = _merged_facts(cls, class_facts)
-        decorators = {s.name: step_decorators(getattr(cls, s.name)) for s in merged.steps}
-        graph = build_graph(
-            cls.__name__,
-            path,
-            merged.line,
-            merged.doc,
-            merged.steps,
-            decorators,
-            _parameter_infos(cls, merged),
-            tuple(flow_decorators(cls).values()),
-        )
+        merged = merged_facts(cls, class_facts, FlowSpec)
+        graph = class_graph(cls, merged, path)
     else:
         merged = class_facts
         graph = build_graph(

@@ -79,6 +79,27 @@ class StepNode:
     def is_split(self) -> bool:
         return self.type in (StepType.SPLIT, StepType.FOREACH)
 
+    # Metaflow's DAGNode names for the same facts, for code that reads flow._graph
+    @property
+    def out_funcs(self) -> list:
+        return list(self.out)
+
+    @property
+    def foreach_param(self) -> Optional[str]:
+        return self.foreach_var
+
+    @property
+    def func_lineno(self) -> int:
+        return self.line
+
+    @property
+    def parallel_step(self) -> bool:
+        return self.decorator("parallel") is not None
+
+    @property
+    def parallel_foreach(self) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class Graph:
@@ -105,6 +126,15 @@ class Graph:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    @property
+    def nodes(self) -> dict:
+        """step name → node, as Metaflow's ``FlowGraph.nodes``."""
+        return dict(self._index)
+
+    @property
+    def sorted_nodes(self) -> list:
+        return [s.name for s in self.steps]
 
     def flow_decorator(self, name: str) -> Optional[Any]:
         return next((d for d in self.flow_decorators if d.NAME == name), None)

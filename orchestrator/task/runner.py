@@ -74,6 +74,7 @@ class TaskRunner:
         params = self._parameter_records()
         inherited = dict(params)
         inputs = None
+        frame_source = None
         if spec.is_join:
             branches = []
             for position, ref in enumerate(spec.inputs):
@@ -83,11 +84,17 @@ class TaskRunner:
                 order = {s: i for i, s in enumerate(spec.join_order)}
                 branches.sort(key=lambda b: order.get(b.name, len(order)))
             inputs = Inputs(branches)
+            # The enclosing foreach's list is an artifact of every branch, not of the join itself.
+            frame_source = branches[0].__dict__["_orch"][2] if branches else None
         elif spec.inputs:
             inherited.update(self._task_records(spec.inputs[0]))
         source = ArtifactSource(self.cas, inherited, self._where("%s/%s" % (spec.step, spec.task_id)))
         flow.__dict__["_orch_source"] = source
-        flow._orch_foreach = tuple(ForeachFrame(*frame) for frame in spec.foreach_stack)
+        flow.__dict__["_orch_frame_source"] = frame_source or source
+        flow._orch_foreach = tuple(
+            ForeachFrame(f.step, f.var, num_splits=f.num_splits, index=f.index) for f in spec.foreach_stack
+        )
+        flow._current_step = spec.step  # Metaflow's name for it; flows in the wild read it
         return inputs, inherited
 
     # running

@@ -47,9 +47,15 @@ def test_next_rejects_non_steps():
 def test_foreach_state():
     flow = make()
     assert flow.input is None and flow.index is None and flow.foreach_stack() == []
-    flow._orch_foreach = (ForeachFrame("start", "xs", 1, 3, "b"), ForeachFrame("a", "ys", 0, 2, 10))
+    flow._orch_foreach = (
+        ForeachFrame("start", "xs", num_splits=3, index=1, value="b"),
+        ForeachFrame("a", "ys", num_splits=2, index=0, value=10),
+    )
     assert (flow.input, flow.index) == (10, 0)
     assert flow.foreach_stack() == [(1, 3, "b"), (0, 2, 10)]
+    # Metaflow's private frames, read by flows in the wild: step, var, num_splits, index, value
+    assert [tuple(f)[1:] for f in flow._foreach_stack] == [("xs", 3, 1, "b"), ("ys", 2, 0, "10")]
+    assert flow._foreach_stack[-1].var == "ys" and flow._foreach_stack[0].num_splits == 3
     assert flow.name == "TinyFlow"
 
 
