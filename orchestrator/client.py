@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .config import Config, resolve_store
 from .errors import OrchError
+from .exception import MetaflowNamespaceMismatch, MetaflowNotFound
 from .store.artifacts import ArtifactRecord, load_artifact
 from .store.backend import Backend, MissingKey
 from .store.cas import ContentAddressedStore
@@ -31,12 +32,12 @@ _namespace_set = False
 _opened: Dict[str, Tuple[Backend, MetadataStore, ContentAddressedStore]] = {}
 
 
-class ClientError(OrchError):
-    """A flow, run, step, task or artifact that does not exist (or is outside the namespace)."""
+class ClientError(OrchError, MetaflowNotFound):
+    """A flow, run, step, task or artifact that does not exist (Metaflow's ``MetaflowNotFound`` too)."""
 
 
-class NamespaceMismatch(ClientError):
-    """The object exists but belongs to another namespace."""
+class NamespaceMismatch(ClientError, MetaflowNamespaceMismatch):
+    """The object exists but belongs to another namespace (Metaflow's ``MetaflowNamespaceMismatch``)."""
 
 
 def metadata(url: str) -> str:

@@ -16,6 +16,12 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import OrchError
+from .exception import (  # noqa: F401 (CaughtException: stored @catch values unpickle by this path)
+    FAILURE_HANDLED_BY_CATCH,
+    CaughtException,
+    MissingInMergeArtifactsException,
+    UnhandledInMergeArtifactsException,
+)
 from .graph.model import RESERVED_NAMES
 
 _cli_blocked = 0
@@ -58,47 +64,13 @@ class Transition(NamedTuple):
     foreach: Optional[str]
 
 
-# What a task that died (timeout, kill, OOM) and then ran its @catch fallback records as the type:
-# Metaflow's own string, so code that checks for it ports unchanged.
-FAILURE_HANDLED_BY_CATCH = "metaflow.plugins.catch_decorator.FailureHandledByCatch"
+class MergeConflictError(OrchError, UnhandledInMergeArtifactsException):
+    """merge_artifacts found an artifact with different values in different branches (Metaflow's
+    ``UnhandledInMergeArtifactsException`` too, so code that catches that ports unchanged)."""
 
 
-class CaughtException(Exception):
-    """What ``@catch(var=...)`` stores: the failure of a step, picklable without the original exception.
-
-    As Metaflow's ``MetaflowExceptionWrapper``: ``type`` is ``module.Class`` of
-    what the step raised, ``exception`` its ``str()``, ``stacktrace`` the
-    formatted traceback (None when there was none), and ``str()`` gives the
-    stacktrace, or ``[no stacktrace]`` and the type and message.
-    """
-
-    def __init__(self, type_name: str = "", message: str = "", stacktrace: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.type = type_name
-        self.exception = message
-        self.stacktrace = stacktrace or None
-
-    @classmethod
-    def of(cls, exc: BaseException, stacktrace: Optional[str]) -> CaughtException:
-        return cls("%s.%s" % (type(exc).__module__, type(exc).__name__), str(exc), stacktrace)
-
-    def __reduce__(self) -> Any:
-        return CaughtException, (), self.__dict__
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def __str__(self) -> str:
-        if self.stacktrace:
-            return self.stacktrace
-        return "[no stacktrace]\n%s: %s" % (self.type, self.exception)
-
-
-class MergeConflictError(OrchError):
-    """merge_artifacts found an artifact with different values in different branches."""
+class MergeMissingError(OrchError, MissingInMergeArtifactsException):
+    """merge_artifacts(include=...) named artifacts that no branch has."""
 
 
 class FlowSpec:
@@ -259,7 +231,7 @@ class FlowSpec:
         wanted = set(include) if include else available - set(exclude or ())
         missing = sorted(set(include or ()) - available)
         if missing:
-            raise OrchError(
+            raise MergeMissingError(
                 "merge_artifacts(include=...) names artifacts that no branch has: %s." % ", ".join(missing),
                 "Check the names, or drop them from include.",
             )
