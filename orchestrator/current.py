@@ -23,6 +23,11 @@ _FIELDS = (
     "username",
     "tags",
     "parameter_names",
+    "project_name",
+    "branch_name",
+    "project_flow_name",
+    "is_production",
+    "is_user_branch",
 )
 
 
@@ -92,6 +97,27 @@ class Current:
     @property
     def parameter_names(self) -> List[str]:
         return list(self._values.get("parameter_names") or ())
+
+    # @project: None when the flow has no @project
+    @property
+    def project_name(self) -> Optional[str]:
+        return self._values.get("project_name")
+
+    @property
+    def branch_name(self) -> Optional[str]:
+        return self._values.get("branch_name")
+
+    @property
+    def project_flow_name(self) -> Optional[str]:
+        return self._values.get("project_flow_name")
+
+    @property
+    def is_production(self) -> Optional[bool]:
+        return self._values.get("is_production")
+
+    @property
+    def is_user_branch(self) -> Optional[bool]:
+        return self._values.get("is_user_branch")
 
     @property
     def pathspec(self) -> Optional[str]:

@@ -326,10 +326,41 @@ class Sandbox(Decorator):
         }
 
 
+@dataclass(frozen=True)
+class Project(Decorator):
+    """Which project the flow belongs to (``@project(name=...)``): runs are told apart by branch."""
+
+    NAME: ClassVar[str] = "project"
+    IS_FLOW: ClassVar[bool] = True
+    name: Optional[str] = None
+    branch: Optional[str] = None
+    production: bool = False
+    given: Tuple[str, ...] = field(default=(), compare=False)  # which of branch/production the flow set
+
+    @classmethod
+    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
+        from .project import check_name
+
+        name = args["name"]
+        if not name:
+            raise BadArgument("name", "@project needs a name. Try @project(name='some_name')")
+        if not isinstance(name, str) or check_name("@project", name):
+            raise BadArgument("name", check_name("@project", str(name)) or "name must be a string.")
+        branch = text("branch", args["branch"])
+        if branch is not None and check_name("branch", branch):
+            raise BadArgument("branch", check_name("branch", branch) or "")
+        return {
+            "name": name,
+            "branch": branch,
+            "production": bool(flag("production", args["production"])),
+            "given": tuple(k for k in ("branch", "production") if k in args["given"]),
+        }
+
+
 STEP_DECORATORS: Dict[str, type] = {
     c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox)
 }
-FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase)}
+FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project)}
 
 
 # --- attaching specs to functions and classes
@@ -370,7 +401,7 @@ def _display_path(path: Optional[str]) -> Optional[str]:
 def build_spec(spec_class: type, kwargs: Dict[str, Any], target: Any) -> Decorator:
     """Validate ``kwargs`` for ``spec_class`` and return the frozen spec."""
     what, file, line = _where(target)
-    valid = [f.name for f in fields(spec_class) if f.name != "extra"]
+    valid = [f.name for f in fields(spec_class) if f.name not in ("extra", "given")]
     if spec_class is Batch:
         valid += list(_BATCH_PASSTHROUGH)
     unknown = sorted(k for k in kwargs if k not in valid)
@@ -383,6 +414,8 @@ def build_spec(spec_class: type, kwargs: Dict[str, Any], target: Any) -> Decorat
         )
     args = {f.name: f.default for f in fields(spec_class) if f.name != "extra"}
     args.update(kwargs)
+    if "given" in args:  # a spec that must tell an argument given from its default (@project)
+        args["given"] = tuple(sorted(kwargs))
     try:
         checked = spec_class._check(args)
     except BadArgument as bad:
@@ -477,6 +510,7 @@ batch = _decorator_function(Batch)
 sandbox = _decorator_function(Sandbox)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
+project = _decorator_function(Project)
 
 
 def step(func: Callable[..., Any]) -> Callable[..., Any]:

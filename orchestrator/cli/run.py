@@ -111,7 +111,16 @@ def run_options(func):
 
 
 def _options(
-    max_workers, max_num_splits, executor, tags, run_id_file, quiet, package_suffixes, debug=False
+    max_workers,
+    max_num_splits,
+    executor,
+    tags,
+    run_id_file,
+    quiet,
+    package_suffixes,
+    debug=False,
+    branch=None,
+    production=False,
 ) -> RunOptions:
     suffixes = tuple(
         s.strip() if s.strip().startswith(".") else "." + s.strip() for s in package_suffixes.split(",") if s.strip()
@@ -125,6 +134,8 @@ def _options(
         show_logs=not quiet,
         package_suffixes=suffixes,
         debug=debug,
+        branch=branch,
+        production=production,
     )
 
 
@@ -135,7 +146,7 @@ def _debug(ctx) -> bool:
 def _top(ctx, store, with_decorators, options) -> tuple:
     """Merge Metaflow's top-level options (before the command) into the command's own."""
     top = getattr(ctx.find_root().obj, "top", None) or TopLevel()
-    options = dict(options, quiet=options["quiet"] or top.quiet)
+    options = dict(options, quiet=options["quiet"] or top.quiet, branch=top.branch, production=top.production)
     store = store or top.store(Config.from_env())
     return store, tuple(top.with_decorators) + tuple(with_decorators), options
 

@@ -33,8 +33,8 @@ _WHY = {
     "monitor": "orch has no sidecar monitors.",
 }
 VALUE_OPTIONS = ("--metadata", "--datastore", "--datastore-root", "--environment", "--event-logger", "--monitor")
-VALUE_OPTIONS += ("--with",)
-FLAG_OPTIONS = ("--quiet", "--no-pylint", "--pylint", "--debug")
+VALUE_OPTIONS += ("--with", "--branch")
+FLAG_OPTIONS = ("--quiet", "--no-pylint", "--pylint", "--debug", "--production")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class TopLevel:
     datastore_root: Optional[str] = None
     quiet: bool = False
     with_decorators: Tuple[str, ...] = ()
+    branch: Optional[str] = None  # @project
+    production: bool = False  # @project
 
     def store(self, configured: Any) -> Optional[str]:
         """The store the options name, if any: --datastore-root wins; --datastore=s3 takes the
@@ -94,6 +96,18 @@ def options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--pylint/--no-pylint", default=True, help="Accepted; orch check is the linter."),
             click.option("--quiet", is_flag=True, help="Do not stream task logs (for run and resume)."),
             click.option(
+                "--branch",
+                default=None,
+                envvar=["ORCH_BRANCH", "METAFLOW_BRANCH"],
+                help="@project: run on this branch (test.BRANCH; prod.BRANCH with --production).",
+            ),
+            click.option(
+                "--production",
+                is_flag=True,
+                envvar=["ORCH_PRODUCTION", "METAFLOW_PRODUCTION"],
+                help="@project: run on the production branch.",
+            ),
+            click.option(
                 "--with",
                 "with_decorators",
                 multiple=True,
@@ -113,4 +127,6 @@ def top_level(values: dict) -> TopLevel:
         datastore_root=values.get("datastore_root"),
         quiet=bool(values.get("quiet")),
         with_decorators=tuple(values.get("with_decorators") or ()),
+        branch=values.get("branch") or None,
+        production=bool(values.get("production")),
     )

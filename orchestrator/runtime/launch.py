@@ -30,6 +30,7 @@ from ..graph.render import to_json
 from ..loader import LoadedFlow
 from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
+from ..project import resolve as resolve_project
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.cas import ContentAddressedStore
@@ -53,6 +54,8 @@ class RunOptions:
     show_logs: bool = True
     package_suffixes: Tuple[str, ...] = ()  # shipped in the code package besides .py files
     debug: bool = False  # failures print their full traceback
+    branch: Optional[str] = None  # @project: --branch
+    production: bool = False  # @project: --production
 
 
 @dataclass(frozen=True)
@@ -200,13 +203,16 @@ def _create_run(
     origin_run_id: Optional[str],
 ) -> str:
     """Write the run record under a fresh run id (retrying on the rare clash) and the --run-id-file."""
+    spec = loaded.graph.flow_decorator("project")
+    project = resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
     record = RunRecord(
         flow=loaded.name,
         run_id=new_run_id(),
         created_at=time.time(),
         user=config.username,
         tags=tuple(dict.fromkeys(options.tags)),
-        system_tags=("user:%s" % config.username,),
+        system_tags=("user:%s" % config.username,) + (project.system_tags if project else ()),
+        project=project.current_fields() if project else {},
         parameters=prepared.param_records,
         parameter_values=prepared.param_display,
         constants=prepared.constants,

@@ -126,6 +126,7 @@ class RunRecord:
     executor: str = ""
     graph: Mapping[str, Any] = field(default_factory=dict)
     environments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    project: Mapping[str, Any] = field(default_factory=dict)  # @project: what current says (project_name...)
 
     def with_run_id(self, run_id: str) -> RunRecord:
         return replace(self, run_id=run_id)
@@ -147,6 +148,7 @@ class RunRecord:
             "executor": self.executor,
             "graph": dict(self.graph),
             "environments": {k: dict(v) for k, v in self.environments.items()},
+            "project": dict(self.project),
         }
 
     @classmethod
@@ -163,6 +165,7 @@ class RunRecord:
             code=CodeRef(code["key"], code["flow_file"]) if code else None,
             graph=dict(data.get("graph") or {}),
             environments=dict(data.get("environments") or {}),
+            project=dict(data.get("project") or {}),
         )
         return cls(**values)
 

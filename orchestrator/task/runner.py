@@ -61,9 +61,14 @@ class TaskRunner:
         return dict(end.artifacts)
 
     def _parameter_records(self) -> Dict[str, ArtifactRecord]:
-        """The run's parameters and class-level constants: every task carries them as artifacts."""
+        """The run's parameters and class-level constants: every task carries them as artifacts.
+        The run's @project names go to ``current`` here too."""
         run = self.meta.run_record(self.spec.flow, self.spec.run_id)
-        return dict(run.constants, **run.parameters) if run is not None else {}
+        if run is None:
+            return {}
+        if run.project:
+            current._update(**dict(run.project))
+        return dict(run.constants, **run.parameters)
 
     def _where(self, path: str) -> str:
         return "%s/%s/%s" % (self.spec.flow, self.spec.run_id, path)

@@ -34,6 +34,7 @@ CASES = [
     ("differential/diff_catch_retry_flow.py", "DiffCatchRetryFlow", []),
     ("differential/diff_constants_flow.py", "DiffConstantsFlow", []),
     ("differential/diff_internals_flow.py", "DiffInternalsFlow", []),
+    ("differential/diff_project_flow.py", "DiffProjectFlow", []),
 ]
 
 
