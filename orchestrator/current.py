@@ -28,6 +28,7 @@ _FIELDS = (
     "project_flow_name",
     "is_production",
     "is_user_branch",
+    "store_url",  # where the task's run lives, for current.task and current.run
 )
 
 
@@ -124,6 +125,42 @@ class Current:
         if not self._values:
             return None
         return "/".join(str(self._values.get(k)) for k in ("flow_name", "run_id", "step_name", "task_id"))
+
+    @property
+    def task(self) -> Any:
+        """The running task as a client ``Task`` (None outside a task), as Metaflow's ``current.task``."""
+        if not self._values:
+            return None
+        from . import client
+
+        client.metadata(self._values.get("store_url") or client._current_url())
+        return client.Task(self.pathspec)
+
+    @property
+    def run(self) -> Any:
+        """The running task's run as a client ``Run`` (None outside a task); not held to the namespace."""
+        if not self._values:
+            return None
+        from . import client
+
+        client.metadata(self._values.get("store_url") or client._current_url())
+        return client.Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
+
+    @property
+    def tempdir(self) -> str:
+        """A directory for temporary files: ORCH_TEMPDIR or METAFLOW_TEMPDIR, else the working
+        directory, as in Metaflow (its TEMPDIR defaults to ".")."""
+        import os
+
+        return os.environ.get("ORCH_TEMPDIR") or os.environ.get("METAFLOW_TEMPDIR") or "."
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``current.get("project_name")``: the attribute, or ``default`` when it is missing or None."""
+        value = getattr(self, key, None)
+        return default if value is None else value
+
+    def __contains__(self, key: str) -> bool:
+        return getattr(self, key, None) is not None
 
     def __repr__(self) -> str:
         return "current(%s)" % (self.pathspec or "not in a running task")

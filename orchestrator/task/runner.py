@@ -137,6 +137,7 @@ class TaskRunner:
             username=spec.username,
             tags=list(spec.tags),
             namespace="user:%s" % spec.username,
+            store_url=spec.store_url,
         )
         failure: Optional[ExceptionInfo] = None
         try:

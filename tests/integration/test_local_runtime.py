@@ -47,6 +47,8 @@ def test_linear_artifacts_parameters_and_current(orch, tmp_path):
     assert (flow_name, run_id, step, retry) == ("ParamsFlow", run.id, "start", 0)
     assert run.data.final == (2, 20, 0.25)
     assert run.data.alpha == 0.25  # parameters are visible in every step
+    middle = run["middle"].task
+    assert middle.data.from_current == (middle.pathspec, run.id, 1, ".", True, "no project", True)
     assert run.parameters["count"] == 3
     assert "final (2, 20, 0.25)" in run["end"].task.stdout
     assert re.search(r"\[%s/end/\d+\] final \(2, 20, 0.25\)" % run.id, out)

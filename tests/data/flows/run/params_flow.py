@@ -22,6 +22,16 @@ class ParamsFlow(FlowSpec):
 
     @step
     def middle(self):
+        """current.run and current.task are client objects of this very run, readable mid-run."""
+        self.from_current = (
+            current.task.pathspec,
+            current.run.id,
+            current.run["start"].task.data.x,
+            current.tempdir,
+            "run_id" in current,
+            current.get("project_name", "no project"),
+            current.is_running_flow,
+        )
         self.x += 1
         self.y = self.x * 10
         self.next(self.end)
