@@ -47,6 +47,12 @@ def metadata(url: str) -> str:
     return get_metadata()
 
 
+def use_store(url: Optional[str]) -> None:
+    """Point the client at ``url`` when given (a running task's own store, for ``current.run``)."""
+    if url:
+        metadata(url)
+
+
 def get_metadata() -> str:
     """Where the client reads from, e.g. 'local@/home/me/project/.orch' or 's3://bucket/prefix'."""
     url = _current_url()

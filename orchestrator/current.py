@@ -131,20 +131,20 @@ class Current:
         """The running task as a client ``Task`` (None outside a task), as Metaflow's ``current.task``."""
         if not self._values:
             return None
-        from . import client
+        from .client import Task, use_store
 
-        client.metadata(self._values.get("store_url") or client._current_url())
-        return client.Task(self.pathspec)
+        use_store(self._values.get("store_url"))
+        return Task(self.pathspec)
 
     @property
     def run(self) -> Any:
         """The running task's run as a client ``Run`` (None outside a task); not held to the namespace."""
         if not self._values:
             return None
-        from . import client
+        from .client import Run, use_store
 
-        client.metadata(self._values.get("store_url") or client._current_url())
-        return client.Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
+        use_store(self._values.get("store_url"))
+        return Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
 
     @property
     def tempdir(self) -> str:

@@ -339,7 +339,7 @@ class Project(Decorator):
 
     @classmethod
     def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        from .project import check_name
+        from .project_names import check_name
 
         name = args["name"]
         if not name:

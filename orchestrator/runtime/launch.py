@@ -30,7 +30,7 @@ from ..graph.render import to_json
 from ..loader import LoadedFlow
 from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
-from ..project import resolve as resolve_project
+from ..project_names import resolve as resolve_project
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.cas import ContentAddressedStore

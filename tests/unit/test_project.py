@@ -9,7 +9,7 @@ import pytest
 from orchestrator import FlowSpec, project, step
 from orchestrator.decorators import flow_decorators
 from orchestrator.errors import FlowDefinitionError, UsageError
-from orchestrator.project import resolve
+from orchestrator.project_names import resolve
 
 
 def _spec(**kwargs):
