@@ -253,6 +253,22 @@ class Scheduler:
 
     # results
 
+    def _note_death(self, spec: TaskSpec, result: TaskResult) -> None:
+        """Say in the task's own stderr log why its process ended, as Metaflow does: a task log that
+        just stops is no help. A segfault (signal 11, or exit 139 from a container) is named."""
+        if result.state in (TaskState.TIMED_OUT, TaskState.LOST) or result.message.startswith("stopped"):
+            return  # stopped by orch: the console and the record say so
+        if result.exit_code in (-11, 139):
+            line = "Task failed with a segmentation fault."
+        else:
+            line = "Task failed: %s" % (result.message or result.state.value)
+        path = spec.log_files(self.meta.backend)[1]
+        try:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write("\norch: %s\n" % line)
+        except OSError:
+            pass  # a remote task's log lives elsewhere (Batch jobs note their own deaths)
+
     def _finish(self, entry: _Running, result: TaskResult) -> Tuple[List[PlannedTask], Optional[Failure]]:
         spec = entry.spec
         end = self.meta.attempt_end(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
@@ -265,6 +281,7 @@ class Scheduler:
                 result = replace(result, state=TaskState.FAILED, message="the task exited without recording its end")
             end = AttemptEnd(spec.attempt, Status.FAILED, time.time(), died=Death(result.state, result.message))
             self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
+            self._note_death(spec, result)
         elif result.state is TaskState.SUCCEEDED:
             result = replace(result, state=TaskState.FAILED, message="the task reported a failure")
         exception = end.exception

@@ -179,3 +179,11 @@ def test_a_setuid_root_binary_does_not_escalate_in_a_task_container(engine, tmp_
         engine.images.remove(tag, force=True)
     assert control.decode().strip() == "0"  # the binary really is setuid root
     assert hardened.decode().strip() == str(uid)
+
+
+def test_a_segfault_in_a_container_is_named_in_its_stderr_log(engine, orch):
+    code, _, err = orch("run", str(FLOWS / "run" / "segfault_flow.py"), "--executor", "docker")
+    assert code == 1
+    task = Flow("SegfaultFlow").latest_run["start"].task
+    assert "Crash and burn!" in task.stdout
+    assert "Task failed with a segmentation fault." in task.stderr

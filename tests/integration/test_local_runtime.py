@@ -289,3 +289,12 @@ def test_a_catch_fallback_is_not_held_to_the_steps_timeout(orch, monkeypatch):
     assert code == 0, err
     failure = Flow("FaultsFlow").latest_run.data.slow_failure
     assert "timed_out: timed out after 1 seconds (@timeout)" in failure.exception
+
+
+def test_a_segfault_is_named_in_the_tasks_stderr_log(orch):
+    """As Metaflow: what the step printed before the crash is kept, and its stderr says it segfaulted."""
+    code, _, err = orch("run", "segfault_flow.py")
+    assert code == 1 and "SIGSEGV" in err
+    task = Flow("SegfaultFlow").latest_run["start"].task
+    assert "Crash and burn!" in task.stdout
+    assert "Task failed with a segmentation fault." in task.stderr

@@ -8,6 +8,7 @@ So these tests pin down what the scheduler decides, and nothing else.
 
 from __future__ import annotations
 
+import os
 import queue
 import textwrap
 import time
@@ -66,6 +67,7 @@ class FakeExecutor(Executor):
 
     def submit(self, spec: TaskSpec) -> str:
         self.submitted.append(spec)
+        os.makedirs(os.path.dirname(spec.log_files(self.meta.backend)[1]), exist_ok=True)  # as a task would
         handle = "h%d" % len(self.submitted)
         plan = self.script.get(spec.step, [])
         what = "ok" if spec.fallback_reason is not None else (plan[spec.attempt] if spec.attempt < len(plan) else "ok")
@@ -87,6 +89,8 @@ class FakeExecutor(Executor):
             self._results.put(TaskResult(handle, state, code))
         elif what == "exit":
             self._results.put(TaskResult(handle, TaskState.FAILED, 3, "exited with code 3"))
+        elif what == "segv":
+            self._results.put(TaskResult(handle, TaskState.KILLED, -11, "killed by signal SIGSEGV"))
         elif what == "oom":
             self._results.put(TaskResult(handle, TaskState.OOM, 137, "killed: out of memory (limit 64 MiB)"))
         return handle
@@ -208,3 +212,13 @@ def test_only_steps_run_elsewhere_wait_between_retries(world, tmp_path):
     assert scheduler._retry_delay("flaky") == 0.0 and scheduler._retry_delay("start") == 0.0
     executor.bounded_here = False
     assert scheduler._retry_delay("flaky") == 180.0 and scheduler._retry_delay("start") == 0.0
+
+
+def test_a_death_is_noted_in_the_tasks_own_stderr_log(world):
+    """As Metaflow: a task log that just stops says why, and a segfault is named."""
+    outcome, executor, meta = world({"start": ["segv"]})
+    assert not outcome.succeeded
+    start = _attempts(executor, "start")[0]
+    path = start.log_files(meta.backend)[1]
+    with open(path) as handle:
+        assert "orch: Task failed with a segmentation fault." in handle.read()
