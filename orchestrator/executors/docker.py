@@ -26,6 +26,7 @@ from .attach import read_exit_marker, send_task
 from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain, stderr_tail
 from .docker_pool import (
     CONTAINER_HOME,
+    ENDING,
     ENGINE_DOWN,
     LABEL,
     OWNER,
@@ -38,6 +39,9 @@ from .docker_pool import (
 
 __all__ = ["CONTAINER_HOME", "ENGINE_DOWN", "LABEL", "OWNER", "SUPERVISOR", "DockerExecutor", "DockerSetup"]
 __all__ += ["container_limits", "prepare", "remove_orphans", "sandbox_options"]
+
+
+START_TRIES = 3  # a container start that failed on the client side is tried this many times
 
 
 class _NotDelivered(Exception):
@@ -99,11 +103,19 @@ class DockerExecutor(Executor):
             self.pool.warm(step, spec.flow, spec.run_id)
 
     def _container_for(self, spec: TaskSpec) -> Tuple[Optional[Any], str]:
-        """A warm container, or a fresh one; with the reason when there is none."""
+        """A warm container, or a fresh one; with the reason when there is none.
+
+        A start that failed for another reason than a stopped engine or the run ending is tried
+        again: no container means the task ran nothing, and the Docker SDK can fail a call made
+        beside another thread's hijacked attach socket (docker/docker-py#2247)."""
         container = self.pool.claim(spec.step)
         if container is not None:
             return container, ""
-        started = self.containers.start(spec.step, spec.flow, spec.run_id)
+        for attempt in range(START_TRIES):
+            started = self.containers.start(spec.step, spec.flow, spec.run_id)
+            if started.container is not None or started.error in (ENGINE_DOWN, ENDING):
+                break
+            time.sleep(0.2 * (attempt + 1))
         return started.container, started.error
 
     def _hand_over(self, container: Any, spec: TaskSpec) -> Optional[Tuple[int, str]]:

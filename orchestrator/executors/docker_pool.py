@@ -24,6 +24,7 @@ SUPERVISOR = "/opt/orch/orchestrator/task/supervise.py"
 ENGINE_DOWN = "the Docker engine stopped answering; start it again, then: orch resume"
 CONTAINER_HOME = "/home/orch"  # a tmpfs of the task's own: the root filesystem is read-only
 CLAIM_SECONDS = 30  # how long a task waits for a warm container still starting, before starting its own
+ENDING = "the run is ending"
 
 
 def owner_id() -> str:
@@ -120,7 +121,7 @@ class Containers:
         image, python = self.step_images[step]
         labels = {OWNER: self.owner, LABEL + ".flow": flow, LABEL + ".run": run_id, LABEL + ".step": step}
         if not self._enter():
-            return Started(None, "the run is ending")
+            return Started(None, ENDING)
         try:
             return self._run(image, python, labels, step)
         finally:
@@ -148,7 +149,7 @@ class Containers:
                 container.remove(force=True)
             except Exception:
                 pass
-            return Started(None, "the run is ending")
+            return Started(None, ENDING)
         return Started(container)
 
     def discard(self, container: Any) -> None:
