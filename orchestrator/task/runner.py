@@ -60,9 +60,9 @@ class TaskRunner:
             )
         return dict(end.artifacts)
 
-    def _parameter_records(self) -> Dict[str, ArtifactRecord]:
-        """The run's parameters and class-level constants: every task carries them as artifacts.
-        The run's @project names go to ``current`` here too."""
+    def _from_run_record(self) -> Dict[str, ArtifactRecord]:
+        """What a task takes from its run's record: the parameters and class-level constants every
+        task carries as artifacts (returned), and the @project names (given to ``current``)."""
         run = self.meta.run_record(self.spec.flow, self.spec.run_id)
         if run is None:
             return {}
@@ -76,7 +76,7 @@ class TaskRunner:
     def prepare(self, flow: FlowSpec) -> Tuple[Optional[Inputs], Dict[str, ArtifactRecord]]:
         """Attach inherited artifacts (or join inputs) to ``flow``; return (inputs, inherited records)."""
         spec = self.spec
-        params = self._parameter_records()
+        params = self._from_run_record()
         inherited = dict(params)
         inputs = None
         frame_source = None

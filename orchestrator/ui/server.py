@@ -17,7 +17,7 @@ import html
 import json
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..store.artifacts import load_artifact
 from ..store.backend import MissingKey
@@ -35,18 +35,19 @@ PAGE_SIZE = 100
 
 
 class CachingMetadata(MetadataStore):
-    """A MetadataStore that remembers every record it has read: records are never rewritten."""
+    """A MetadataStore that remembers every record it has read, decoded: records are never rewritten,
+    so a page view neither reads nor decodes one twice."""
 
     def __init__(self, backend: Any) -> None:
         super().__init__(backend)
-        self._cache: Dict[str, Dict[str, Any]] = {}
+        self._cache: Dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def _read(self, key: str) -> Optional[Dict[str, Any]]:
+    def _typed(self, key: str, decode: Callable[[Dict[str, Any]], Any]) -> Optional[Any]:
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        found = super()._read(key)
+        found = super()._typed(key, decode)
         if found is not None:
             with self._lock:
                 self._cache[key] = found
