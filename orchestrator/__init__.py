@@ -24,6 +24,7 @@ from .decorators import (
 )
 from .flowspec import FlowSpec
 from .parameters import IncludeFile, JSONType, Parameter
+from .user_configs import Config, ConfigValue, config_expr
 from .version import __version__
 
 _CLIENT = (
@@ -61,6 +62,9 @@ __all__ = [
     "get_namespace",
     "metadata",
     "namespace",
+    "Config",
+    "ConfigValue",
+    "config_expr",
     "IncludeFile",
     "JSONType",
     "Parameter",

@@ -35,6 +35,8 @@ from .errors import FlowDefinitionError, install_script_excepthook
 
 _STEP_ATTR = "_orch_decorators"
 _FLOW_ATTR = "_orch_flow_decorators"
+_BUILT_ATTR = "_orch_built_decorators"  # with config values: the step's specs, pending ones built
+_FLOW_BUILT_ATTR = "_orch_built_flow_decorators"
 
 
 # --- specs
@@ -425,6 +427,59 @@ def build_spec(spec_class: type, kwargs: Dict[str, Any], target: Any) -> Decorat
     return spec_class(**checked)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A decorator whose arguments use configs: built by ``build_pending`` once their values are known."""
+
+    spec_class: type
+    kwargs: Tuple[Tuple[str, Any], ...]
+    target: Any = field(compare=False)
+
+    @property
+    def NAME(self) -> str:  # noqa: N802 - read like a spec's NAME
+        return self.spec_class.NAME
+
+    def build(self, values: Dict[str, Any]) -> Decorator:
+        from .user_configs import ConfigError, resolve
+
+        try:
+            kwargs = resolve(dict(self.kwargs), values)
+        except ConfigError as err:
+            what, file, line = _where(self.target)
+            raise FlowDefinitionError("@%s on %s: %s" % (self.NAME, what, err.headline), err.hint, file=file, line=line)
+        return build_spec(self.spec_class, kwargs, self.target)
+
+
+def bind_configs(cls: type, values: Dict[str, Any]) -> None:
+    """Give ``cls`` its config values and build the decorators that waited for them."""
+    from .user_configs import store_values
+
+    store_values(cls, values)
+    build_pending(cls, values)
+
+
+def build_pending(cls: type, values: Dict[str, Any]) -> None:
+    """Build every pending decorator of ``cls`` (its steps' and its own) with these config values."""
+    for name in dir(cls):
+        func = getattr(cls, name, None)
+        recorded = getattr(func, _STEP_ATTR, None)
+        if recorded is not None and any(isinstance(d, Pending) for d in recorded):
+            func.__dict__[_BUILT_ATTR] = [d.build(values) if isinstance(d, Pending) else d for d in recorded]
+    recorded_flow = getattr(cls, _FLOW_ATTR, {})
+    if any(isinstance(d, Pending) for d in recorded_flow.values()):
+        built = {k: d.build(values) if isinstance(d, Pending) else d for k, d in recorded_flow.items()}
+        type.__setattr__(cls, _FLOW_BUILT_ATTR, built)
+
+
+def _record(spec_class: type, kwargs: Dict[str, Any], target: Any) -> Any:
+    """The spec, or a ``Pending`` when an argument waits for a config's value."""
+    from .user_configs import has_delayed
+
+    if has_delayed(kwargs):
+        return Pending(spec_class, tuple(kwargs.items()), target)
+    return build_spec(spec_class, kwargs, target)
+
+
 def _attach_step(spec_class: type, kwargs: Dict[str, Any], func: Any) -> Any:
     if isinstance(func, type):
         flow_name = "@%s_base" % spec_class.NAME if spec_class.NAME + "_base" in FLOW_DECORATORS else None
@@ -437,7 +492,7 @@ def _attach_step(spec_class: type, kwargs: Dict[str, Any], func: Any) -> Any:
         )
     if not callable(func) or not hasattr(func, "__code__"):
         raise FlowDefinitionError("@%s must decorate a step method, not %r." % (spec_class.NAME, func))
-    spec = build_spec(spec_class, kwargs, func)
+    spec = _record(spec_class, kwargs, func)
     existing: List[Decorator] = func.__dict__.setdefault(_STEP_ATTR, [])
     if any(d.NAME == spec.NAME for d in existing):
         _, file, line = _where(func)
@@ -461,7 +516,7 @@ def _attach_flow(spec_class: type, kwargs: Dict[str, Any], cls: Any) -> Any:
             file=file,
             line=line,
         )
-    spec = build_spec(spec_class, kwargs, cls)
+    spec = _record(spec_class, kwargs, cls)
     own = dict(cls.__dict__.get(_FLOW_ATTR, {}))
     if spec.NAME in own:
         _, file, line = _where(cls)
@@ -528,10 +583,15 @@ def is_step(func: Any) -> bool:
 
 
 def step_decorators(func: Any) -> Tuple[Decorator, ...]:
-    """The specs recorded on a step function, in source order."""
-    return tuple(getattr(func, _STEP_ATTR, ()))
+    """The specs recorded on a step function, in source order. A decorator that uses configs is
+    there once the flow's configs are bound (``user_configs.bind``)."""
+    built = getattr(func, _BUILT_ATTR, None)
+    recorded = built if built is not None else getattr(func, _STEP_ATTR, ())
+    return tuple(d for d in recorded if not isinstance(d, Pending))
 
 
 def flow_decorators(cls: Any) -> Dict[str, Decorator]:
-    """The flow-level specs recorded on a flow class (inherited ones included)."""
-    return dict(getattr(cls, _FLOW_ATTR, {}))
+    """The flow-level specs recorded on a flow class (inherited ones included); see step_decorators."""
+    built = cls.__dict__.get(_FLOW_BUILT_ATTR) if isinstance(cls, type) else None
+    recorded = built if built is not None else getattr(cls, _FLOW_ATTR, {})
+    return {k: d for k, d in recorded.items() if not isinstance(d, Pending)}

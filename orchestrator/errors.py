@@ -12,8 +12,9 @@ library only and stays importable on Python 3.8.
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Optional
+from typing import Any, Optional, Tuple
 
 
 class OrchError(Exception):
@@ -72,6 +73,24 @@ class FlowCheckError(FlowDefinitionError):
 
 class ParameterError(UsageError):
     """A flow parameter was given a bad value, or a required one is missing."""
+
+
+def caller_location(*internal: str) -> Tuple[Optional[str], Optional[int]]:
+    """File and line of the user code that called into orch (the class body that declared a
+    parameter or config), skipping frames of the ``internal`` files, for located errors."""
+    skip = set(internal) | {__file__}
+    frame: Any = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in skip:
+        frame = frame.f_back
+    if frame is None:
+        return None, None
+    path = frame.f_code.co_filename
+    try:
+        relative = os.path.relpath(path)
+        path = path if relative.startswith("..") else relative
+    except ValueError:
+        pass
+    return path, frame.f_lineno
 
 
 def install_script_excepthook() -> None:

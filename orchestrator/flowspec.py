@@ -268,12 +268,14 @@ def _frame_text(item: Any) -> str:
 
 
 def _read_only_names(cls: type) -> frozenset:
-    """A flow class's parameters and class-level constants, computed once and kept on the class."""
+    """A flow class's parameters, configs and class-level constants, computed once and kept on the class."""
     cached = cls.__dict__.get("_orch_read_only")
     if cached is None:
         from .parameters import flow_constants, flow_parameters
+        from .user_configs import flow_configs
 
         names = [a for a, _ in flow_parameters(cls)] + [a for a, _ in flow_constants(cls, FlowSpec)]
+        names += [a for a, _ in flow_configs(cls)]
         cached = frozenset(names)
         type.__setattr__(cls, "_orch_read_only", cached)
     return cached

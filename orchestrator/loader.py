@@ -15,7 +15,8 @@ import types
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import FlowCheckError, OrchError
+from .decorators import bind_configs as bind
+from .errors import FlowCheckError, FlowDefinitionError, OrchError
 from .flowgraph import class_graph, merged_facts, remember_facts
 from .flowmodule import module_name_for
 from .flowspec import FlowSpec, cli_dispatch_blocked
@@ -23,6 +24,7 @@ from .graph.build import build_graph
 from .graph.lint import lint
 from .graph.model import Graph, ParameterInfo, Problem
 from .graph.parse import ClassFacts, ModuleFacts, parse_module
+from .user_configs import ConfigInputs, compute_values
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,19 @@ def _select_class(path: str, facts: ModuleFacts, module: Optional[types.ModuleTy
     return live_by_name.get(chosen[0].name), chosen[0], problems
 
 
-def check_flow(path: str, module: Optional[types.ModuleType] = None) -> tuple[Optional[LoadedFlow], list[Problem]]:
-    """Import, parse and lint a flow file. Returns the loaded flow (when valid) and every problem."""
+def _bind_configs(cls: type, abspath: str, configs: Optional[ConfigInputs]) -> None:
+    """Give the flow class its config values (what the user gave, over the environment's, over the
+    defaults) and build the decorators that use them. A bad value raises ``ConfigError``."""
+    given = ConfigInputs.from_env(os.environ).merged(configs or ConfigInputs())
+    user = os.environ.get("ORCH_USER") or os.environ.get("METAFLOW_USER") or os.environ.get("USER") or ""
+    bind(cls, compute_values(cls, given, user, os.path.dirname(abspath)))
+
+
+def check_flow(
+    path: str, module: Optional[types.ModuleType] = None, configs: Optional[ConfigInputs] = None
+) -> tuple[Optional[LoadedFlow], list[Problem]]:
+    """Import, parse and lint a flow file. Returns the loaded flow (when valid) and every problem.
+    ``configs``: the config values given on the command line."""
     abspath = os.path.abspath(path)
     if not os.path.isfile(abspath):
         raise OrchError("%s: no such flow file." % path, "Give the path of a Python file that defines a flow.")
@@ -162,6 +175,12 @@ def check_flow(path: str, module: Optional[types.ModuleType] = None) -> tuple[Op
     if class_facts is None:
         return None, problems
     if cls is not None:
+        try:
+            _bind_configs(cls, abspath, configs)
+        except FlowDefinitionError as err:  # a decorator argument built from a config is bad
+            return None, problems + [
+                Problem(err.file or path, err.line or class_facts.line, err.headline, err.hint or "")
+            ]
         merged = merged_facts(cls, class_facts, FlowSpec)
         graph = class_graph(cls, merged, path)
     else:
@@ -175,9 +194,11 @@ def check_flow(path: str, module: Optional[types.ModuleType] = None) -> tuple[Op
     return LoadedFlow(path, abspath, module, cls, graph), []
 
 
-def load_flow(path: str, module: Optional[types.ModuleType] = None) -> LoadedFlow:
+def load_flow(
+    path: str, module: Optional[types.ModuleType] = None, configs: Optional[ConfigInputs] = None
+) -> LoadedFlow:
     """A valid flow, or a ``FlowCheckError`` listing every problem."""
-    loaded, problems = check_flow(path, module)
+    loaded, problems = check_flow(path, module, configs)
     if problems:
         raise FlowCheckError(problems)
     assert loaded is not None

@@ -14,11 +14,10 @@ import inspect
 import json
 import os
 import re
-import sys
 import types
 from typing import Any, Optional, Tuple
 
-from .errors import FlowDefinitionError, ParameterError, install_script_excepthook
+from .errors import FlowDefinitionError, ParameterError, caller_location, install_script_excepthook
 
 _PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
@@ -47,25 +46,6 @@ def _type_name(kind: Any) -> str:
     return kind.name if isinstance(kind, JSONTypeClass) else kind.__name__
 
 
-def _caller_location() -> Tuple[Optional[str], Optional[int]]:
-    """File and line of the class body that declared the parameter, for errors."""
-    try:
-        frame = sys._getframe(2)
-    except ValueError:
-        return None, None
-    while frame is not None and frame.f_code.co_filename == __file__:
-        frame = frame.f_back
-    if frame is None:
-        return None, None
-    path = frame.f_code.co_filename
-    try:
-        relative = os.path.relpath(path)
-        path = path if relative.startswith("..") else relative
-    except ValueError:
-        pass
-    return path, frame.f_lineno
-
-
 class Parameter:
     """A value given on the command line at ``run`` time.
 
@@ -87,7 +67,7 @@ class Parameter:
         show_default: bool = True,
         separator: Optional[str] = None,
     ) -> None:
-        self.file, self.line = _caller_location()
+        self.file, self.line = caller_location(__file__)
         if not isinstance(name, str) or not _PARAM_NAME.match(name):
             self._fail(
                 "Parameter name %r is invalid." % (name,),
@@ -101,7 +81,7 @@ class Parameter:
         self.separator = separator
         self.default = default
         self.type = self._resolve_type(type, default)
-        if default is not None and not callable(default):
+        if default is not None and not callable(default) and not _is_delayed(default):
             try:
                 self.default = self._convert_one(default) if separator is None else self.convert(default)
             except ParameterError as err:
@@ -113,7 +93,7 @@ class Parameter:
 
     def _resolve_type(self, kind: Any, default: Any) -> Any:
         if kind is None:
-            if default is None or callable(default):
+            if default is None or callable(default) or _is_delayed(default):
                 return str
             if isinstance(default, (dict, list)):
                 return JSONType
@@ -146,10 +126,21 @@ class Parameter:
     def option(self) -> str:
         return "--" + self.name
 
-    def resolve_default(self, flow_name: str = "", user: str = "") -> Any:
-        """The default value; a callable default is called once at run start."""
+    def resolve_default(self, flow_name: str = "", user: str = "", configs: Optional[dict] = None) -> Any:
+        """The default value. A callable default is called once at run start with Metaflow's
+        ``ParameterContext`` (``ctx.flow_name``, ``ctx.configs.cfg``...); a ``config_expr`` is
+        evaluated over the flow's configs."""
+        if _is_delayed(self.default):
+            from .user_configs import ConfigError, resolve
+
+            try:
+                return self.convert(resolve(self.default, configs or {}))
+            except ConfigError as err:
+                raise ParameterError("%s: the default failed: %s" % (self.option, err.headline)) from None
         if callable(self.default):
-            context = {"flow_name": flow_name, "user_name": user, "parameter_name": self.name}
+            from .user_configs import parameter_context
+
+            context = parameter_context(flow_name, user, self.name, configs or {})
             try:
                 value = self.default(context)
             except Exception as exc:  # user code: report, never crash
@@ -187,6 +178,12 @@ class Parameter:
 
     def __repr__(self) -> str:
         return "Parameter(%r, type=%s, default=%r)" % (self.name, self.type_name, self.default)
+
+
+def _is_delayed(value: Any) -> bool:
+    from .user_configs import DelayEvaluator
+
+    return isinstance(value, DelayEvaluator)
 
 
 def _to_bool(value: Any) -> bool:

@@ -12,7 +12,7 @@ import os
 import sys
 
 from .main import LAZY_COMMANDS, CliState, main
-from .top_options import FLAG_OPTIONS, VALUE_OPTIONS
+from .top_options import FLAG_OPTIONS, PAIR_OPTIONS, VALUE_OPTIONS
 
 
 def script_argv(argv: list, flow_file: str) -> list:
@@ -27,6 +27,9 @@ def script_argv(argv: list, flow_file: str) -> list:
             continue
         if arg in VALUE_OPTIONS:
             index += 2
+            continue
+        if arg in PAIR_OPTIONS:
+            index += 3
             continue
         if arg.startswith("-"):
             return args  # --help, --version, or a bad flag: the group handles it

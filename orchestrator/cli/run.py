@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 
 import click
 
@@ -14,9 +15,12 @@ from ..executors.factory import CHOICES as EXECUTORS
 from ..graph.overlay import apply_with, parse_with
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
-from ..runtime.launch import RunOptions, execute
+from ..runtime.launch import RunOptions, execute, origin_configs
+from ..user_configs import ConfigInputs
+from . import common
 from .common import FLOW_ARGUMENT, load
-from .top_options import TopLevel
+from .top_options import PAIR_OPTIONS, TopLevel, config_inputs
+from .top_options import config_options as config_option_list
 
 _RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
@@ -54,6 +58,42 @@ def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
         raw[name] = value
         index += 1
     return raw
+
+
+def _config_args(loaded: LoadedFlow, args: list) -> tuple:
+    """(the other arguments, ConfigInputs) from ``--config NAME FILE`` / ``--config-value NAME JSON``
+    after the command. A flow parameter of that name keeps its option (Metaflow gives configs only
+    before the command, where orch takes them too)."""
+    params = {p.name for _, p in flow_parameters(loaded.cls)}
+    rest, pairs = [], {"--config": [], "--config-value": []}
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token in PAIR_OPTIONS and token[2:] not in params:
+            if len(args) - index < 3:
+                what = "FILE" if token == "--config" else "JSON"
+                raise click.UsageError("%s takes two values: NAME and %s." % (token, what))
+            pairs[token].append((args[index + 1], args[index + 2]))
+            index += 3
+            continue
+        rest.append(token)
+        index += 1
+    return rest, ConfigInputs(tuple(pairs["--config"]), tuple(pairs["--config-value"]))
+
+
+def config_options(func):
+    for option in reversed(config_option_list()):
+        func = option(func)
+    return func
+
+
+def _load_with_configs(ctx, flow_file: str, args: list) -> tuple:
+    """The flow, with the configs given after the command applied, and the arguments left over."""
+    loaded = load(ctx, flow_file)
+    rest, configs = _config_args(loaded, args)
+    if configs.names:
+        loaded = load(ctx, flow_file, configs, loaded.module)
+    return loaded, rest
 
 
 def run_options(func):
@@ -168,8 +208,9 @@ def run(ctx, flow_file, store, with_decorators, **options):
     Batch (see orch configure aws); @batch on a step runs just that one there.
     """
     store, with_decorators, options = _top(ctx, store, with_decorators, options)
-    loaded = _with(load(ctx, flow_file), with_decorators)
-    raw = parse_flow_options(loaded, ctx.args)
+    loaded, args = _load_with_configs(ctx, flow_file, ctx.args)
+    loaded = _with(loaded, with_decorators)
+    raw = parse_flow_options(loaded, args)
     result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
     ctx.exit(result.exit_code)
 
@@ -179,21 +220,29 @@ def run(ctx, flow_file, store, with_decorators, **options):
 @click.argument("step", required=False)
 @click.option("--origin-run-id", default=None, help="The run to resume [default: the latest run of the flow].")
 @run_options
+@config_options
 @click.pass_context
-def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, **options):
+def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, config_files, config_values, **options):
     """Resume a run of FLOW.py under a new run id, reusing its successful tasks.
 
     Without STEP, every task that succeeded is reused by reference (no data
     copied, no code re-run) and only what failed or never ran runs again.
     With STEP, tasks before it are reused and STEP and everything after it
-    run again. Parameters come from the origin run; the code is the flow as
-    it is now.
+    run again. Parameters and configs come from the origin run (a config
+    given here replaces the origin's); the code is the flow as it is now.
     """
     store, with_decorators, options = _top(ctx, store, with_decorators, options)
-    loaded = _with(load(ctx, flow_file), with_decorators)
+    settings = Config.from_env(store=store)
+    given = config_inputs(config_files, config_values)
+    loaded = load(ctx, flow_file, given)
+    origin = origin_configs(loaded, settings, origin_run_id)  # the origin run's configs, unless given anew
+    if origin.parsed:
+        explicit = ConfigInputs.from_env(os.environ).merged(common.given_configs(ctx, given))
+        loaded = load(ctx, flow_file, origin.merged(explicit), loaded.module)
+    loaded = _with(loaded, with_decorators)
     result = execute(
         loaded,
-        Config.from_env(store=store),
+        settings,
         _options(**options, debug=_debug(ctx)),
         origin_run_id=origin_run_id,
         resume_step=step,

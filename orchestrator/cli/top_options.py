@@ -17,6 +17,8 @@ from typing import Any, Callable, Optional, Tuple
 
 import click
 
+from ..user_configs import ConfigInputs
+
 # option → the values orch accepts for it; None: any value (a path)
 _ACCEPTED = {
     "metadata": ("local",),
@@ -34,6 +36,7 @@ _WHY = {
 }
 VALUE_OPTIONS = ("--metadata", "--datastore", "--datastore-root", "--environment", "--event-logger", "--monitor")
 VALUE_OPTIONS += ("--with", "--branch")
+PAIR_OPTIONS = ("--config", "--config-value")  # NAME VALUE: two values each
 FLAG_OPTIONS = ("--quiet", "--no-pylint", "--pylint", "--debug", "--production")
 
 
@@ -47,6 +50,7 @@ class TopLevel:
     with_decorators: Tuple[str, ...] = ()
     branch: Optional[str] = None  # @project
     production: bool = False  # @project
+    configs: ConfigInputs = ConfigInputs()  # --config / --config-value
 
     def store(self, configured: Any) -> Optional[str]:
         """The store the options name, if any: --datastore-root wins; --datastore=s3 takes the
@@ -115,9 +119,36 @@ def options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="Add a step decorator to every step, for run and resume (repeatable).",
             ),
         ]
+        + config_options()
     ):
         func = option(func)
     return func
+
+
+def config_options() -> list:
+    """``--config NAME FILE`` and ``--config-value NAME JSON``: the flow's Config values (repeatable)."""
+    return [
+        click.option(
+            "--config",
+            "config_files",
+            nargs=2,
+            multiple=True,
+            metavar="NAME FILE",
+            help="Read config NAME from FILE (repeatable) [env METAFLOW_FLOW_CONFIG].",
+        ),
+        click.option(
+            "--config-value",
+            "config_values",
+            nargs=2,
+            multiple=True,
+            metavar="NAME JSON",
+            help="Give config NAME as a value (repeatable) [env METAFLOW_FLOW_CONFIG_VALUE].",
+        ),
+    ]
+
+
+def config_inputs(files: Any, values: Any) -> ConfigInputs:
+    return ConfigInputs(tuple(tuple(p) for p in files or ()), tuple(tuple(p) for p in values or ()))
 
 
 def top_level(values: dict) -> TopLevel:
@@ -129,4 +160,5 @@ def top_level(values: dict) -> TopLevel:
         with_decorators=tuple(values.get("with_decorators") or ()),
         branch=values.get("branch") or None,
         production=bool(values.get("production")),
+        configs=config_inputs(values.get("config_files"), values.get("config_values")),
     )

@@ -32,11 +32,12 @@ from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
 from ..project_names import resolve as resolve_project
 from ..states import Status
-from ..store.artifacts import ArtifactRecord, save_artifact
+from ..store.artifacts import ArtifactRecord, load_artifact, save_artifact
 from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
+from ..user_configs import ConfigInputs, bound_values, flow_configs
 from .console import make_console
 from .logs import LogFollower
 from .resume import plan_resume
@@ -69,7 +70,9 @@ class RunResult:
         return 0 if self.outcome.succeeded else 1
 
 
-def parameter_values(loaded: LoadedFlow, raw: Mapping[str, Any], from_env: Mapping[str, str] = {}) -> Dict[str, Any]:
+def parameter_values(
+    loaded: LoadedFlow, raw: Mapping[str, Any], from_env: Mapping[str, str] = {}, user: str = ""
+) -> Dict[str, Any]:
     """attr → typed value for every parameter: from the command line, else the environment
     (``ORCH_RUN_<NAME>``, ``METAFLOW_RUN_<NAME>``), else its default; files read."""
     values: Dict[str, Any] = {}
@@ -87,7 +90,7 @@ def parameter_values(loaded: LoadedFlow, raw: Mapping[str, Any], from_env: Mappi
                 "Give it on the command line: %s VALUE (or set ORCH_RUN_%s)." % (param.option, env_name),
             )
         else:
-            value = param.resolve_default(loaded.name)
+            value = param.resolve_default(loaded.name, user, bound_values(loaded.cls))
         if param.IS_FILE and value is not None:
             value = param.read(str(value), base_dir)
         values[attr] = value
@@ -125,6 +128,7 @@ class _Prepared:
     param_records: Dict[str, ArtifactRecord]
     param_display: Dict[str, Any]
     constants: Dict[str, ArtifactRecord]  # class-level values, passed down to every task
+    configs: Dict[str, ArtifactRecord]  # Config values, passed down to every task
     code_key: str
     code_dir: str
     flow_file: str
@@ -147,10 +151,12 @@ def _prepare(
         param_records = dict(origin_record.parameters)
         param_display = dict(origin_record.parameter_values)
     else:
-        values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env))
+        values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env), config.username)
         param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
         param_display = {attr: _jsonable(value) for attr, value in values.items()}
     constants = {attr: save_artifact(cas, attr, value) for attr, value in flow_constants(loaded.cls, FlowSpec)}
+    bound = bound_values(loaded.cls)
+    configs = {attr: save_artifact(cas, attr, bound.get(c.name)) for attr, c in flow_configs(loaded.cls)}
     root = os.path.dirname(loaded.abspath)
     package = build_package(root, loaded.abspath, DEFAULT_SUFFIXES + options.package_suffixes)
     code_key = cas.save_blob([package]).key
@@ -170,6 +176,7 @@ def _prepare(
         param_records,
         param_display,
         constants,
+        configs,
         code_key,
         code_dir,
         os.path.relpath(loaded.abspath, root),
@@ -216,6 +223,7 @@ def _create_run(
         parameters=prepared.param_records,
         parameter_values=prepared.param_display,
         constants=prepared.constants,
+        configs=prepared.configs,
         code=CodeRef(prepared.code_key, prepared.flow_file),
         origin_run_id=origin_run_id,
         executor=run_label(prepared.targets),
@@ -317,6 +325,24 @@ def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str,
             "Run %s/%s does not exist in this store." % (flow, run_id), "List runs with: orch runs %s." % flow
         )
     return run_id, record
+
+
+def origin_configs(loaded: LoadedFlow, config: Config, origin_run_id: Optional[str]) -> ConfigInputs:
+    """The config values of the run a resume starts from (the latest run when none is named), so a
+    resumed run sees the configs its origin saw. Empty when the flow has no configs."""
+    names = {attr: c.name for attr, c in flow_configs(loaded.cls)}
+    if not names:
+        return ConfigInputs()
+    backend = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
+    _, record = _origin(MetadataStore(backend), loaded.name, origin_run_id)
+    cas = ContentAddressedStore(backend)
+    return ConfigInputs(
+        parsed=tuple(
+            (names[attr], load_artifact(cas, rec, "config %s" % attr))
+            for attr, rec in sorted(record.configs.items())
+            if attr in names
+        )
+    )
 
 
 class _FollowingReporter:

@@ -127,6 +127,7 @@ class RunRecord:
     graph: Mapping[str, Any] = field(default_factory=dict)
     environments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     project: Mapping[str, Any] = field(default_factory=dict)  # @project: what current says (project_name...)
+    configs: Mapping[str, ArtifactRecord] = field(default_factory=dict)  # Config values, read-only artifacts
 
     def with_run_id(self, run_id: str) -> RunRecord:
         return replace(self, run_id=run_id)
@@ -149,6 +150,7 @@ class RunRecord:
             "graph": dict(self.graph),
             "environments": {k: dict(v) for k, v in self.environments.items()},
             "project": dict(self.project),
+            "configs": _artifacts_to(self.configs),
         }
 
     @classmethod
@@ -166,6 +168,7 @@ class RunRecord:
             graph=dict(data.get("graph") or {}),
             environments=dict(data.get("environments") or {}),
             project=dict(data.get("project") or {}),
+            configs=_artifacts_from(data.get("configs")),
         )
         return cls(**values)
 

@@ -15,26 +15,29 @@ import socket
 import sys
 import time
 import traceback
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..current import current
-from ..decorators import step_decorators
+from ..decorators import bind_configs, step_decorators
 from ..errors import OrchError
 from ..flowmodule import import_flow_class
 from ..flowspec import FAILURE_HANDLED_BY_CATCH, CaughtException, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
 from ..parameters import flow_parameters
 from ..states import Status
-from ..store.artifacts import ArtifactRecord, save_artifact
+from ..store.artifacts import ArtifactRecord, load_artifact, save_artifact
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, log_key
-from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo
+from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo, RunRecord
+from ..user_configs import flow_configs
 from .capture import redirect_output
 from .inputs import ArtifactSource, Inputs, JoinInput
 from .spec import TaskSpec
 from .supervise import EXIT_MARKER
+
+_UNREAD = object()
 
 
 class StepContractError(OrchError):
@@ -47,6 +50,7 @@ class TaskRunner:
         self.backend = backend or open_backend(spec.store_url)
         self.cas = ContentAddressedStore(self.backend)
         self.meta = MetadataStore(self.backend)
+        self._run: Any = _UNREAD
 
     # inputs
 
@@ -61,14 +65,33 @@ class TaskRunner:
         return dict(end.artifacts)
 
     def _from_run_record(self) -> Dict[str, ArtifactRecord]:
-        """What a task takes from its run's record: the parameters and class-level constants every
-        task carries as artifacts (returned), and the @project names (given to ``current``)."""
-        run = self.meta.run_record(self.spec.flow, self.spec.run_id)
+        """What a task takes from its run's record: the parameters, configs and class-level constants
+        every task carries as artifacts (returned), and the @project names (given to ``current``)."""
+        run = self._run_record()
         if run is None:
             return {}
         if run.project:
             current._update(**dict(run.project))
-        return dict(run.constants, **run.parameters)
+        return dict(run.constants, **run.configs, **run.parameters)
+
+    def _run_record(self) -> Optional[RunRecord]:
+        if self._run is _UNREAD:
+            self._run = self.meta.run_record(self.spec.flow, self.spec.run_id)
+        return self._run
+
+    def _bind_configs(self, flow_class: type) -> None:
+        """Give the flow class the run's config values, so decorators that use them are built as the
+        run built them on the host."""
+        run = self._run_record()
+        if run is None or not run.configs:
+            return
+        names = {attr: config.name for attr, config in flow_configs(flow_class)}
+        values = {
+            names[attr]: load_artifact(self.cas, record, "config %s" % attr)
+            for attr, record in run.configs.items()
+            if attr in names
+        }
+        bind_configs(flow_class, values)
 
     def _where(self, path: str) -> str:
         return "%s/%s/%s" % (self.spec.flow, self.spec.run_id, path)
@@ -92,7 +115,8 @@ class TaskRunner:
             # The enclosing foreach's list is an artifact of every branch, not of the join itself.
             frame_source = branches[0].__dict__["_orch"][2] if branches else None
         elif spec.inputs:
-            inherited.update(self._task_records(spec.inputs[0]))
+            # The run's own values win over the parent's copies: a resumed run may give a config anew.
+            inherited = dict(self._task_records(spec.inputs[0]), **params)
         source = ArtifactSource(self.cas, inherited, self._where("%s/%s" % (spec.step, spec.task_id)))
         flow.__dict__["_orch_source"] = source
         flow.__dict__["_orch_frame_source"] = frame_source or source
@@ -166,6 +190,7 @@ class TaskRunner:
         spec = self.spec
         if flow_class is None:
             flow_class = import_flow_class(spec.code_dir, spec.flow_file, spec.flow)
+        self._bind_configs(flow_class)
         if not spec.env:  # a spec that was stored (Batch) leaves @environment out: take it from the code
             for decorator in step_decorators(getattr(flow_class, spec.step, None)):
                 if decorator.NAME == "environment":

@@ -65,7 +65,7 @@ def test_unsupported_type_and_bad_name():
 
 
 def test_callable_default_is_resolved_at_run_start():
-    param = Parameter("user", default=lambda ctx: ctx["flow_name"] + "-x")
+    param = Parameter("user", default=lambda ctx: ctx.flow_name + "-x")
     assert param.type is str
     assert param.resolve_default(flow_name="F") == "F-x"
 
