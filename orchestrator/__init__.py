@@ -13,6 +13,7 @@ from .decorators import (
     conda,
     conda_base,
     environment,
+    parallel,
     project,
     pypi,
     pypi_base,
@@ -23,6 +24,7 @@ from .decorators import (
     timeout,
 )
 from .flowspec import FlowSpec
+from .mutators import FlowMutator, StepMutator, UserStepDecorator, user_step_decorator
 from .parameters import IncludeFile, JSONType, Parameter
 from .user_configs import Config, ConfigValue, config_expr
 from .version import __version__
@@ -74,6 +76,11 @@ __all__ = [
     "conda_base",
     "current",
     "environment",
+    "FlowMutator",
+    "StepMutator",
+    "UserStepDecorator",
+    "user_step_decorator",
+    "parallel",
     "pypi",
     "project",
     "pypi_base",

@@ -10,7 +10,18 @@ Task-side code: standard library only, Python 3.8 compatible.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+import os
+from typing import Any, Dict, List, NamedTuple, Optional
+
+
+class Parallel(NamedTuple):
+    """``current.parallel`` in a ``@parallel`` task, as Metaflow's (field order included)."""
+
+    main_ip: str
+    num_nodes: int
+    node_index: int
+    control_task_id: Optional[str]
+
 
 _FIELDS = (
     "flow_name",
@@ -29,6 +40,7 @@ _FIELDS = (
     "is_production",
     "is_user_branch",
     "store_url",  # where the task's run lives, for current.task and current.run
+    "is_parallel",
 )
 
 
@@ -121,6 +133,22 @@ class Current:
         return self._values.get("is_user_branch")
 
     @property
+    def parallel(self) -> Parallel:
+        """In a ``@parallel`` task: the gang's size, this task's index, the control task and the
+        address workers reach it at. Read from ``MF_PARALLEL_*``, as Metaflow does, so frameworks
+        that read those variables see the same values."""
+        return Parallel(
+            main_ip=os.environ.get("MF_PARALLEL_MAIN_IP", "127.0.0.1"),
+            num_nodes=int(os.environ.get("MF_PARALLEL_NUM_NODES", "1")),
+            node_index=int(os.environ.get("MF_PARALLEL_NODE_INDEX", "0")),
+            control_task_id=os.environ.get("MF_PARALLEL_CONTROL_TASK_ID"),
+        )
+
+    @property
+    def is_parallel(self) -> bool:
+        return bool(self._values.get("is_parallel"))
+
+    @property
     def pathspec(self) -> Optional[str]:
         if not self._values:
             return None
@@ -150,8 +178,6 @@ class Current:
     def tempdir(self) -> str:
         """A directory for temporary files: ORCH_TEMPDIR or METAFLOW_TEMPDIR, else the working
         directory, as in Metaflow (its TEMPDIR defaults to ".")."""
-        import os
-
         return os.environ.get("ORCH_TEMPDIR") or os.environ.get("METAFLOW_TEMPDIR") or "."
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -242,26 +242,10 @@ class PypiBase(Pypi):
     IS_FLOW: ClassVar[bool] = True
 
 
-_BATCH_PASSTHROUGH = (
-    "iam_role",
-    "execution_role",
-    "shared_memory",
-    "max_swap",
-    "swappiness",
-    "inferentia",
-    "trainium",
-    "efa",
-    "host_volumes",
-    "efs_volumes",
-    "use_tmpfs",
-    "tmpfs_tempdir",
-    "tmpfs_size",
-    "tmpfs_path",
-    "ephemeral_storage",
-    "log_driver",
-    "log_options",
-    "aws_batch_tags",
-    "privileged",
+_BATCH_PASSTHROUGH = tuple(
+    """iam_role execution_role shared_memory max_swap swappiness inferentia trainium efa host_volumes efs_volumes
+    use_tmpfs tmpfs_tempdir tmpfs_size tmpfs_path ephemeral_storage log_driver log_options aws_batch_tags
+    privileged""".split()
 )
 
 
@@ -359,8 +343,16 @@ class Project(Decorator):
         }
 
 
+@dataclass(frozen=True)
+class Parallel(Decorator):
+    """A gang step: ``self.next(self.train, num_parallel=N)`` starts N tasks of it together, each with
+    ``current.parallel`` (num_nodes, node_index, main_ip, control_task_id); a join follows."""
+
+    NAME: ClassVar[str] = "parallel"
+
+
 STEP_DECORATORS: Dict[str, type] = {
-    c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox)
+    c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox, Parallel)
 }
 FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project)}
 
@@ -563,6 +555,7 @@ conda = _decorator_function(Conda)
 pypi = _decorator_function(Pypi)
 batch = _decorator_function(Batch)
 sandbox = _decorator_function(Sandbox)
+parallel = _decorator_function(Parallel)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
 project = _decorator_function(Project)

@@ -23,6 +23,7 @@ from .exception import (  # noqa: F401 (CaughtException: stored @catch values un
     UnhandledInMergeArtifactsException,
 )
 from .graph.model import RESERVED_NAMES
+from .ids import PARALLEL_VAR
 
 _cli_blocked = 0
 
@@ -58,10 +59,23 @@ class ForeachFrame(NamedTuple):
 
 
 class Transition(NamedTuple):
-    """What ``self.next(...)`` asked for; checked by the task runtime against the graph."""
+    """What ``self.next(...)`` asked for; checked by the task runtime against the graph. For a
+    switch, ``steps`` is the one case chosen."""
 
     steps: Tuple[str, ...]
     foreach: Optional[str]
+    num_parallel: Optional[int] = None
+
+
+class SwitchCaseError(OrchError, RuntimeError):
+    """A switch's condition has a value that no case names (a ``RuntimeError`` too, as in Metaflow)."""
+
+
+def _step_name(target: Any) -> str:
+    name = getattr(target, "__name__", None)
+    if name is None or not callable(target):
+        raise OrchError("self.next() takes steps such as self.%s, not %r." % (name or "step_name", target))
+    return name
 
 
 class MergeConflictError(OrchError, UnhandledInMergeArtifactsException):
@@ -163,28 +177,79 @@ class FlowSpec:
         module = sys.modules.get(type(self).__module__)
         return os.path.basename(getattr(module, "__file__", "") or "")
 
-    def next(self, *steps: Any, foreach: Optional[str] = None, num_parallel: Optional[int] = None) -> None:
+    def next(
+        self,
+        *steps: Any,
+        foreach: Optional[str] = None,
+        num_parallel: Optional[int] = None,
+        condition: Optional[str] = None,
+    ) -> None:
         """Say which step(s) run after this one; must be the step's last statement.
 
         ``self.next(self.a)`` continues linearly, ``self.next(self.a, self.b)``
-        splits into branches, and ``self.next(self.a, foreach='items')`` runs
-        ``a`` once per element of ``self.items``.
+        splits into branches, ``self.next(self.a, foreach='items')`` runs ``a``
+        once per element of ``self.items``, ``self.next(self.train,
+        num_parallel=4)`` starts four ``@parallel`` tasks together, and
+        ``self.next({"x": self.a, "y": self.b}, condition='mode')`` runs the one
+        step that the value of ``self.mode`` names (a switch; a case may lead
+        back to this step or an earlier one).
         """
-        if num_parallel is not None:
-            raise OrchError("self.next(num_parallel=...) is not supported by orch.", "Use foreach= instead.")
-        names = []
-        for target in steps:
-            name = getattr(target, "__name__", None)
-            if name is None or not callable(target):
-                raise OrchError("self.next() takes steps such as self.%s, not %r." % (name or "step_name", target))
-            names.append(name)
         if self._orch_transition is not None:
             raise OrchError("self.next() was called twice in one step.", "Call it once, as the last line.")
+        if condition is not None or (len(steps) == 1 and isinstance(steps[0], dict)):
+            self._orch_transition = Transition((self._switch_case(steps, condition, foreach, num_parallel),), None)
+            return
+        names = [_step_name(target) for target in steps]
+        if num_parallel is not None:
+            if foreach is not None or len(names) != 1:
+                raise OrchError("self.next(num_parallel=...) takes exactly one step and no foreach=.")
+            if isinstance(num_parallel, bool) or not isinstance(num_parallel, int) or num_parallel < 1:
+                raise OrchError("num_parallel=%r must be a whole number of at least 1." % (num_parallel,))
+            self._orch_transition = Transition(tuple(names), None, num_parallel)
+            return
         self._orch_transition = Transition(tuple(names), foreach)
+
+    def _switch_case(self, steps: Tuple[Any, ...], condition: Any, foreach: Any, num_parallel: Any) -> str:
+        """The step a switch chose: the case that the value of ``self.<condition>`` names."""
+        step = _current_step_name()
+        if len(steps) != 1 or not isinstance(steps[0], dict) or not steps[0]:
+            raise OrchError(
+                "Step %s has an invalid self.next() transition: with condition=, the transition must be one "
+                "non-empty dict mapping condition values to steps." % step,
+                'Write self.next({"a": self.step_a, "b": self.step_b}, condition="attr").',
+            )
+        if condition is None:
+            raise OrchError(
+                "Step %s has an invalid self.next() transition: a dict of steps needs condition=." % step,
+                "Name the artifact whose value picks the step, e.g. condition='mode'.",
+            )
+        if not isinstance(condition, str):
+            raise OrchError("Step %s: condition= must name an artifact as a string, not %r." % (step, condition))
+        if foreach is not None or num_parallel is not None:
+            raise OrchError("Step %s: a switch cannot be combined with foreach= or num_parallel=." % step)
+        cases = steps[0]
+        try:
+            value = getattr(self, condition)
+        except AttributeError:
+            raise OrchError(
+                "Condition variable self.%s in step %s does not exist." % (condition, step),
+                "Set self.%s in this step (or an earlier one) before self.next()." % condition,
+            ) from None
+        try:
+            chosen = cases[value]
+        except (KeyError, TypeError):
+            raise SwitchCaseError(
+                "Switch condition variable '%s' has value %r which is not in the available cases: %s."
+                % (condition, value, list(cases)),
+                "Give self.%s one of the case values, or add a case for %r." % (condition, value),
+            ) from None
+        return _step_name(chosen)
 
     def _orch_frame_value(self, frame: ForeachFrame) -> Any:
         if frame.value is not _LAZY:
             return frame.value
+        if frame.var == PARALLEL_VAR:  # a @parallel task's input is its node index, as in Metaflow
+            return frame.index
         cache = self.__dict__.setdefault("_orch_frame_values", {})
         if frame.step not in cache:
             if frame.var in self.__dict__:

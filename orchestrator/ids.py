@@ -30,6 +30,16 @@ def foreach_key(stack: Sequence[Frame]) -> tuple:
     return tuple(frame.index for frame in stack)
 
 
+PARALLEL_VAR = "_parallel_ubf_iter"  # the foreach variable of a num_parallel split's frames (Metaflow's name)
+
+
+def loop_key(loops: Sequence[int]) -> tuple:
+    """A task's recursion iterations (one count per foreach level, see ``plan``) as part of its
+    identity: empty for a task that no switch looped back to, so flows without recursion keep
+    their keys."""
+    return tuple(loops) if any(loops) else ()
+
+
 class AttemptRef(NamedTuple):
     """One attempt of one task: ``step/task/attempt`` within a run, ``run/step/task/attempt`` across runs."""
 

@@ -144,7 +144,7 @@ def _check_next_call(ctx: LintContext, name: str, tail) -> Iterator[Problem]:
             "Step '%s' passes %s to self.next(); it takes steps." % (name, ", ".join(tail.bad_args)),
             "Write the target as an attribute of self, e.g. self.next(self.%s)." % _guess_target(tail.bad_args[0]),
         )
-    elif not tail.targets:
+    elif not tail.targets and tail.switch is None:
         yield ctx.problem(
             tail.line,
             "Step '%s' calls self.next() with no step." % name,
@@ -154,8 +154,10 @@ def _check_next_call(ctx: LintContext, name: str, tail) -> Iterator[Problem]:
         yield ctx.problem(
             tail.line,
             "self.next() in step '%s' got an unknown argument '%s'." % (name, keyword),
-            "self.next() takes steps and an optional foreach='artifact_name'.",
+            "self.next() takes steps and an optional foreach='artifact_name' or num_parallel=N, "
+            "or a dict of steps and condition='artifact_name'.",
         )
+    yield from _check_switch(ctx, name, tail)
     if tail.foreach_bad is not None:
         yield ctx.problem(
             tail.line,
@@ -163,7 +165,7 @@ def _check_next_call(ctx: LintContext, name: str, tail) -> Iterator[Problem]:
             "Store the list in an artifact and name it, e.g. self.items = [...]; "
             "self.next(self.%s, foreach='items')." % (tail.targets[0] if tail.targets else "step"),
         )
-    foreach_given = tail.foreach is not None or tail.foreach_bad is not None
+    foreach_given = tail.foreach is not None or tail.foreach_bad is not None or tail.num_parallel is not None
     if foreach_given and len(tail.targets) != 1:
         yield ctx.problem(
             tail.line,
@@ -176,6 +178,55 @@ def _check_next_call(ctx: LintContext, name: str, tail) -> Iterator[Problem]:
             tail.line,
             "foreach='%s' in step '%s' is not an artifact name." % (tail.foreach, name),
             "Name an artifact set in this step, e.g. foreach='items'.",
+        )
+
+
+def _check_switch(ctx: LintContext, name: str, tail) -> Iterator[Problem]:
+    """A switch: ``self.next({"case": self.step, ...}, condition="artifact")``."""
+    example = 'self.next({"a": self.step_a, "b": self.step_b}, condition="mode")'
+    if tail.switch is None:
+        if tail.condition is not None or tail.condition_bad is not None:
+            yield ctx.problem(
+                tail.line,
+                "Step '%s' gives condition= but not a dict of cases to self.next()." % name,
+                "Write the cases as a dict: %s." % example,
+            )
+        return
+    if tail.condition is None and tail.condition_bad is None:
+        yield ctx.problem(
+            tail.line,
+            "Step '%s' passes a dict of steps to self.next() without condition=." % name,
+            "Name the artifact whose value picks the step: %s." % example,
+        )
+    if tail.condition_bad is not None:
+        yield ctx.problem(
+            tail.line,
+            "Step '%s' gives condition=%s; the condition must name an artifact as a string."
+            % (name, tail.condition_bad),
+            "Store the value in an artifact and name it, e.g. self.mode = ...; %s." % example,
+        )
+    elif tail.condition is not None and not tail.condition.isidentifier():
+        yield ctx.problem(
+            tail.line, "condition='%s' in step '%s' is not an artifact name." % (tail.condition, name), example
+        )
+    for bad in tail.switch_bad:
+        yield ctx.problem(
+            tail.line,
+            "Switch step '%s' has a case that is not a step: %s." % (name, bad),
+            "Each case maps a value to a step of the flow, e.g. %s." % example,
+        )
+    if len(set(step for _, step in tail.switch)) + len(tail.switch_bad) < 2:
+        yield ctx.problem(
+            tail.line,
+            "Step '%s' is a switch split but defines %d transition(s). Switch splits must define at least 2."
+            % (name, len(tail.switch) + len(tail.switch_bad)),
+            "Add another case, or use self.next(self.step) for a single transition.",
+        )
+    if tail.foreach is not None or tail.foreach_bad is not None or tail.num_parallel is not None:
+        yield ctx.problem(
+            tail.line,
+            "Step '%s' combines a switch with foreach= or num_parallel=." % name,
+            "Switch in one step and fan out in the step it leads to.",
         )
 
 
@@ -210,7 +261,7 @@ def check_cycles(ctx: LintContext) -> Iterator[Problem]:
     def visit(name: str, path: list[str]) -> Iterator[Problem]:
         state[name] = 1
         for target in graph[name].out:
-            if target not in graph:
+            if target not in graph or target in graph[name].loops_to:  # recursion through a switch case
                 continue
             if state.get(target) == 1:
                 loop = path[path.index(target) :] + [target]
@@ -254,13 +305,28 @@ def check_orphans(ctx: LintContext) -> Iterator[Problem]:
             )
 
 
+def _after_switch(graph: Graph) -> set[str]:
+    """Steps a switch case leads to (directly or further on): their several incoming steps are
+    alternatives, of which one runs, so they need no join."""
+    seen: set[str] = set()
+    todo = [t for node in graph if node.is_switch for t in node.out]
+    while todo:
+        name = todo.pop()
+        if name in graph and name not in seen:
+            seen.add(name)
+            todo.extend(graph[name].out)
+    return seen
+
+
 def check_split_join_balance(ctx: LintContext) -> Iterator[Problem]:
-    """Walk from start with a stack of open splits, as Metaflow's linter does."""
+    """Walk from start with a stack of open splits, as Metaflow's linter does. A switch opens none:
+    each case continues on the same stack."""
     graph = ctx.graph
     if "start" not in graph:
         return
     seen: set[tuple[str, tuple]] = set()
     found: dict[tuple, Problem] = {}
+    alternatives = _after_switch(graph)
     todo = [("start", ())]
     while todo:
         name, stack = todo.pop()
@@ -290,31 +356,42 @@ def check_split_join_balance(ctx: LintContext) -> Iterator[Problem]:
                 if problem is not None:
                     found.setdefault(("join", name), problem)
                 stack = stack[:-1]
-        elif len(node.in_funcs) > 1 and node.name != "end":
+        elif len(node.in_funcs) > 1 and node.name != "end" and name not in alternatives:
             found[("notjoin", name)] = ctx.problem(
                 node.line,
                 "Step '%s' is reached from several steps (%s) but does not take 'inputs'."
                 % (name, ", ".join(node.in_funcs)),
                 "Declare it as 'def %s(self, inputs):' to join the branches." % name,
             )
-        todo.extend((t, stack) for t in reversed(node.out) if t in graph)
+        todo.extend((t, stack) for t in reversed(node.out) if t in graph and t not in node.loops_to)
     yield from found.values()
 
 
 def _check_join_inputs(ctx: LintContext, name: str, split) -> Problem | None:
     graph = ctx.graph
     node = graph[name]
+    switches = [s for s in node.in_funcs if s in graph and graph[s].is_switch]
+    if switches:
+        return ctx.problem(
+            node.line,
+            "A conditional path cannot lead directly to a join step: switch step(s) %s lead to join '%s'."
+            % (", ".join(switches), name),
+            "Add an unconditional step on that path before the join.",
+        )
     if split.type is StepType.FOREACH and split.out and split.out[0] == name:
         return ctx.problem(
             split.next_line,
             "Step '%s' is a foreach whose target is the join '%s' itself." % (split.name, name),
             "Add at least one step between the foreach split and the join.",
         )
-    if len(node.in_funcs) != len(split.out):
+    # Each incoming step resolved to the branch of the split it is on (a switch in a branch gives it
+    # several possible last steps), as Metaflow's linter does.
+    branches = {graph[s].split_branches[-1] if graph[s].split_branches else s for s in node.in_funcs}
+    if branches != set(split.out):
         return ctx.problem(
             node.line,
             "Step '%s' joins %d branch(es) (%s), but the split at step '%s' opened %d (%s)."
-            % (name, len(node.in_funcs), ", ".join(node.in_funcs), split.name, len(split.out), ", ".join(split.out)),
+            % (name, len(branches), ", ".join(sorted(branches)), split.name, len(split.out), ", ".join(split.out)),
             "Make every branch of '%s' end in self.next(self.%s), and join nested splits first." % (split.name, name),
         )
 
@@ -329,6 +406,37 @@ def _check_join_inputs(ctx: LintContext, name: str, split) -> Problem | None:
             "Join each split's branches in their own join step before joining further out.",
         )
     return None
+
+
+def check_parallel(ctx: LintContext) -> Iterator[Problem]:
+    """``num_parallel`` leads to a ``@parallel`` step, which only it may lead to, and a join follows."""
+    graph = ctx.graph
+    for node in graph:
+        if node.num_parallel is not None:
+            for target in node.out:
+                if target in graph and graph[target].decorator("parallel") is None:
+                    yield ctx.problem(
+                        node.next_line,
+                        "Step '%s' is called with self.next(num_parallel=...) but does not have a @parallel "
+                        "decorator." % target,
+                        "Add @parallel above @step on '%s'." % target,
+                    )
+        if node.decorator("parallel") is None:
+            continue
+        callers = [n.name for n in graph if node.name in n.out and n.num_parallel is None]
+        if callers:
+            yield ctx.problem(
+                node.line,
+                "Step '%s' has a @parallel decorator, but is not called with self.next(num_parallel=...) "
+                "from step '%s'." % (node.name, callers[0]),
+                "Write self.next(self.%s, num_parallel=N) in '%s'." % (node.name, callers[0]),
+            )
+        if node.is_switch or (node.out and node.out[0] in graph and graph[node.out[0]].type is not StepType.JOIN):
+            yield ctx.problem(
+                node.line,
+                "A @parallel step should be followed by a join step; step '%s' is not." % (node.out or ("?",))[0],
+                "Make the step after '%s' a join: 'def %s(self, inputs):'." % (node.name, (node.out or ("join",))[0]),
+            )
 
 
 def check_parameters(ctx: LintContext) -> Iterator[Problem]:
@@ -413,6 +521,7 @@ CHECKS: tuple[Check, ...] = (
     check_cycles,
     check_orphans,
     check_split_join_balance,
+    check_parallel,
     check_parameters,
     check_environments,
     check_catch_placement,

@@ -21,7 +21,8 @@ class StepType(str, enum.Enum):
     START = "start"
     LINEAR = "linear"
     SPLIT = "split"  # a static branch: self.next(self.a, self.b)
-    FOREACH = "foreach"  # self.next(self.a, foreach='items')
+    FOREACH = "foreach"  # self.next(self.a, foreach='items') or self.next(self.a, num_parallel=4)
+    SWITCH = "split-switch"  # self.next({"x": self.a, "y": self.b}, condition='attr'): one case runs
     JOIN = "join"  # def step(self, inputs)
     END = "end"
 
@@ -71,6 +72,11 @@ class StepNode:
     in_funcs: tuple[str, ...] = ()
     split_parents: tuple[str, ...] = ()  # enclosing split steps, outermost first
     matching_join: Optional[str] = None  # for split and foreach steps
+    split_branches: tuple[str, ...] = ()  # per enclosing split: the branch (its first step) this step is on
+    condition: Optional[str] = None  # a switch: the artifact whose value picks the case
+    switch_cases: tuple[tuple[str, str], ...] = ()  # a switch: (case as written, step)
+    loops_to: tuple[str, ...] = ()  # switch targets that lead back (recursion): a new iteration starts
+    num_parallel: Optional[str] = None  # self.next(..., num_parallel=N): the expression, as written
 
     def decorator(self, name: str) -> Optional[Any]:
         return next((d for d in self.decorators if d.NAME == name), None)
@@ -78,6 +84,10 @@ class StepNode:
     @property
     def is_split(self) -> bool:
         return self.type in (StepType.SPLIT, StepType.FOREACH)
+
+    @property
+    def is_switch(self) -> bool:
+        return self.type is StepType.SWITCH
 
     # Metaflow's DAGNode names for the same facts, for code that reads flow._graph
     @property
@@ -98,7 +108,11 @@ class StepNode:
 
     @property
     def parallel_foreach(self) -> bool:
-        return False
+        return self.num_parallel is not None
+
+    @property
+    def tail_next_lineno(self) -> int:
+        return self.next_line
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,12 @@ class NextFacts:
     foreach: Optional[str] = None  # the literal string given as foreach=
     foreach_bad: Optional[str] = None  # source of a foreach= that is not a string literal
     bad_keywords: tuple[str, ...] = ()
+    # a switch: self.next({"case": self.step, ...}, condition="attr")
+    switch: Optional[tuple[tuple[str, str], ...]] = None  # (case as written, step) in source order
+    switch_bad: tuple[str, ...] = ()  # source of cases whose value is not self.<step>
+    condition: Optional[str] = None  # the literal string given as condition=
+    condition_bad: Optional[str] = None  # source of a condition= that is not a string literal
+    num_parallel: Optional[str] = None  # source of num_parallel=, for @parallel
 
 
 @dataclass(frozen=True)
@@ -99,23 +105,56 @@ def _is_self_next(node: ast.AST) -> bool:
 
 def _next_facts(call: ast.Call) -> NextFacts:
     targets, bad = [], []
-    for arg in call.args:
+    switch = None
+    switch_bad: list[str] = []
+    args = list(call.args)
+    if len(args) == 1 and isinstance(args[0], ast.Dict):
+        switch, switch_bad = _switch_cases(args[0])
+        targets = list(dict.fromkeys(step for _, step in switch))
+        args = []
+    for arg in args:
         if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self":
             targets.append(arg.attr)
         else:
             bad.append(ast.unparse(arg))
-    foreach = foreach_bad = None
+    foreach = foreach_bad = condition = condition_bad = num_parallel = None
     bad_keywords = []
     for keyword in call.keywords:
+        value = keyword.value
+        literal = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
         if keyword.arg == "foreach":
-            value = keyword.value
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                foreach = value.value
-            else:
-                foreach_bad = ast.unparse(value)
+            foreach, foreach_bad = literal, None if literal is not None else ast.unparse(value)
+        elif keyword.arg == "condition":
+            condition, condition_bad = literal, None if literal is not None else ast.unparse(value)
+        elif keyword.arg == "num_parallel":
+            num_parallel = ast.unparse(value)
         else:
             bad_keywords.append(keyword.arg or "**")
-    return NextFacts(call.lineno, tuple(targets), tuple(bad), foreach, foreach_bad, tuple(bad_keywords))
+    return NextFacts(
+        call.lineno,
+        tuple(targets),
+        tuple(bad),
+        foreach,
+        foreach_bad,
+        tuple(bad_keywords),
+        tuple(switch) if switch is not None else None,
+        tuple(switch_bad),
+        condition,
+        condition_bad,
+        num_parallel,
+    )
+
+
+def _switch_cases(node: ast.Dict) -> tuple[list[tuple[str, str]], list[str]]:
+    """The cases of a switch dict as (key source, step name), and the sources of bad values."""
+    cases, bad = [], []
+    for key, value in zip(node.keys, node.values):
+        key_text = ast.unparse(key) if key is not None else "**"
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+            cases.append((key_text, value.attr))
+        else:
+            bad.append("%s: %s" % (key_text, ast.unparse(value)))
+    return cases, bad
 
 
 def _step_facts(func: ast.FunctionDef) -> StepFacts:

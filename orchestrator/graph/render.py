@@ -20,6 +20,12 @@ def _transition_text(node: StepNode) -> str:
         return "(end of flow)"
     if node.foreach_var:
         return "→ %s  (foreach over self.%s)" % (", ".join(node.out), node.foreach_var)
+    if node.num_parallel is not None:
+        return "→ %s  (num_parallel=%s)" % (", ".join(node.out), node.num_parallel)
+    if node.is_switch:
+        cases = ", ".join("%s: %s" % (case, target) for case, target in node.switch_cases)
+        loops = "; loops back to %s" % ", ".join(node.loops_to) if node.loops_to else ""
+        return "→ {%s}  (switch on self.%s%s)" % (cases, node.condition, loops)
     if not node.out:
         return "→ (missing self.next)"
     return "→ " + ", ".join(node.out)
@@ -68,6 +74,10 @@ def to_json(graph: Graph) -> str:
             "doc": node.doc,
             "next": list(node.out),
             "foreach": node.foreach_var,
+            "num_parallel": node.num_parallel,
+            "condition": node.condition,
+            "switch_cases": [[case, target] for case, target in node.switch_cases],
+            "loops_to": list(node.loops_to),
             "in": list(node.in_funcs),
             "split_parents": list(node.split_parents),
             "matching_join": node.matching_join,
@@ -105,6 +115,7 @@ _SHAPES = {
     StepType.FOREACH: "parallelogram",
     StepType.JOIN: "invtriangle",
     StepType.LINEAR: "box",
+    StepType.SWITCH: "hexagon",
 }
 
 
@@ -118,8 +129,17 @@ def to_dot(graph: Graph) -> str:
         label = "%s\\n(%s)" % (node.name, node.type)
         lines.append("  %s [shape=%s, label=%s];" % (_dot_quote(node.name), _SHAPES[node.type], _dot_quote(label)))
     for node in graph:
+        cases: dict = {}
+        for case, target in node.switch_cases:
+            cases.setdefault(target, []).append(case)
         for target in node.out:
-            attrs = " [style=dashed, label=%s]" % _dot_quote("foreach " + node.foreach_var) if node.foreach_var else ""
+            attrs = ""
+            if node.foreach_var:
+                attrs = " [style=dashed, label=%s]" % _dot_quote("foreach " + node.foreach_var)
+            elif node.num_parallel is not None:
+                attrs = " [style=dashed, label=%s]" % _dot_quote("num_parallel=" + node.num_parallel)
+            elif target in cases:
+                attrs = " [label=%s]" % _dot_quote(" | ".join(cases[target]))
             lines.append("  %s -> %s%s;" % (_dot_quote(node.name), _dot_quote(target), attrs))
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -15,12 +15,12 @@ from typing import Dict, Iterable, Optional, Set, Tuple
 
 from ..errors import OrchError
 from ..graph.model import Graph
-from ..ids import AttemptRef, foreach_key
+from ..ids import AttemptRef, foreach_key, loop_key
 from ..plan import Finished, PlannedTask, Planner
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, AttemptStart
 
-Key = Tuple[str, Tuple[int, ...]]
+Key = Tuple[str, Tuple[int, ...], Tuple[int, ...]]
 
 
 class ResumeError(OrchError):
@@ -52,7 +52,13 @@ class OriginRun:
             if start is None:
                 start = AttemptStart(latest.attempt, end.started_at or end.finished_at)
             ref = AttemptRef(step, task, latest.attempt, run_id)
-            self.ok[(step, foreach_key(start.foreach_stack))] = OriginTask(ref, start, end)
+            self.ok[(step, foreach_key(start.foreach_stack), loop_key(start.loops))] = OriginTask(ref, start, end)
+
+
+def _finished(graph: Graph, ref: AttemptRef, planned: PlannedTask, end: AttemptEnd) -> Finished:
+    """A reused task as the planner sees it: for a switch, the case the origin's task took."""
+    chosen = end.next[0] if graph[ref.step].is_switch and end.next else None
+    return Finished(ref.step, ref, planned.foreach_stack, end.num_splits, planned.loops, chosen)
 
 
 def first_failed_step(graph: Graph, origin: OriginRun) -> Optional[str]:
@@ -67,7 +73,7 @@ def first_failed_step(graph: Graph, origin: OriginRun) -> Optional[str]:
             missing.add(planned.step)
             continue
         local = found.ref._replace(run=None)
-        pending.extend(planner.on_success(Finished(local.step, local, planned.foreach_stack, found.end.num_splits)))
+        pending.extend(planner.on_success(_finished(graph, local, planned, found.end)))
     order = [n.name for n in graph]
     return min(missing, key=order.index) if missing else None
 
@@ -90,8 +96,10 @@ class Clones:
     downstream of one that runs again must run again too.
     """
 
-    def __init__(self, meta: MetadataStore, flow: str, new_run: str, origin: OriginRun, rerun: Iterable[str]) -> None:
-        self.meta, self.flow, self.new_run, self.origin = meta, flow, new_run, origin
+    def __init__(
+        self, graph: Graph, meta: MetadataStore, flow: str, new_run: str, origin: OriginRun, rerun: Iterable[str]
+    ) -> None:
+        self.graph, self.meta, self.flow, self.new_run, self.origin = graph, meta, flow, new_run, origin
         self.rerun = set(rerun)
         self._cloned: Set[AttemptRef] = set()  # attempts in the new run
 
@@ -109,13 +117,14 @@ class Clones:
             inputs=planned.inputs,
             foreach_stack=planned.foreach_stack,
             cloned_from=origin,
+            loops=loop_key(planned.loops),
         )
         self.meta.start_attempt(self.flow, self.new_run, origin.step, task_id, start)
         end = replace(found.end, attempt=0, cloned_from=origin, logs_from=found.end.logs_from or origin)
         self.meta.finish_attempt(self.flow, self.new_run, origin.step, task_id, end)
         ref = AttemptRef(origin.step, task_id, 0)
         self._cloned.add(ref)
-        return Finished(origin.step, ref, planned.foreach_stack, found.end.num_splits)
+        return _finished(self.graph, ref, planned, found.end)
 
 
 def plan_resume(
@@ -134,15 +143,15 @@ def plan_resume(
             if meta.run_end(flow, origin_run) is None:
                 # Every task finished but the orchestrator died before recording the end of the run:
                 # the resume clones them all and records the run that was in fact complete.
-                return Clones(meta, flow, new_run, origin, ()), graph.steps[-1].name
+                return Clones(graph, meta, flow, new_run, origin, ()), graph.steps[-1].name
             raise ResumeError(
                 "Run %s/%s has no failed step to resume from: it succeeded." % (flow, origin_run),
                 "Name a step to re-run from it: orch resume FLOW.py STEP.",
             )
-        return Clones(meta, flow, new_run, origin, ()), step
+        return Clones(graph, meta, flow, new_run, origin, ()), step
     if step not in graph:
         raise ResumeError(
             "Flow %s has no step '%s' to resume from." % (flow, step),
             "Steps are: %s." % ", ".join(n.name for n in graph),
         )
-    return Clones(meta, flow, new_run, origin, downstream(graph, step)), step
+    return Clones(graph, meta, flow, new_run, origin, downstream(graph, step)), step

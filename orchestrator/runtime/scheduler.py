@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Protocol, Tuple
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
 from ..graph.model import Graph, StepType
+from ..ids import loop_key
 from ..plan import Finished, PlannedTask, Planner
 from ..states import Status
 from ..store.metadata import MetadataStore
@@ -98,6 +99,7 @@ class Scheduler:
         self._ids = itertools.count(1)
         self._delayed: List[Tuple[float, int, PlannedTask, TaskSpec]] = []  # retries waiting out their delay
         self._seq = itertools.count()
+        self._controls: Dict[tuple, str] = {}  # @parallel gang → its control task id
 
     # specs
 
@@ -108,7 +110,7 @@ class Scheduler:
         env = node.decorator("environment")
         join_order: Tuple[str, ...] = ()
         if node.type is StepType.JOIN and self.graph[node.split_parents[-1]].type is StepType.SPLIT:
-            join_order = node.in_funcs
+            join_order = self._branch_order(node.name)
         ctx = self.ctx
         return TaskSpec(
             flow=ctx.flow,
@@ -135,7 +137,30 @@ class Scheduler:
             log_dir=ctx.log_dir,
             env=env.vars if env else (),
             code_key=ctx.code_key,
+            loops=loop_key(planned.loops),
+            switch=node.type is StepType.SWITCH,
+            parallel_split=node.num_parallel is not None,
+            parallel_control=self._control_task(planned, task_id) if node.decorator("parallel") else None,
         )
+
+    def _branch_order(self, join: str) -> Tuple[str, ...]:
+        """A static join's incoming steps in the order of the split's branches (switches inside a
+        branch give it several possible last steps)."""
+        node = self.graph[join]
+        split = self.graph[node.split_parents[-1]]
+
+        def branch(step: str) -> int:
+            lanes = self.graph[step].split_branches
+            return split.out.index(lanes[-1]) if lanes and lanes[-1] in split.out else len(split.out)
+
+        return tuple(sorted(node.in_funcs, key=branch))
+
+    def _control_task(self, planned: PlannedTask, task_id: str) -> str:
+        """A @parallel gang's control task: node 0's task id (planned first, so known to the others)."""
+        gang = (planned.step, planned.inputs, planned.foreach_stack[:-1])
+        if planned.foreach_stack[-1].index == 0:
+            self._controls[gang] = task_id
+        return self._controls.get(gang, task_id)
 
     def _max_retries(self, step: str) -> int:
         retry = self.graph[step].decorator("retry")
@@ -204,7 +229,9 @@ class Scheduler:
         while ready:
             planned, spec = ready.pop(0)
             bounded = self.executor.bounded(planned.step)
-            if bounded and local >= self.max_workers:
+            # A @parallel gang starts together whatever --max-workers says: its tasks wait for each other.
+            gang = self.graph[planned.step].decorator("parallel") is not None
+            if bounded and local >= self.max_workers and not gang:
                 waiting.append((planned, spec))
                 continue
             if spec is None:
@@ -274,7 +301,9 @@ class Scheduler:
         end = self.meta.attempt_end(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
         if result.state is TaskState.SUCCEEDED and end is not None and end.succeeded:
             self.reporter.task_finished(spec, result, "")
-            return self.planner.on_success(Finished(spec.step, spec.ref, spec.foreach_stack, end.num_splits)), None
+            chosen = end.next[0] if spec.switch and end.next else None
+            done = Finished(spec.step, spec.ref, spec.foreach_stack, end.num_splits, entry.planned.loops, chosen)
+            return self.planner.on_success(done), None
         died = end is None  # the process ended without committing: timeout, kill, OOM, exit code
         if end is None:
             if result.state is TaskState.SUCCEEDED:

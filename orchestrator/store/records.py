@@ -238,6 +238,7 @@ class AttemptStart:
     python: str = ""
     batch_job_id: Optional[str] = None
     cloned_from: Optional[AttemptRef] = None  # resume: the origin run's attempt
+    loops: Tuple[int, ...] = ()  # recursion iterations (a switch looped back); () when none
 
     @property
     def foreach_index(self) -> Optional[int]:
@@ -261,6 +262,7 @@ class AttemptStart:
             "python": self.python,
             "batch_job_id": self.batch_job_id,
             "cloned_from": _str(self.cloned_from),
+            "loops": list(self.loops),
         }
 
     @classmethod
@@ -272,6 +274,7 @@ class AttemptStart:
             foreach_stack=tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ()),
             host=str(data.get("host") or ""),
             cloned_from=_ref(data.get("cloned_from")),
+            loops=tuple(int(n) for n in data.get("loops") or ()),
         )
         return cls(**values)
 

@@ -149,6 +149,7 @@ class TaskRunner:
                 pid=os.getpid(),
                 python="%d.%d.%d" % sys.version_info[:3],
                 batch_job_id=os.environ.get("AWS_BATCH_JOB_ID"),
+                loops=spec.loops,
             ),
         )
         current._set(
@@ -163,7 +164,10 @@ class TaskRunner:
             namespace="user:%s" % spec.username,
             store_url=spec.store_url,
         )
+        if spec.parallel_control is not None:
+            self._join_gang()
         failure: Optional[ExceptionInfo] = None
+        self._chosen: Optional[str] = None
         try:
             artifacts, num_splits = self._execute(flow_class)
         except BaseException as exc:  # the step's failure, whatever it is, becomes the attempt's record
@@ -178,7 +182,7 @@ class TaskRunner:
             started_at=started,
             finished_at=time.time(),
             artifacts=artifacts,
-            next=() if failure else spec.next_steps,
+            next=() if failure else (self._chosen,) if self._chosen else spec.next_steps,
             num_splits=num_splits,
             exception=failure,
         )
@@ -235,6 +239,18 @@ class TaskRunner:
             )
         flow._orch_transition = Transition(self.spec.next_steps, None)
 
+    def _join_gang(self) -> None:
+        """A @parallel task: say who it is in the gang the way Metaflow does (``MF_PARALLEL_*``, which
+        ``current.parallel`` and distributed frameworks read)."""
+        frame = self.spec.foreach_stack[-1]
+        os.environ.update(
+            MF_PARALLEL_NUM_NODES=str(frame.num_splits),
+            MF_PARALLEL_NODE_INDEX=str(frame.index),
+            MF_PARALLEL_CONTROL_TASK_ID=str(self.spec.parallel_control),
+        )
+        os.environ.setdefault("MF_PARALLEL_MAIN_IP", "127.0.0.1")
+        current._update(is_parallel=True)
+
     def _check_transition(self, flow: FlowSpec) -> Optional[int]:
         spec = self.spec
         transition = flow._orch_transition
@@ -245,6 +261,27 @@ class TaskRunner:
                 "Step '%s' finished without calling self.next()." % spec.step,
                 "Make sure self.next(...) runs as its last statement (no early return).",
             )
+        if spec.switch:
+            chosen = transition.steps[0] if len(transition.steps) == 1 and transition.foreach is None else None
+            if chosen not in spec.next_steps:
+                raise StepContractError(
+                    "Switch step '%s' chose %s, which is not one of its cases in the flow's graph (%s)."
+                    % (
+                        spec.step,
+                        chosen or _describe(transition.steps, transition.foreach),
+                        ", ".join(spec.next_steps),
+                    ),
+                    "Transitions must be static; the cases of self.next({...}, condition=...) are fixed.",
+                )
+            self._chosen = chosen
+            return None
+        if spec.parallel_split:
+            if transition.num_parallel is None or tuple(transition.steps) != spec.next_steps:
+                raise StepContractError(
+                    "Step '%s' must call self.next(self.%s, num_parallel=N), as the flow's graph says."
+                    % (spec.step, spec.next_steps[0])
+                )
+            return transition.num_parallel
         if tuple(transition.steps) != spec.next_steps or transition.foreach != spec.foreach_var:
             raise StepContractError(
                 "Step '%s' called self.next(%s) but the flow's graph says self.next(%s)."

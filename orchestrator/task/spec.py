@@ -44,6 +44,10 @@ class TaskSpec:
     log_dir: Optional[str] = None  # local folder for stdout/stderr when the store is not local
     env: Tuple[Tuple[str, str], ...] = field(default=())  # from @environment
     code_key: Optional[str] = None  # the code package's blob, for tasks that fetch it (Batch)
+    loops: Tuple[int, ...] = ()  # recursion iterations (see plan); () when nothing looped
+    switch: bool = False  # the step is a switch: self.next picks one of next_steps
+    parallel_split: bool = False  # self.next(..., num_parallel=N): N gang tasks follow
+    parallel_control: Optional[str] = None  # a @parallel task: the task id of node 0, the control task
 
     @property
     def pathspec(self) -> str:
@@ -72,7 +76,7 @@ class TaskSpec:
     @classmethod
     def from_json(cls, text: str) -> TaskSpec:
         data: Dict[str, Any] = json.loads(text)
-        for name in ("next_steps", "join_order", "tags"):
+        for name in ("next_steps", "join_order", "tags", "loops"):
             data[name] = tuple(data.get(name) or ())
         data["inputs"] = tuple(AttemptRef.parse(ref) for ref in data.get("inputs") or ())
         data["foreach_stack"] = tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ())

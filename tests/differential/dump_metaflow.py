@@ -24,7 +24,10 @@ def main(flow_name, out):
         for task in step:
             stack = task["_foreach_stack"].data if "_foreach_stack" in task else []
             key = (step.id, tuple(frame.index for frame in stack))
-            tasks[key] = {a.id: normalise(a.data) for a in task if not a.id.startswith("_") and a.id != "name"}
+            artifacts = {a.id: normalise(a.data) for a in task if not a.id.startswith("_") and a.id != "name"}
+            tasks.setdefault(key, []).append(artifacts)  # recursion: one key, a task per iteration
+    for key in tasks:
+        tasks[key].sort(key=lambda artifacts: repr(sorted(artifacts.items())))
     dump["tasks"] = tasks
     with open(out, "wb") as handle:
         pickle.dump(dump, handle, protocol=4)

@@ -35,6 +35,7 @@ CASES = [
     ("differential/diff_constants_flow.py", "DiffConstantsFlow", []),
     ("differential/diff_internals_flow.py", "DiffInternalsFlow", []),
     ("differential/diff_project_flow.py", "DiffProjectFlow", []),
+    ("differential/diff_switch_flow.py", "DiffSwitchFlow", []),
 ]
 
 
@@ -61,7 +62,9 @@ def _orch_dump(store: str, flow_name: str) -> dict:
     for step in run:
         for task in step:
             key = (step.id, tuple(index for _, index, _ in task.foreach_stack))
-            tasks[key] = {a.id: _normalise(a.data) for a in task}
+            tasks.setdefault(key, []).append({a.id: _normalise(a.data) for a in task})  # recursion: a task per loop
+    for key in tasks:
+        tasks[key].sort(key=lambda artifacts: repr(sorted(artifacts.items())))
     return {"successful": run.successful, "tasks": tasks}
 
 

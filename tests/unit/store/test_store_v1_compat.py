@@ -80,11 +80,11 @@ def test_resume_planning_and_the_ui_model_read_it(store):
     meta = MetadataStore(open_backend(str(store)))
     origin = OriginRun(meta, "CompatFlow", FAILED_RUN)
     assert sorted(origin.ok) == [
-        ("each", (0,)),
-        ("each", (1,)),
-        ("join", ()),
-        ("slow", ()),
-        ("start", ()),
+        ("each", (0,), ()),
+        ("each", (1,), ()),
+        ("join", (), ()),
+        ("slow", (), ()),
+        ("start", (), ()),
     ]
     view = run_view(meta, "CompatFlow", FAILED_RUN)
     assert view.status == "failed" and view.user == "root"
