@@ -38,4 +38,9 @@ def metaflow_env() -> dict:
     """Metaflow refuses to run without a user name; keep its config out of the home folder."""
     env = dict(os.environ, USERNAME="bench", USER="bench")
     env.pop("METAFLOW_PROFILE", None)
+    # Metaflow's local @parallel starts its workers with the `python` on PATH: make that its venv's.
+    try:
+        env["PATH"] = os.pathsep.join([str(Path(metaflow_python(install=False)).parent), env.get("PATH", "")])
+    except FileNotFoundError:
+        pass  # not installed yet: the caller installs it before running Metaflow
     return env

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from .config import Config, resolve_store
 from .errors import OrchError
 from .exception import MetaflowNamespaceMismatch, MetaflowNotFound
+from .ids import PARALLEL_VAR
 from .store.artifacts import ArtifactRecord, load_artifact
 from .store.backend import Backend, MissingKey
 from .store.cas import ContentAddressedStore
@@ -312,6 +313,14 @@ class Step:
         if str(task_id) not in self._task_ids():
             raise ClientError("Step %s has no task %s." % (self.pathspec, task_id))
         return Task("%s/%s" % (self.pathspec, task_id))
+
+    def control_tasks(self) -> Iterator[Task]:
+        """A ``@parallel`` step's control tasks (node 0 of each gang), as Metaflow's."""
+        for task in self.tasks():
+            start = task._start_record()
+            frames = start.foreach_stack if start else ()
+            if frames and frames[-1].var == PARALLEL_VAR and frames[-1].index == 0:
+                yield task
 
     @property
     def task(self) -> Optional[Task]:

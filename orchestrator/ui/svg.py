@@ -23,10 +23,13 @@ NODE_W, NODE_H, GAP_X, GAP_Y = 170, 46, 30, 50
 
 
 def _levels(run: RunView) -> Dict[str, int]:
+    """Each step's row. Steps come in topological order; an edge back to an earlier step (a switch
+    case that loops) sets no row, so recursion cannot push a step below itself."""
+    position = {step.name: i for i, step in enumerate(run.steps)}
     level = {step.name: 0 for step in run.steps}
-    for step in run.steps:  # steps come in topological order
+    for step in run.steps:
         for successor in step.next:
-            if successor in level:
+            if successor in level and position[successor] > position[step.name]:
                 level[successor] = max(level[successor], level[step.name] + 1)
     return level
 
@@ -37,7 +40,12 @@ def dag_svg(run: RunView) -> str:
     for step in run.steps:
         rows.setdefault(level[step.name], []).append(step.name)
     widest = max((len(names) for names in rows.values()), default=1)
-    width = widest * (NODE_W + GAP_X) + GAP_X
+    order = {step.name: i for i, step in enumerate(run.steps)}
+    width = (
+        widest * (NODE_W + GAP_X)
+        + GAP_X
+        + (50 if any(order[n] <= order[s.name] for s in run.steps for n in s.next if n in order) else 0)
+    )
     height = len(rows) * (NODE_H + GAP_Y) + GAP_Y
     where: Dict[str, Tuple[float, float]] = {}
     for row, names in rows.items():
@@ -56,6 +64,14 @@ def dag_svg(run: RunView) -> str:
             if successor not in where:
                 continue
             x2, y2 = where[successor]
+            if order[successor] <= order[step.name]:  # recursion: a loop back, drawn round the right side
+                bulge = max(x, x2) + NODE_W + 40
+                parts.append(
+                    '<path class="loop" d="M %.0f %.0f C %.0f %.0f, %.0f %.0f, %.0f %.0f" fill="none" stroke="#5f6368" '
+                    'stroke-width="1.5" stroke-dasharray="2,3" marker-end="url(#arrow)"/>'
+                    % (x + NODE_W, y + NODE_H * 0.7, bulge, y + NODE_H, bulge, y2, x2 + NODE_W, y2 + NODE_H * 0.3)
+                )
+                continue
             dash = ' stroke-dasharray="5,4"' if step.type == "foreach" else ""
             parts.append(
                 '<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#5f6368" stroke-width="1.5"%s '

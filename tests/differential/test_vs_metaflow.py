@@ -36,6 +36,7 @@ CASES = [
     ("differential/diff_internals_flow.py", "DiffInternalsFlow", []),
     ("differential/diff_project_flow.py", "DiffProjectFlow", []),
     ("differential/diff_switch_flow.py", "DiffSwitchFlow", []),
+    ("differential/diff_parallel_flow.py", "DiffParallelFlow", []),
 ]
 
 
