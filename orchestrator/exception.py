@@ -28,6 +28,7 @@ __all__ = [
     "MetaflowTestException",
     "MetaflowUnknownUser",
     "MissingInMergeArtifactsException",
+    "TimeoutException",
     "UnhandledInMergeArtifactsException",
 ]
 
@@ -53,7 +54,7 @@ class CaughtException(Exception):
 
     @classmethod
     def of(cls, exc: BaseException, stacktrace: Optional[str]) -> CaughtException:
-        return cls("%s.%s" % (type(exc).__module__, type(exc).__name__), str(exc), stacktrace)
+        return cls(type_name(exc), str(exc), stacktrace)
 
     def __reduce__(self) -> Any:
         return CaughtException, (), self.__dict__
@@ -68,6 +69,13 @@ class CaughtException(Exception):
         if self.stacktrace:
             return self.stacktrace
         return "[no stacktrace]\n%s: %s" % (self.type, self.exception)
+
+
+def type_name(exc: BaseException) -> str:
+    """``module.Class`` of an exception, as Metaflow records it; an orch class that stands for one of
+    Metaflow's (``TimeoutException``) gives Metaflow's path, so checks written for Metaflow hold."""
+    kind = type(exc)
+    return getattr(kind, "METAFLOW_TYPE", None) or "%s.%s" % (kind.__module__, kind.__name__)
 
 
 # What @catch stores, under Metaflow's name for it.
@@ -144,3 +152,11 @@ class MissingInMergeArtifactsException(MetaflowException):
 
 class MetaflowTestException(MetaflowException):
     headline = "Testing"
+
+
+class TimeoutException(MetaflowException):
+    """Raised inside a step when its ``@timeout`` expires (SIGALRM), as Metaflow does: ``@catch`` and
+    ``@retry`` then see an exception, and artifacts set before it are kept."""
+
+    headline = "@timeout"
+    METAFLOW_TYPE = "metaflow.plugins.timeout_decorator.TimeoutException"

@@ -28,6 +28,11 @@ from ..task.spec import TaskSpec
 WAKE_SECONDS = 0.25
 
 
+def timeout_grace(seconds: float) -> float:
+    """How long after its @timeout a task that did not stop itself is killed."""
+    return max(5.0, seconds * 0.1)
+
+
 class Reporter(Protocol):
     def task_started(self, spec: TaskSpec) -> None: ...
     def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None: ...
@@ -108,6 +113,7 @@ class Scheduler:
         catch = node.decorator("catch")
         retry = node.decorator("retry")
         env = node.decorator("environment")
+        timeout = node.decorator("timeout")
         join_order: Tuple[str, ...] = ()
         if node.type is StepType.JOIN and self.graph[node.split_parents[-1]].type is StepType.SPLIT:
             join_order = self._branch_order(node.name)
@@ -137,6 +143,7 @@ class Scheduler:
             log_dir=ctx.log_dir,
             env=env.vars if env else (),
             code_key=ctx.code_key,
+            timeout=(timeout.hours, timeout.minutes, timeout.seconds) if timeout else None,
             loops=loop_key(planned.loops),
             switch=node.type is StepType.SWITCH,
             parallel_split=node.num_parallel is not None,
@@ -175,12 +182,14 @@ class Scheduler:
         return 60.0 * retry.minutes_between_retries
 
     def _deadline(self, spec: TaskSpec) -> Optional[float]:
-        """When ``@timeout`` stops the task. Not for a @catch fallback attempt: it runs no user code,
-        and a short timeout could otherwise expire on a slow container start and lose the record."""
+        """When the scheduler kills a task that outlived its ``@timeout``. The task itself raises
+        ``TimeoutException`` at the limit (SIGALRM); this backstop, a grace period later, is for a
+        step that blocks the signal or hangs in C code. Not for a @catch fallback attempt: it runs no
+        user code, and a short timeout could otherwise expire on a slow container start."""
         timeout = self.graph[spec.step].decorator("timeout")
         if not timeout or spec.fallback_reason is not None:
             return None
-        return time.monotonic() + timeout.total_seconds
+        return time.monotonic() + timeout.total_seconds + timeout_grace(timeout.total_seconds)
 
     # the loop
 
@@ -266,7 +275,11 @@ class Scheduler:
         for handle, entry in running.items():
             if entry.deadline is not None and now >= entry.deadline:
                 seconds = self.graph[entry.spec.step].decorator("timeout").total_seconds
-                self.executor.cancel(handle, TaskState.TIMED_OUT, "timed out after %d seconds (@timeout)" % seconds)
+                self.executor.cancel(
+                    handle,
+                    TaskState.TIMED_OUT,
+                    "timed out after %d seconds (@timeout) and did not stop; killed" % seconds,
+                )
                 entry.deadline = None
 
     def _release_delayed(self, ready: List[Tuple[PlannedTask, Optional[TaskSpec]]]) -> None:

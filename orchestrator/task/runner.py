@@ -11,15 +11,18 @@ goes on.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
 import time
 import traceback
-from typing import Any, Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..current import current
 from ..decorators import bind_configs, step_decorators
 from ..errors import OrchError
+from ..exception import TimeoutException, type_name
 from ..flowmodule import import_flow_class
 from ..flowspec import FAILURE_HANDLED_BY_CATCH, CaughtException, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
@@ -211,7 +214,8 @@ class TaskRunner:
         else:
             function = getattr(flow, spec.step)
             try:
-                function(inputs) if spec.is_join else function()
+                with step_alarm(spec.timeout, spec.step):
+                    function(inputs) if spec.is_join else function()
             except Exception as exc:
                 if not (spec.catch_var and spec.last_attempt):
                     raise
@@ -353,6 +357,35 @@ class TaskRunner:
                 pass
 
 
+@contextmanager
+def step_alarm(timeout: Optional[Tuple[int, int, int]], step: str) -> Iterator[None]:
+    """``@timeout``: raise ``TimeoutException`` inside the step when its time is up (SIGALRM), as
+    Metaflow does, so ``@catch`` keeps what the step set before and ``@retry`` sees an exception. The
+    scheduler still kills a task that outlives it (a step that blocks the signal)."""
+    if not timeout or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    hours, minutes, seconds = timeout
+
+    def expire(signum: int, frame: Any) -> None:
+        stack = "\n".join(">  " + line for text in traceback.format_stack(frame) for line in text.splitlines())
+        message = "Step %s timed out after %d hours, %d minutes, %d seconds" % (step, hours, minutes, seconds)
+        print(message, file=sys.stderr)
+        raise TimeoutException("%s\nStack when the timeout was raised:\n%s" % (message, stack))
+
+    try:
+        previous = signal.signal(signal.SIGALRM, expire)
+    except ValueError:  # not the main thread: the scheduler's kill is the only limit
+        yield
+        return
+    signal.alarm(max(1, hours * 3600 + minutes * 60 + seconds))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _describe(steps: Tuple[str, ...], foreach: Optional[str]) -> str:
     parts = ["self.%s" % s for s in steps] + (["foreach='%s'" % foreach] if foreach else [])
     return ", ".join(parts)
@@ -372,7 +405,7 @@ def describe_exception(exc: BaseException, code_dir: str = "") -> ExceptionInfo:
             if os.path.abspath(frame.filename).startswith(root):
                 where = "%s:%d in %s" % (os.path.relpath(frame.filename, root), frame.lineno, frame.name)
     return ExceptionInfo(
-        type=type(exc).__name__,
+        type=type(exc).__name__ if not hasattr(type(exc), "METAFLOW_TYPE") else type_name(exc),
         message=message,
         traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
         where=where,

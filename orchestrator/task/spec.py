@@ -44,6 +44,7 @@ class TaskSpec:
     log_dir: Optional[str] = None  # local folder for stdout/stderr when the store is not local
     env: Tuple[Tuple[str, str], ...] = field(default=())  # from @environment
     code_key: Optional[str] = None  # the code package's blob, for tasks that fetch it (Batch)
+    timeout: Optional[Tuple[int, int, int]] = None  # @timeout: (hours, minutes, seconds), raised in the step
     loops: Tuple[int, ...] = ()  # recursion iterations (see plan); () when nothing looped
     switch: bool = False  # the step is a switch: self.next picks one of next_steps
     parallel_split: bool = False  # self.next(..., num_parallel=N): N gang tasks follow
@@ -81,4 +82,5 @@ class TaskSpec:
         data["inputs"] = tuple(AttemptRef.parse(ref) for ref in data.get("inputs") or ())
         data["foreach_stack"] = tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ())
         data["env"] = tuple(tuple(p) for p in data.get("env") or ())
+        data["timeout"] = tuple(data["timeout"]) if data.get("timeout") else None
         return cls(**data)

@@ -45,7 +45,8 @@ def test_faults_behave_as_in_the_local_executor(engine, orch):
     assert code == 0, err
     data = Flow("ContainerFactsFlow").latest_run.data
     assert "killed: out of memory (limit 64 MiB)" in data.hog_failure.exception
-    assert "timed_out: timed out after 2 seconds (@timeout)" in data.slow_failure.exception
+    assert data.slow_failure.type == "metaflow.plugins.timeout_decorator.TimeoutException"  # raised in the step
+    assert "Step slow timed out after 0 hours, 0 minutes, 2 seconds" in data.slow_failure.exception
     assert "container exited with code 3" in data.crash_failure.exception
     assert data.attempt == 1
     assert "failed (oom): killed: out of memory (limit 64 MiB)" in err

@@ -127,17 +127,24 @@ def test_retry_catch_and_timeout(orch):
     assert code == 0, err
     run = Flow("FaultsFlow").latest_run
     assert run.data.flaky_attempt == 2
-    assert run.data.n_inputs == 3  # len(inputs) works in joins
+    assert run.data.n_inputs == 4  # len(inputs) works in joins
     flaky = run["flaky"].task
     assert flaky.current_attempt == 2 and flaky.successful
     caught = run.data.doomed_failure
     assert caught.type == "builtins.ValueError" and caught.exception == "always fails"  # module.Class, as Metaflow
     assert "raise ValueError" in caught.stacktrace
     assert run["doomed"].task.current_attempt == 1  # retried once, then caught
-    assert run.data.slow_failure.type == "metaflow.plugins.catch_decorator.FailureHandledByCatch"
-    assert run.data.slow_failure.exception.startswith("Task execution kept failing over 1 attempts.")
-    assert "timed_out: timed out after 1 seconds (@timeout)" in run.data.slow_failure.exception
-    assert "failed (timed_out): timed out after 1 seconds (@timeout); @catch records it" in err
+    # @timeout raises inside the step, as Metaflow's: @catch keeps what the step set before it
+    assert run.data.slow_failure.type == "metaflow.plugins.timeout_decorator.TimeoutException"
+    assert run.data.slow_failure.exception.startswith("Step slow timed out after 0 hours, 0 minutes, 1 seconds")
+    assert "in slow" in run.data.slow_failure.exception  # the stack when it was raised
+    assert run.data.before_timeout == "kept"
+    # a step that blocks the signal is killed a grace period later, and @catch records that
+    stubborn = run.data.stubborn_failure
+    assert stubborn.type == "metaflow.plugins.catch_decorator.FailureHandledByCatch"
+    assert stubborn.exception.startswith("Task execution kept failing over 1 attempts.")
+    assert "timed_out: timed out after 1 seconds (@timeout) and did not stop; killed" in stubborn.exception
+    assert "failed (timed_out): timed out after 1 seconds (@timeout) and did not stop; killed; @catch records it" in err
 
 
 def test_failure_shows_step_task_and_traceback_then_resume_clones(orch, tmp_path, monkeypatch):
@@ -287,7 +294,7 @@ def test_a_catch_fallback_is_not_held_to_the_steps_timeout(orch, monkeypatch):
     monkeypatch.setattr(launch, "create_executor", lambda *args: _SlowFallbackStart(make(*args), 2.0))
     code, out, err = orch("run", "faults_flow.py")
     assert code == 0, err
-    failure = Flow("FaultsFlow").latest_run.data.slow_failure
+    failure = Flow("FaultsFlow").latest_run.data.stubborn_failure
     assert "timed_out: timed out after 1 seconds (@timeout)" in failure.exception
 
 

@@ -1,4 +1,5 @@
 import os
+import signal
 import time
 
 from orchestrator import FlowSpec, Parameter, catch, current, retry, step, timeout
@@ -9,7 +10,7 @@ class FaultsFlow(FlowSpec):
 
     @step
     def start(self):
-        self.next(self.flaky, self.doomed, self.slow)
+        self.next(self.flaky, self.doomed, self.slow, self.stubborn)
 
     @retry(times=2, minutes_between_retries=0)
     @step
@@ -31,8 +32,19 @@ class FaultsFlow(FlowSpec):
     @timeout(seconds=1)
     @step
     def slow(self):
+        self.before_timeout = "kept"
         if self.mode == "ok":
             time.sleep(30)
+        self.next(self.join)
+
+    @catch(var="stubborn_failure", print_exception=False)
+    @timeout(seconds=1)
+    @step
+    def stubborn(self):
+        """Blocks SIGALRM (as C code can), so only the scheduler's kill stops it."""
+        if self.mode == "ok":
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(60)
         self.next(self.join)
 
     @step
@@ -40,6 +52,8 @@ class FaultsFlow(FlowSpec):
         self.flaky_attempt = inputs.flaky.attempts_seen
         self.doomed_failure = inputs.doomed.doomed_failure
         self.slow_failure = inputs.slow.slow_failure
+        self.before_timeout = inputs.slow.before_timeout
+        self.stubborn_failure = inputs.stubborn.stubborn_failure
         self.pid = os.getpid()
         self.n_inputs = len(inputs)
         self.next(self.end)
