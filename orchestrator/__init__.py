@@ -20,6 +20,7 @@ from .decorators import (
     resources,
     retry,
     sandbox,
+    secrets,
     step,
     timeout,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "resources",
     "retry",
     "sandbox",
+    "secrets",
     "step",
     "timeout",
 ]

@@ -13,23 +13,30 @@ once its import line changes. Task-side code: standard library only, Python
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .argcheck import (
-    BadArgument,
-    channels,
-    env_vars,
-    flag,
-    identifier,
-    megabytes,
-    optional,
-    packages,
-    positive_number,
-    python_version,
-    text,
-    whole,
+from .argcheck import BadArgument
+from .decorator_specs import (  # noqa: F401 - re-exported: the specs are read through this module
+    _BATCH_PASSTHROUGH,
+    FLOW_DECORATORS,
+    HIDDEN,
+    STEP_DECORATORS,
+    Batch,
+    Catch,
+    Conda,
+    CondaBase,
+    Decorator,
+    Environment,
+    Parallel,
+    Project,
+    Pypi,
+    PypiBase,
+    Resources,
+    Retry,
+    Sandbox,
+    Secrets,
+    Timeout,
 )
 from .errors import FlowDefinitionError, install_script_excepthook
 
@@ -37,324 +44,6 @@ _STEP_ATTR = "_orch_decorators"
 _FLOW_ATTR = "_orch_flow_decorators"
 _BUILT_ATTR = "_orch_built_decorators"  # with config values: the step's specs, pending ones built
 _FLOW_BUILT_ATTR = "_orch_built_flow_decorators"
-
-
-# --- specs
-
-
-HIDDEN = "<hidden>"
-
-
-@dataclass(frozen=True)
-class Decorator:
-    """Base of every recorded decorator spec."""
-
-    NAME: ClassVar[str] = ""
-    IS_FLOW: ClassVar[bool] = False
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        """Validate and normalise the full argument dict (defaults filled in)."""
-        return args
-
-    def attributes(self) -> Dict[str, Any]:
-        """The recorded arguments, JSON-friendly, for ``orch show`` and metadata."""
-        out = {}
-        for key, value in asdict(self).items():
-            if isinstance(value, tuple) and value and isinstance(value[0], tuple):
-                value = dict(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[key] = value
-        return out
-
-    def describe(self) -> str:
-        """``@retry(times=1)``: only the arguments that differ from the defaults."""
-        defaults = {f.name: f.default for f in fields(self)}
-        shown = []
-        for key, value in self.attributes().items():
-            default = defaults.get(key)
-            if isinstance(default, tuple):
-                default = dict(default) if default and isinstance(default[0], tuple) else list(default)
-            if value != default and value not in ({}, []):
-                shown.append("%s=%r" % (key, value))
-        return "@%s(%s)" % (self.NAME, ", ".join(shown)) if shown else "@%s" % self.NAME
-
-
-@dataclass(frozen=True)
-class Catch(Decorator):
-    """Catch an exception after retries; store it in ``var`` and continue the flow."""
-
-    NAME: ClassVar[str] = "catch"
-    var: Optional[str] = None
-    print_exception: bool = True
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        printed = flag("print_exception", args["print_exception"])
-        return {"var": identifier("var", args["var"]), "print_exception": True if printed is None else printed}
-
-
-@dataclass(frozen=True)
-class Retry(Decorator):
-    """Re-run a failed task up to ``times`` more times."""
-
-    NAME: ClassVar[str] = "retry"
-    times: int = 3
-    minutes_between_retries: float = 2
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "times": whole("times", args["times"], 0, 100),
-            "minutes_between_retries": positive_number(
-                "minutes_between_retries", args["minutes_between_retries"], allow_zero=True
-            ),
-        }
-
-
-@dataclass(frozen=True)
-class Timeout(Decorator):
-    """Kill a task that runs longer than ``hours:minutes:seconds``."""
-
-    NAME: ClassVar[str] = "timeout"
-    seconds: int = 0
-    minutes: int = 0
-    hours: int = 0
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        checked = {k: whole(k, args[k], 0) for k in ("seconds", "minutes", "hours")}
-        if not any(checked.values()):
-            raise BadArgument("seconds", "a timeout of 0 seconds is not valid; give seconds=, minutes= or hours=.")
-        return checked
-
-    @property
-    def total_seconds(self) -> int:
-        return self.hours * 3600 + self.minutes * 60 + self.seconds
-
-
-@dataclass(frozen=True)
-class Resources(Decorator):
-    """What a task needs: CPUs, memory and disk in MiB, GPUs."""
-
-    NAME: ClassVar[str] = "resources"
-    cpu: float = 1
-    gpu: Optional[int] = None
-    disk: Optional[int] = None
-    memory: int = 4096
-    shared_memory: Optional[int] = None
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "cpu": positive_number("cpu", args["cpu"]),
-            "gpu": optional(whole)("gpu", args["gpu"]),
-            "disk": optional(megabytes)("disk", args["disk"]),
-            "memory": megabytes("memory", args["memory"]),
-            "shared_memory": optional(megabytes)("shared_memory", args["shared_memory"]),
-        }
-
-
-@dataclass(frozen=True)
-class Environment(Decorator):
-    """Environment variables to set inside the task, as in Metaflow's ``@environment``."""
-
-    NAME: ClassVar[str] = "environment"
-    vars: Tuple[Tuple[str, str], ...] = ()
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        return {"vars": env_vars("vars", args["vars"])}
-
-    def attributes(self) -> Dict[str, Any]:
-        """Names only: values may be secrets, and attributes end up in run records and ``orch show``."""
-        return {"vars": {name: HIDDEN for name, _ in self.vars}}
-
-
-@dataclass(frozen=True)
-class Conda(Decorator):
-    """A pinned conda environment for one step; merged over ``@conda_base``."""
-
-    NAME: ClassVar[str] = "conda"
-    packages: Tuple[Tuple[str, str], ...] = ()
-    libraries: Tuple[Tuple[str, str], ...] = ()
-    python: Optional[str] = None
-    channels: Optional[Tuple[str, ...]] = None
-    disabled: Optional[bool] = None
-    lockfile: Optional[str] = None
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        # ``libraries`` is Metaflow's older name for ``packages``; both are kept
-        # as written, and ``all_packages`` merges them with packages winning.
-        return {
-            "packages": packages("packages", args["packages"]),
-            "libraries": packages("libraries", args["libraries"]),
-            "python": python_version("python", args["python"]),
-            "channels": channels("channels", args["channels"]),
-            "disabled": flag("disabled", args["disabled"]),
-            "lockfile": text("lockfile", args["lockfile"]),
-        }
-
-    @property
-    def all_packages(self) -> Tuple[Tuple[str, str], ...]:
-        merged = dict(self.libraries)
-        merged.update(self.packages)
-        return tuple(sorted(merged.items()))
-
-
-@dataclass(frozen=True)
-class CondaBase(Conda):
-    """Flow-level conda environment, the base every step's ``@conda`` merges over."""
-
-    NAME: ClassVar[str] = "conda_base"
-    IS_FLOW: ClassVar[bool] = True
-
-
-@dataclass(frozen=True)
-class Pypi(Decorator):
-    """A pinned PyPI environment for one step; merged over ``@pypi_base``."""
-
-    NAME: ClassVar[str] = "pypi"
-    packages: Tuple[Tuple[str, str], ...] = ()
-    python: Optional[str] = None
-    disabled: Optional[bool] = None
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "packages": packages("packages", args["packages"]),
-            "python": python_version("python", args["python"]),
-            "disabled": flag("disabled", args["disabled"]),
-        }
-
-    @property
-    def all_packages(self) -> Tuple[Tuple[str, str], ...]:
-        return self.packages
-
-
-@dataclass(frozen=True)
-class PypiBase(Pypi):
-    """Flow-level PyPI environment."""
-
-    NAME: ClassVar[str] = "pypi_base"
-    IS_FLOW: ClassVar[bool] = True
-
-
-_BATCH_PASSTHROUGH = tuple(
-    """iam_role execution_role shared_memory max_swap swappiness inferentia trainium efa host_volumes efs_volumes
-    use_tmpfs tmpfs_tempdir tmpfs_size tmpfs_path ephemeral_storage log_driver log_options aws_batch_tags
-    privileged""".split()
-)
-
-
-@dataclass(frozen=True)
-class Batch(Decorator):
-    """Run this step on AWS Batch. ``None`` means: take it from ``@resources`` or the default."""
-
-    NAME: ClassVar[str] = "batch"
-    cpu: Optional[float] = None
-    gpu: Optional[int] = None
-    memory: Optional[int] = None
-    image: Optional[str] = None
-    queue: Optional[str] = None
-    # Metaflow's other @batch arguments are accepted, so ported flows import;
-    # they are recorded for the Batch executor as (name, value) pairs.
-    extra: Tuple[Tuple[str, Any], ...] = field(default=())
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        extra = tuple(sorted((k, args.pop(k)) for k in list(args) if k in _BATCH_PASSTHROUGH))
-        extra = tuple((k, v) for k, v in extra if v is not None)
-        return {
-            "cpu": optional(positive_number)("cpu", args["cpu"]),
-            "gpu": optional(whole)("gpu", args["gpu"]),
-            "memory": optional(megabytes)("memory", args["memory"]),
-            "image": text("image", args["image"]),
-            "queue": text("queue", args["queue"]),
-            "extra": extra,
-        }
-
-
-_CAPABILITY = r"^[A-Z][A-Z_]{1,31}$"
-
-
-@dataclass(frozen=True)
-class Sandbox(Decorator):
-    """How much a task's container may do beyond orch's hardened default (an orch extension).
-
-    By default every task container drops all Linux capabilities, cannot gain
-    privileges (setuid binaries do not escalate), has a PID limit, and a
-    read-only root filesystem with writable ``/tmp`` and home. A step that
-    needs more asks for it here, e.g. ``@sandbox(writable_root=True)`` for a
-    tool that writes beside its own files.
-    """
-
-    NAME: ClassVar[str] = "sandbox"
-    writable_root: bool = False
-    pids_limit: int = 4096
-    capabilities: Tuple[str, ...] = ()  # added back, e.g. ("NET_BIND_SERVICE",)
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        capabilities = args["capabilities"]
-        if isinstance(capabilities, str) or not isinstance(capabilities, (list, tuple)):
-            raise BadArgument("capabilities", "capabilities=%r must be a list of names." % (capabilities,))
-        names = tuple(str(c).upper().replace("CAP_", "", 1) for c in capabilities)
-        for name in names:
-            if not re.match(_CAPABILITY, name):
-                raise BadArgument("capabilities", "capabilities: %r is not a Linux capability name." % name)
-        return {
-            "writable_root": bool(flag("writable_root", args["writable_root"])),
-            "pids_limit": whole("pids_limit", args["pids_limit"], 16, 1 << 20),
-            "capabilities": names,
-        }
-
-
-@dataclass(frozen=True)
-class Project(Decorator):
-    """Which project the flow belongs to (``@project(name=...)``): runs are told apart by branch."""
-
-    NAME: ClassVar[str] = "project"
-    IS_FLOW: ClassVar[bool] = True
-    name: Optional[str] = None
-    branch: Optional[str] = None
-    production: bool = False
-    given: Tuple[str, ...] = field(default=(), compare=False)  # which of branch/production the flow set
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        from .project_names import check_name
-
-        name = args["name"]
-        if not name:
-            raise BadArgument("name", "@project needs a name. Try @project(name='some_name')")
-        if not isinstance(name, str) or check_name("@project", name):
-            raise BadArgument("name", check_name("@project", str(name)) or "name must be a string.")
-        branch = text("branch", args["branch"])
-        if branch is not None and check_name("branch", branch):
-            raise BadArgument("branch", check_name("branch", branch) or "")
-        return {
-            "name": name,
-            "branch": branch,
-            "production": bool(flag("production", args["production"])),
-            "given": tuple(k for k in ("branch", "production") if k in args["given"]),
-        }
-
-
-@dataclass(frozen=True)
-class Parallel(Decorator):
-    """A gang step: ``self.next(self.train, num_parallel=N)`` starts N tasks of it together, each with
-    ``current.parallel`` (num_nodes, node_index, main_ip, control_task_id); a join follows."""
-
-    NAME: ClassVar[str] = "parallel"
-
-
-STEP_DECORATORS: Dict[str, type] = {
-    c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox, Parallel)
-}
-FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project)}
 
 
 # --- attaching specs to functions and classes
@@ -556,6 +245,7 @@ pypi = _decorator_function(Pypi)
 batch = _decorator_function(Batch)
 sandbox = _decorator_function(Sandbox)
 parallel = _decorator_function(Parallel)
+secrets = _decorator_function(Secrets)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
 project = _decorator_function(Project)

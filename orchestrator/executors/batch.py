@@ -138,9 +138,9 @@ class BatchExecutor(Executor):
         job = self.steps[first.step]
         name = job_name(first, len(members))
         specs_key = "%s/jobs/%s.json" % (run_prefix(first.flow, first.run_id), name)
-        # @environment values may be secrets: the specs file leaves them out, and the task takes them
-        # from the flow's own decorators in the code package instead.
-        shared = [json.loads(replace(s, env=()).to_json()) for _, s in members]
+        # @environment and @secrets values are secrets: the specs file leaves them out. The task takes
+        # @environment and inline @secrets from the flow's code; the job fetches AWS secrets itself.
+        shared = [json.loads(replace(s, env=(), code_env=True).to_json()) for _, s in members]
         self.backend.put(specs_key, [json.dumps(shared).encode()])
         environment = dict(self.job_environment, ORCH_BATCH_SPECS=specs_key)
         request: Dict[str, Any] = {

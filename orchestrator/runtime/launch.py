@@ -31,6 +31,7 @@ from ..loader import LoadedFlow
 from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
 from ..project_names import resolve as resolve_project
+from ..secret_sources import SecretError, fetch
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, load_artifact, save_artifact
 from ..store.cas import ContentAddressedStore
@@ -267,6 +268,7 @@ def execute(
         here = resolve_here(options.executor, config.store, console.run_message)
         cas = ContentAddressedStore(backend)
         prepared = _prepare(loaded, config, options, cas, origin_record, raw_params, console, here)
+        secrets = step_secrets(loaded.graph, prepared.targets, config)
         place = RunPlace(flow, prepared.code_dir, prepared.flow_file, backend, config, loaded.graph)
         executor = create_executor(prepared.setups, place)
         executor.prepare(["start"], flow)  # containers boot while the run record is written
@@ -291,6 +293,7 @@ def execute(
         max_num_splits=options.max_num_splits,
         log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
         code_key=prepared.code_key,
+        secrets=secrets,
     )
     console.run_label = "%s/%s" % (flow, run_id)
     what = (
@@ -311,6 +314,29 @@ def execute(
         console.close()
     _finish(meta, flow, run_id, outcome, console, executor.stats(), options.debug)
     return RunResult(flow, run_id, outcome)
+
+
+def step_secrets(graph: Any, targets: Mapping[str, Target], config: Config) -> Dict[str, Tuple[Tuple[str, str], ...]]:
+    """The @secrets values of the steps that run on this machine, fetched once as the run starts and
+    kept in memory (a Batch job fetches its own). A secret may not replace an @environment variable of
+    its step unless ``allow_override=True``."""
+    found: Dict[str, Tuple[Tuple[str, str], ...]] = {}
+    for node in graph:
+        spec = node.decorator("secrets")
+        if spec is None or not spec.sources or not targets[node.name].on_this_machine:
+            continue
+        values = fetch(spec.sources, config.aws.region, config.aws.endpoint_url)
+        environment = node.decorator("environment")
+        clash = sorted(set(values) & set(dict(environment.vars) if environment else {}))
+        if clash and not spec.allow_override:
+            raise SecretError(
+                "@secrets on step '%s' sets %s, which its @environment sets too." % (node.name, clash[0]),
+                "Rename one, or pass allow_override=True to let the secret win.",
+                file=graph.file,
+                line=node.line,
+            )
+        found[node.name] = tuple(sorted(values.items()))
+    return found
 
 
 def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str, RunRecord]:

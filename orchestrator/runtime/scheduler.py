@@ -13,13 +13,14 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Protocol, Tuple
+from typing import Dict, List, Mapping, Optional, Protocol, Tuple
 
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
 from ..graph.model import Graph, StepType
 from ..ids import loop_key
 from ..plan import Finished, PlannedTask, Planner
+from ..secret_sources import aws_sources
 from ..states import Status
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, Death, ExceptionInfo
@@ -54,6 +55,8 @@ class RunContext:
     max_num_splits: int = MAX_NUM_SPLITS
     log_dir: Optional[str] = None
     code_key: Optional[str] = None
+    # @secrets values of the steps that run on this machine, fetched at run start: in memory only
+    secrets: Mapping[str, Tuple[Tuple[str, str], ...]] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -114,6 +117,7 @@ class Scheduler:
         retry = node.decorator("retry")
         env = node.decorator("environment")
         timeout = node.decorator("timeout")
+        secrets = node.decorator("secrets")
         join_order: Tuple[str, ...] = ()
         if node.type is StepType.JOIN and self.graph[node.split_parents[-1]].type is StepType.SPLIT:
             join_order = self._branch_order(node.name)
@@ -141,7 +145,8 @@ class Scheduler:
             username=ctx.username,
             tags=ctx.tags,
             log_dir=ctx.log_dir,
-            env=env.vars if env else (),
+            env=(env.vars if env else ()) + tuple(ctx.secrets.get(node.name, ())),
+            secret_sources=tuple(s.to_json() for s in aws_sources(secrets.sources)) if secrets else (),
             code_key=ctx.code_key,
             timeout=(timeout.hours, timeout.minutes, timeout.seconds) if timeout else None,
             loops=loop_key(planned.loops),

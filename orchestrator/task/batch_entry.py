@@ -105,6 +105,14 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     spec = job_spec(backend, environ["ORCH_BATCH_SPECS"], array_index(environ))
     code_dir = fetch_code(backend, spec.code_key or "")
     spec = replace(spec, code_dir=code_dir, log_dir=os.path.join(tempfile.gettempdir(), "orch-logs"))
+    if spec.secret_sources:  # @secrets from AWS Secrets Manager: read here, handed to the task on stdin only
+        from ..secret_sources import SecretSource, fetch
+
+        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+        values = fetch(
+            [SecretSource.from_json(s) for s in spec.secret_sources], region, environ.get("AWS_ENDPOINT_URL")
+        )
+        spec = replace(spec, env=spec.env + tuple(sorted(values.items())))
     paths = spec.log_files(backend)
     env = {k: v for k, v in environ.items() if k not in ("ORCH_BATCH_SPECS",)}
     kills_before = oom_kills()

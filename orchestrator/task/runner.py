@@ -27,6 +27,7 @@ from ..flowmodule import import_flow_class
 from ..flowspec import FAILURE_HANDLED_BY_CATCH, CaughtException, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
 from ..parameters import flow_parameters
+from ..secret_sources import INLINE, fetch
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, load_artifact, save_artifact
 from ..store.backend import Backend
@@ -198,10 +199,12 @@ class TaskRunner:
         if flow_class is None:
             flow_class = import_flow_class(spec.code_dir, spec.flow_file, spec.flow)
         self._bind_configs(flow_class)
-        if not spec.env:  # a spec that was stored (Batch) leaves @environment out: take it from the code
+        if spec.code_env:  # a stored spec (Batch) leaves @environment and @secrets out: take them from the code
             for decorator in step_decorators(getattr(flow_class, spec.step, None)):
                 if decorator.NAME == "environment":
                     os.environ.update(dict(decorator.vars))
+                elif decorator.NAME == "secrets":
+                    os.environ.update(fetch([s for s in decorator.sources if s.type == INLINE]))
         current._update(parameter_names=[attr for attr, _ in flow_parameters(flow_class)])
         flow = flow_class(use_cli=False)
         inputs, inherited = self.prepare(flow)

@@ -42,9 +42,12 @@ class TaskSpec:
     username: str = ""
     tags: Tuple[str, ...] = ()
     log_dir: Optional[str] = None  # local folder for stdout/stderr when the store is not local
-    env: Tuple[Tuple[str, str], ...] = field(default=())  # from @environment
+    # from @environment and @secrets: sent with the task on stdin, never stored (repr hides them too)
+    env: Tuple[Tuple[str, str], ...] = field(default=(), repr=False)
     code_key: Optional[str] = None  # the code package's blob, for tasks that fetch it (Batch)
     timeout: Optional[Tuple[int, int, int]] = None  # @timeout: (hours, minutes, seconds), raised in the step
+    code_env: bool = False  # a stored spec (Batch): env is empty, take @environment and inline @secrets from the code
+    secret_sources: Tuple[Dict[str, Any], ...] = ()  # @secrets fetched where the task runs (Batch): ids, no values
     loops: Tuple[int, ...] = ()  # recursion iterations (see plan); () when nothing looped
     switch: bool = False  # the step is a switch: self.next picks one of next_steps
     parallel_split: bool = False  # self.next(..., num_parallel=N): N gang tasks follow
@@ -77,7 +80,7 @@ class TaskSpec:
     @classmethod
     def from_json(cls, text: str) -> TaskSpec:
         data: Dict[str, Any] = json.loads(text)
-        for name in ("next_steps", "join_order", "tags", "loops"):
+        for name in ("next_steps", "join_order", "tags", "loops", "secret_sources"):
             data[name] = tuple(data.get(name) or ())
         data["inputs"] = tuple(AttemptRef.parse(ref) for ref in data.get("inputs") or ())
         data["foreach_stack"] = tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ())

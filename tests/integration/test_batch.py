@@ -204,3 +204,37 @@ def test_environment_secrets_reach_batch_jobs_but_not_the_store(on_batch):
     for key in keys:
         assert secret.encode() not in s3.get_object(Bucket="orch-batch", Key=key)["Body"].read(), key
     assert secret not in out + err
+
+
+def test_aws_secrets_are_fetched_by_the_job_and_stored_nowhere(on_batch):
+    """The job's supervisor reads AWS Secrets Manager itself: the specs file in S3 names the secret,
+    never a value; inline secrets come from the code package."""
+    import hashlib
+    import json
+
+    import boto3
+
+    manager = boto3.client("secretsmanager")
+    try:
+        manager.delete_secret(SecretId="orch-test/db", ForceDeleteWithoutRecovery=True)
+    except manager.exceptions.ResourceNotFoundException:
+        pass
+    manager.create_secret(
+        Name="orch-test/db", SecretString=json.dumps({"DB_USER": "alice-7f3e", "db-pass": "s3cr3t-91c0"})
+    )
+    code, out, err = on_batch(str(FLOWS / "run" / "secrets_flow.py"), "--with", "batch")
+    assert code == 0, err
+    seen = Flow("SecretsFlow").latest_run["start"].task.data.seen
+    sha = lambda text: hashlib.sha256(text.encode()).hexdigest()  # noqa: E731
+    assert seen == {
+        "secret_1": sha("Pizza is a vegetable."),
+        "DB_USER": sha("alice-7f3e"),
+        "db_pass": sha("s3cr3t-91c0"),
+    }
+    s3 = boto3.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="orch-batch", Prefix=on_batch.prefix + "/")["Contents"]]
+    specs = [k for k in keys if "/jobs/" in k]
+    assert specs and any(b"orch-test/db" in s3.get_object(Bucket="orch-batch", Key=k)["Body"].read() for k in specs)
+    for key in keys:
+        body = s3.get_object(Bucket="orch-batch", Key=key)["Body"].read()
+        assert b"alice-7f3e" not in body and b"s3cr3t-91c0" not in body and b"Pizza is a vegetable." not in body, key
