@@ -37,6 +37,13 @@ class ClientError(OrchError, MetaflowNotFound):
     """A flow, run, step, task or artifact that does not exist (Metaflow's ``MetaflowNotFound`` too)."""
 
 
+class MissingChild(ClientError, KeyError):
+    """``task["x"]``, ``run["step"]``: no such child. A ``KeyError`` too, as in Metaflow's client."""
+
+    def __str__(self) -> str:
+        return self.format()
+
+
 class NamespaceMismatch(ClientError, MetaflowNamespaceMismatch):
     """The object exists but belongs to another namespace (Metaflow's ``MetaflowNamespaceMismatch``)."""
 
@@ -192,7 +199,7 @@ class Task:
     def __getitem__(self, name: str) -> DataArtifact:
         records = self._records()
         if name not in records:
-            raise ClientError(
+            raise MissingChild(
                 "Task %s has no artifact '%s'." % (self.pathspec, name),
                 "Its artifacts are: %s." % (", ".join(sorted(records)) or "none"),
             )
@@ -311,7 +318,7 @@ class Step:
 
     def __getitem__(self, task_id: str) -> Task:
         if str(task_id) not in self._task_ids():
-            raise ClientError("Step %s has no task %s." % (self.pathspec, task_id))
+            raise MissingChild("Step %s has no task %s." % (self.pathspec, task_id))
         return Task("%s/%s" % (self.pathspec, task_id))
 
     def control_tasks(self) -> Iterator[Task]:
@@ -449,7 +456,7 @@ class Run:
 
     def __getitem__(self, step: str) -> Step:
         if step not in {s.id for s in self.steps()}:
-            raise ClientError("Run %s has no step '%s'." % (self.pathspec, step))
+            raise MissingChild("Run %s has no step '%s'." % (self.pathspec, step))
         return Step("%s/%s" % (self.pathspec, step))
 
     def __contains__(self, step: str) -> bool:

@@ -11,7 +11,7 @@ Task-side code: standard library only, Python 3.8 compatible.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Set
 
 
 class Parallel(NamedTuple):
@@ -104,8 +104,9 @@ class Current:
         return self._values.get("username")
 
     @property
-    def tags(self) -> List[str]:
-        return list(self._values.get("tags") or ())
+    def tags(self) -> Set[str]:
+        """The run's user tags, as a set (Metaflow's type: flows call ``.update`` on it)."""
+        return set(self._values.get("tags") or ())
 
     @property
     def parameter_names(self) -> List[str]:

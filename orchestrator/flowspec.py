@@ -19,6 +19,7 @@ from .errors import OrchError
 from .exception import (  # noqa: F401 (CaughtException: stored @catch values unpickle by this path)
     FAILURE_HANDLED_BY_CATCH,
     CaughtException,
+    MetaflowException,
     MissingInMergeArtifactsException,
     UnhandledInMergeArtifactsException,
 )
@@ -76,6 +77,10 @@ def _step_name(target: Any) -> str:
     if name is None or not callable(target):
         raise OrchError("self.next() takes steps such as self.%s, not %r." % (name or "step_name", target))
     return name
+
+
+class MergeArtifactsError(OrchError, MetaflowException):
+    """merge_artifacts was called wrongly (outside a join, or with both include= and exclude=)."""
 
 
 class MergeConflictError(OrchError, UnhandledInMergeArtifactsException):
@@ -288,8 +293,14 @@ class FlowSpec:
         alone when this step already set it. Branches that disagree raise an
         error listing the artifacts to set explicitly first.
         """
+        is_join = self.__dict__.get("_orch_is_join")
+        if is_join is False:
+            raise MergeArtifactsError(
+                "merge_artifacts can only be called in a join and step %s is not a join." % _current_step_name(),
+                "Call it in a step that takes inputs: def join(self, inputs).",
+            )
         if exclude and include:
-            raise OrchError("merge_artifacts() takes exclude= or include=, not both.")
+            raise MergeArtifactsError("merge_artifacts() takes exclude= or include=, not both.")
         inputs = list(inputs)
         digests: List[Dict[str, str]] = [_artifact_digests(inp) for inp in inputs]
         available = set().union(*digests) if digests else set()
@@ -350,7 +361,7 @@ def _artifact_digests(branch: Any) -> Dict[str, str]:
     """name → content digest of a join input, provided by the task runtime."""
     getter = getattr(branch, "_orch_artifact_digests", None)
     if getter is None:
-        raise OrchError("merge_artifacts() must be given the inputs of a join step.")
+        raise MergeArtifactsError("merge_artifacts() must be given the inputs of a join step.")
     return dict(getter())
 
 

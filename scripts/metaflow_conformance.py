@@ -117,6 +117,36 @@ def to_orch(source: str) -> str:
     return _IMPORT.sub(lambda m: "%s%s%sorchestrator" % (m.group(1), m.group(2), m.group(3)), source)
 
 
+# The suite's harness (metaflow_test/, not the flows) imports Metaflow internals that orch does not
+# have yet: cards (the cards issue) and the includefile wrapper. Until orch has them, the harness's
+# imports of those modules go to this stand-in, written beside it; card tests are reported as such.
+_HARNESS_STANDIN = "_orch_harness_standin"
+_HARNESS_MODULES = ("metaflow.cards", "metaflow.plugins.cards.exception", "metaflow.includefile")
+_STANDIN_SOURCE = '''"""Written by scripts/metaflow_conformance.py: what the harness needs of modules orch lacks."""
+
+
+class CardNotPresentException(Exception):
+    headline = "Card not found"
+
+
+def get_cards(*args, **kwargs):
+    raise CardNotPresentException("orch has no cards yet (the cards issue)")
+
+
+class IncludedFile:
+    """Metaflow wraps IncludeFile values; orch stores the contents themselves, so nothing is one."""
+'''
+
+
+def harness_to_orch(source: str) -> str:
+    """The harness's imports: internals orch lacks go to the stand-in, the rest as ``to_orch``."""
+    for module in _HARNESS_MODULES:
+        source = re.sub(
+            r"^(\s*)from %s import" % re.escape(module), r"\1from %s import" % _HARNESS_STANDIN, source, flags=re.M
+        )
+    return to_orch(source)
+
+
 @dataclass
 class Outcome:
     test: str
@@ -153,8 +183,11 @@ def run_pair(pair: dict, target: str, core: Path, python: str, checks: List[str]
         (folder / "test_flow.py").write_text(rewrite(pair["flow_code"]), encoding="utf-8")
         (folder / "check_flow.py").write_text(rewrite(pair["check_code"]), encoding="utf-8")
         shutil.copytree(core / "metaflow_test", folder / "metaflow_test")
+        harness = harness_to_orch if target == "orch" else rewrite
         for path in (folder / "metaflow_test").glob("*.py"):
-            path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
+            path.write_text(harness(path.read_text(encoding="utf-8")), encoding="utf-8")
+        if target == "orch":
+            (folder / (_HARNESS_STANDIN + ".py")).write_text(_STANDIN_SOURCE, encoding="utf-8")
         for name in pair["copy_files"]:
             shutil.copy2(core / "tests" / name, folder / name)
         env = {
@@ -275,7 +308,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if (not wanted_tests or p["test"] in wanted_tests)
         and (not wanted_graphs or p["graph"] in wanted_graphs)
         and p["test"] not in DISABLED_TESTS
-        and (args.include_cards or not p["test"].startswith("Card"))
+        and (args.include_cards or "Card" not in p["test"])
     ]
     checks = [c.strip() for c in args.checks.split(",") if c.strip()]
     targets = ["orch", "metaflow"] if args.target == "both" else [args.target]

@@ -14,11 +14,13 @@ import os
 import signal
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
+from ..current import current
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..envs.lock import LockRef
 from ..envs.resolve import ensure_locks
@@ -101,6 +103,16 @@ def parameter_values(
     return values
 
 
+@contextmanager
+def current_fields(fields: Mapping[str, Any]) -> Iterator[None]:
+    """``current`` shows these fields while the block runs, and is empty again after it."""
+    current._update(**fields)
+    try:
+        yield
+    finally:
+        current._clear()
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -152,7 +164,13 @@ def _prepare(
         param_records = dict(origin_record.parameters)
         param_display = dict(origin_record.parameter_values)
     else:
-        values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env), config.username)
+        spec = loaded.graph.flow_decorator("project")
+        project = (
+            resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
+        )
+        # As in Metaflow, a callable default sees the run's @project names in ``current``.
+        with current_fields(project.current_fields() if project else {}):
+            values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env), config.username)
         param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
         param_display = {attr: _jsonable(value) for attr, value in values.items()}
     constants = {attr: save_artifact(cas, attr, value) for attr, value in flow_constants(loaded.cls, FlowSpec)}
@@ -202,6 +220,12 @@ def _env_records(
     return records
 
 
+def _project(loaded: LoadedFlow, options: RunOptions, config: Config) -> Any:
+    """The run's @project names (None without @project)."""
+    spec = loaded.graph.flow_decorator("project")
+    return resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
+
+
 def _create_run(
     meta: MetadataStore,
     loaded: LoadedFlow,
@@ -211,8 +235,7 @@ def _create_run(
     origin_run_id: Optional[str],
 ) -> str:
     """Write the run record under a fresh run id (retrying on the rare clash) and the --run-id-file."""
-    spec = loaded.graph.flow_decorator("project")
-    project = resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
+    project = _project(loaded, options, config)
     record = RunRecord(
         flow=loaded.name,
         run_id=new_run_id(),

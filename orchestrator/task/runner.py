@@ -128,6 +128,7 @@ class TaskRunner:
             ForeachFrame(f.step, f.var, num_splits=f.num_splits, index=f.index) for f in spec.foreach_stack
         )
         flow._current_step = spec.step  # Metaflow's name for it; flows in the wild read it
+        flow.__dict__["_orch_is_join"] = spec.is_join
         return inputs, inherited
 
     # running
@@ -263,6 +264,10 @@ class TaskRunner:
         transition = flow._orch_transition
         if not spec.next_steps:
             return None  # end step
+        if transition is None and spec.parallel_control is not None and spec.foreach_stack[-1].index != 0:
+            # As Metaflow's local runtime: a @parallel worker's transition is not checked (only the
+            # control task's is), so a worker that returns early still joins.
+            return None
         if transition is None:
             raise StepContractError(
                 "Step '%s' finished without calling self.next()." % spec.step,
