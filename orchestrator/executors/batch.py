@@ -461,6 +461,13 @@ def prepare(request: SetupRequest) -> BatchSetup:
     from ..images.registry import resolve_registry, ship
 
     config = request.config
+    gangs = [step for step in request.steps if request.graph[step].decorator("parallel") is not None]
+    if gangs:
+        raise UsageError(
+            "Step '%s' is @parallel, and orch cannot run it on AWS Batch yet: that needs a multi-node "
+            "parallel job, which the Batch emulator orch is tested against (moto) cannot run." % gangs[0],
+            "Run the @parallel step on this machine: give the other steps @batch instead of --with batch.",
+        )
     require_s3_store(config)
     engine = client()
     plans = ensure_step_images(engine, request.locks_of_steps(), config.base_image, config.sources, request.notice)

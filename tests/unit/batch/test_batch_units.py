@@ -234,3 +234,18 @@ def test_ecr_registry_logs_in_and_creates_the_repository_once(moto_server):
     assert first.repository.endswith(".amazonaws.com/orch-env") and again.repository == first.repository
     names = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
     assert names.count("orch-env") == 1
+
+
+def test_a_parallel_step_on_batch_is_a_clear_error_before_anything_is_built():
+    from orchestrator.config import Config
+    from orchestrator.errors import UsageError
+    from orchestrator.executors import batch
+    from orchestrator.executors.base import SetupRequest
+    from orchestrator.loader import load_flow
+    from tests.conftest import FLOWS
+
+    loaded = load_flow(str(FLOWS / "differential" / "diff_parallel_flow.py"))
+    steps = tuple(n.name for n in loaded.graph)
+    request = SetupRequest(loaded.graph, loaded.name, ".", steps, {}, Config.from_env(), lambda text: None)
+    with pytest.raises(UsageError, match="Step 'train' is @parallel, and orch cannot run it on AWS Batch yet"):
+        batch.prepare(request)
