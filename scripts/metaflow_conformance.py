@@ -195,9 +195,11 @@ def run_pair(pair: dict, target: str, core: Path, python: str, checks: List[str]
             "HOME": os.environ.get("HOME", str(folder)),
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # Metaflow's local @parallel starts its workers with the `python` on PATH: make it the target's.
+            "PATH": os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "/usr/bin:/bin")]),
             "PYTHONIOENCODING": "utf_8",
-            "PYTHONPATH": os.pathsep.join([str(folder)] + ([str(ROOT)] if target == "orch" else [])),
+            # orch: this checkout; Metaflow: the suite's own test extensions (metaflow_extensions/ in test/core)
+            "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT) if target == "orch" else str(core)]),
             "ORCH_EXECUTOR": os.environ.get("ORCH_EXECUTOR", "local"),
             "ORCH_CACHE": os.environ.get("ORCH_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "orch")),
         }

@@ -238,3 +238,11 @@ def test_aws_secrets_are_fetched_by_the_job_and_stored_nowhere(on_batch):
     for key in keys:
         body = s3.get_object(Bucket="orch-batch", Key=key)["Body"].read()
         assert b"alice-7f3e" not in body and b"s3cr3t-91c0" not in body and b"Pizza is a vegetable." not in body, key
+
+
+def test_recursion_through_a_switch_on_batch(on_batch):
+    """Each round of the loop is a Batch job of its own; the switch's choice comes back through S3."""
+    code, out, err = on_batch(str(FLOWS / "run" / "recursion_flow.py"), "--with", "batch")
+    assert code == 0, err
+    run = Flow("RecursionFlow").latest_run
+    assert run.data.rounds == 3 and sorted(t.data.round for t in run["check"]) == [1, 2, 3]
