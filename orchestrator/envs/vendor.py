@@ -16,7 +16,7 @@ from typing import Callable, List, Tuple
 
 # Top-level modules, in dependency order: boto3 and what it imports at run time.
 VENDORED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
-SERVICES = ("s3", "sts", "logs")  # botocore/data and boto3/data keep only these
+SERVICES = ("s3", "sts", "logs", "secretsmanager")  # botocore/data and boto3/data keep only these
 
 
 def _location(name: str) -> Tuple[str, bool]:

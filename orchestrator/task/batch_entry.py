@@ -100,20 +100,29 @@ def _upload_missing_logs(backend: Backend, spec: TaskSpec, paths: Tuple[str, str
                 backend.put(key, [handle.read()])
 
 
+def _aws_secrets(spec: TaskSpec, environ: Mapping[str, str]) -> Tuple[Tuple[str, str], ...]:
+    from ..secret_sources import SecretSource, fetch
+
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    sources = [SecretSource.from_json(s) for s in spec.secret_sources]
+    return tuple(sorted(fetch(sources, region, environ.get("AWS_ENDPOINT_URL")).items()))
+
+
 def main(environ: Mapping[str, str] = os.environ) -> int:
     backend = open_backend(environ["ORCH_STORE"])
     spec = job_spec(backend, environ["ORCH_BATCH_SPECS"], array_index(environ))
     code_dir = fetch_code(backend, spec.code_key or "")
     spec = replace(spec, code_dir=code_dir, log_dir=os.path.join(tempfile.gettempdir(), "orch-logs"))
-    if spec.secret_sources:  # @secrets from AWS Secrets Manager: read here, handed to the task on stdin only
-        from ..secret_sources import SecretSource, fetch
-
-        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-        values = fetch(
-            [SecretSource.from_json(s) for s in spec.secret_sources], region, environ.get("AWS_ENDPOINT_URL")
-        )
-        spec = replace(spec, env=spec.env + tuple(sorted(values.items())))
     paths = spec.log_files(backend)
+    if spec.secret_sources:  # @secrets from AWS Secrets Manager: read here, handed to the task on stdin only
+        try:
+            spec = replace(spec, env=spec.env + _aws_secrets(spec, environ))
+        except Exception as exc:  # the task's own log says why it never started
+            os.makedirs(os.path.dirname(paths[1]), exist_ok=True)
+            with open(paths[1], "a") as handle:
+                handle.write("orch: reading @secrets failed: %s\n" % (getattr(exc, "headline", None) or exc))
+            _upload_missing_logs(backend, spec, paths)
+            return 1
     env = {k: v for k, v in environ.items() if k not in ("ORCH_BATCH_SPECS",)}
     kills_before = oom_kills()
     child = subprocess.Popen([sys.executable, "-m", "orchestrator.task", "-"], stdin=subprocess.PIPE, env=env)
