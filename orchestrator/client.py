@@ -12,147 +12,66 @@ else ``ORCH_STORE``, else ``./.orch``, resolved when first needed.
 from __future__ import annotations
 
 import datetime as _dt
-import io
-import tarfile
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from .config import Config, resolve_store
-from .errors import OrchError
-from .exception import MetaflowNamespaceMismatch, MetaflowNotFound
+from .client_parts import Code, DataArtifact, Metadata, MetaflowData, Same
+from .client_state import (  # noqa: F401 - re-exported: the client's public functions and errors
+    ClientError,
+    MissingChild,
+    NamespaceMismatch,
+    _store,
+    _timestamp,
+    default_namespace,
+    get_metadata,
+    get_namespace,
+    metadata,
+    namespace,
+    reset,
+    use_store,
+)
+from .exception import CaughtException
 from .ids import PARALLEL_VAR
 from .store.artifacts import ArtifactRecord, load_artifact
-from .store.backend import Backend, MissingKey
-from .store.cas import ContentAddressedStore
-from .store.factory import open_backend
-from .store.metadata import MetadataStore, attempt_log_key
+from .store.backend import MissingKey
+from .store.metadata import attempt_log_key
 from .store.records import AttemptEnd, AttemptStart, RunEnd, RunRecord
 
-_store_url: Optional[str] = None
-_namespace: Optional[str] = None
-_namespace_set = False
-_opened: Dict[str, Tuple[Backend, MetadataStore, ContentAddressedStore]] = {}
 
+class _InRun(Same):
+    """What a step or a task shares with its run: Metaflow gives them the run's tags."""
 
-class ClientError(OrchError, MetaflowNotFound):
-    """A flow, run, step, task or artifact that does not exist (Metaflow's ``MetaflowNotFound`` too)."""
+    flow_name: str
+    run_id: str
+    pathspec: str
 
-
-class MissingChild(ClientError, KeyError):
-    """``task["x"]``, ``run["step"]``: no such child. A ``KeyError`` too, as in Metaflow's client."""
-
-    def __str__(self) -> str:
-        return self.format()
-
-
-class NamespaceMismatch(ClientError, MetaflowNamespaceMismatch):
-    """The object exists but belongs to another namespace (Metaflow's ``MetaflowNamespaceMismatch``)."""
-
-
-def metadata(url: str) -> str:
-    """Point the client at a store: a local directory or s3://bucket/prefix. Returns get_metadata()."""
-    global _store_url
-    _store_url = resolve_store(url)
-    return get_metadata()
-
-
-def use_store(url: Optional[str]) -> None:
-    """Point the client at ``url`` when given (a running task's own store, for ``current.run``)."""
-    if url:
-        metadata(url)
-
-
-def get_metadata() -> str:
-    """Where the client reads from, e.g. 'local@/home/me/project/.orch' or 's3://bucket/prefix'."""
-    url = _current_url()
-    return url if url.startswith("s3://") else "local@" + url
-
-
-def _current_url() -> str:
-    return _store_url or Config.from_env().store_url
-
-
-def _store() -> Tuple[Backend, MetadataStore, ContentAddressedStore]:
-    url = _current_url()
-    if url not in _opened:
-        backend = open_backend(url)
-        _opened[url] = (backend, MetadataStore(backend), ContentAddressedStore(backend))
-    return _opened[url]
-
-
-def default_namespace() -> str:
-    return "user:%s" % Config.from_env().username
-
-
-def namespace(ns: Optional[str]) -> Optional[str]:
-    """Restrict reads to runs tagged ``ns`` (e.g. 'user:alice'); None sees every run."""
-    global _namespace, _namespace_set
-    _namespace, _namespace_set = ns, True
-    return ns
-
-
-def get_namespace() -> Optional[str]:
-    return _namespace if _namespace_set else default_namespace()
-
-
-def _timestamp(value: Optional[float]) -> Optional[_dt.datetime]:
-    return _dt.datetime.fromtimestamp(value) if value else None
-
-
-class MetaflowData:
-    """``task.data.x`` loads artifact x; ``'x' in data`` checks for it."""
-
-    def __init__(self, task: Task) -> None:
-        self._task = task
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._task[name].data
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._task._records()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._task._records()))
-
-    def __repr__(self) -> str:
-        return "<data of %s: %s>" % (self._task.pathspec, ", ".join(sorted(self._task._records())))
-
-
-class DataArtifact:
-    def __init__(self, task: Task, name: str, record: ArtifactRecord) -> None:
-        self._task, self.id, self._record = task, name, record
+    def _run(self) -> Run:
+        cached = self.__dict__.get("_run_object")
+        if cached is None:
+            cached = self.__dict__["_run_object"] = Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
+        return cached
 
     @property
-    def pathspec(self) -> str:
-        return "%s/%s" % (self._task.pathspec, self.id)
+    def tags(self) -> FrozenSet[str]:
+        return self._run().tags
 
     @property
-    def data(self) -> Any:
-        return load_artifact(_store()[2], self._record, "artifact '%s' of task %s" % (self.id, self._task.pathspec))
+    def user_tags(self) -> FrozenSet[str]:
+        return self._run().user_tags
 
     @property
-    def sha(self) -> str:
-        return self._record.digest
+    def system_tags(self) -> FrozenSet[str]:
+        return self._run().system_tags
 
     @property
-    def size(self) -> int:
-        return self._record.size
-
-    @property
-    def type(self) -> str:
-        return self._record.type
-
-    @property
-    def created_at(self) -> Optional[_dt.datetime]:
-        return self._task.finished_at
-
-    def __repr__(self) -> str:
-        return "DataArtifact('%s')" % self.pathspec
+    def path_components(self) -> List[str]:
+        return self.pathspec.split("/")
 
 
-class Task:
-    def __init__(self, pathspec: str, _attempt: Optional[int] = None) -> None:
+_METAFLOW_NAMES = {"python": "python_version"}  # AttemptStart.where() name → Metaflow's metadata field
+
+
+class Task(_InRun):
+    def __init__(self, pathspec: str, _attempt: Optional[int] = None, _namespace_check: bool = True) -> None:
         parts = pathspec.split("/")
         if len(parts) != 4:
             raise ClientError("Task pathspecs look like Flow/run/step/task, not %r." % pathspec)
@@ -212,11 +131,73 @@ class Task:
         return name in self._records()
 
     @property
+    def metadata(self) -> List[Metadata]:
+        """What the task's attempts recorded, as Metaflow's entries: ``attempt`` (one per attempt),
+        ``origin-run-id`` and ``origin-task-id`` for a resumed task, and where it ran."""
+        _, meta, _ = _store()
+        entries: List[Metadata] = []
+        for attempt in range(self._latest() + 1):
+            start = meta.attempt_start(self.flow_name, self.run_id, self.step_name, self.id, attempt)
+            if start is None:
+                continue
+            at = int(start.started_at * 1000)
+            entries.append(Metadata("attempt", str(attempt), at, "attempt", self))
+            for name, value in start.where().items():
+                name = _METAFLOW_NAMES.get(name, name)
+                if name not in ("attempt", "cloned_from", "started_at"):  # started_at: the entry's created_at
+                    entries.append(Metadata(name, value, at, name, self))
+        origin = self._origin()
+        if origin is not None:
+            at = entries[0].created_at if entries else 0
+            entries.append(Metadata("origin-run-id", origin.run or "", at, "origin-run-id", self))
+            entries.append(Metadata("origin-task-id", origin.task, at, "origin-task-id", self))
+        run = self._run()
+        if run.origin_run_id and origin is None:  # resumed run, task run anew
+            entries.append(Metadata("origin-run-id", run.origin_run_id, 0, "origin-run-id", self))
+        return entries
+
+    @property
     def metadata_dict(self) -> Dict[str, str]:
-        """What the attempt recorded about where it ran (host, pid, python, Batch job id), as strings,
-        like Metaflow's ``Task.metadata_dict``."""
+        """name → value of ``metadata`` (the latest entry of each name), as Metaflow's."""
+        return {entry.name: entry.value for entry in self.metadata}
+
+    def _origin(self) -> Optional[Any]:
+        end = self._end_record()
+        return end.cloned_from if end else None
+
+    @property
+    def parent(self) -> Step:
+        return Step("%s/%s/%s" % (self.flow_name, self.run_id, self.step_name))
+
+    @property
+    def parent_task_pathspecs(self) -> Iterator[str]:
+        """The tasks this one read its inputs from (for a join, one per branch)."""
         start = self._start_record()
-        return start.where() if start is not None else {}
+        for ref in start.inputs if start else ():
+            yield "%s/%s/%s/%s" % (self.flow_name, self.run_id, ref.step, ref.task)
+
+    @property
+    def parent_tasks(self) -> Iterator[Task]:
+        for pathspec in self.parent_task_pathspecs:
+            yield Task(pathspec, _namespace_check=False)
+
+    @property
+    def child_task_pathspecs(self) -> Iterator[str]:
+        """The tasks that read this one's outputs: found by reading the start records of the steps
+        this step leads to (only those steps, not the whole run)."""
+        _, meta, _ = _store()
+        record = self._run()._record
+        node = next((n for n in record.graph.get("steps", []) if n.get("name") == self.step_name), {})
+        for step in node.get("next", []):
+            for (_, task), latest in sorted(meta.latest_attempts(self.flow_name, self.run_id, step).items()):
+                start = meta.attempt_start(self.flow_name, self.run_id, step, task, latest.attempt)
+                if start and any(ref.step == self.step_name and ref.task == self.id for ref in start.inputs):
+                    yield "%s/%s/%s/%s" % (self.flow_name, self.run_id, step, task)
+
+    @property
+    def child_tasks(self) -> Iterator[Task]:
+        for pathspec in self.child_task_pathspecs:
+            yield Task(pathspec, _namespace_check=False)
 
     @property
     def successful(self) -> bool:
@@ -232,15 +213,17 @@ class Task:
         return self._latest()
 
     @property
-    def exception(self) -> Optional[dict]:
-        """The failure of the latest attempt: {'type', 'message', 'traceback'}, or None. A process that
-        died (timeout, kill, OOM) has its state as the type."""
+    def exception(self) -> Optional[CaughtException]:
+        """The failure of the latest attempt, or None, as Metaflow's: ``.type``, ``.exception`` (the
+        message), ``.stacktrace``, and ``str()`` the stacktrace. A process that died (timeout, kill,
+        OOM) has its state as the type."""
         end = self._end_record()
         if end is None:
             return None
         if end.died is not None:
-            return {"type": end.died.state.value, "message": end.died.message, "traceback": ""}
-        return end.exception.to_json() if end.exception is not None else None
+            return CaughtException(end.died.state.value, end.died.message, None)
+        info = end.exception
+        return CaughtException(info.type, info.message, info.traceback) if info is not None else None
 
     @property
     def created_at(self) -> Optional[_dt.datetime]:
@@ -279,6 +262,15 @@ class Task:
         except MissingKey:
             return ""
 
+    def loglines(self, stream: str = "stdout") -> Iterator[Tuple[Optional[_dt.datetime], str]]:
+        """(time, line) for each line of a log, as Metaflow's. orch's logs carry no time per line:
+        every line has the attempt's start time."""
+        if stream not in ("stdout", "stderr"):
+            raise ClientError("loglines() reads 'stdout' or 'stderr', not %r." % (stream,))
+        when = self.created_at
+        for line in self._log(stream).splitlines():
+            yield when, line
+
     @property
     def stdout(self) -> str:
         return self._log("stdout")
@@ -291,7 +283,7 @@ class Task:
         return "Task('%s')" % self.pathspec
 
 
-class Step:
+class Step(_InRun):
     def __init__(self, pathspec: str) -> None:
         parts = pathspec.split("/")
         if len(parts) != 3:
@@ -308,7 +300,9 @@ class Step:
     def _task_ids(self) -> List[str]:
         return sorted(self._latest_attempts(), key=lambda t: (len(t), t))
 
-    def tasks(self) -> List[Task]:
+    def tasks(self, *tags: str) -> List[Task]:
+        if tags and not all(t in self.tags for t in tags):
+            return []
         latest = self._latest_attempts()
         ids = sorted(latest, key=lambda t: (len(t), t))
         return [Task("%s/%s" % (self.pathspec, t), _attempt=latest[t]) for t in ids]
@@ -320,6 +314,43 @@ class Step:
         if str(task_id) not in self._task_ids():
             raise MissingChild("Step %s has no task %s." % (self.pathspec, task_id))
         return Task("%s/%s" % (self.pathspec, task_id))
+
+    @property
+    def parent(self) -> Run:
+        return self._run()
+
+    def _node(self) -> Dict[str, Any]:
+        steps = self._run()._record.graph.get("steps", [])
+        return next((n for n in steps if n.get("name") == self.id), {})
+
+    @property
+    def child_steps(self) -> Iterator[Step]:
+        """The steps this one leads to, from the run's graph (those that ran)."""
+        ran = {s.id for s in self._run().steps()}
+        for name in self._node().get("next", []):
+            if name in ran:
+                yield Step("%s/%s/%s" % (self.flow_name, self.run_id, name))
+
+    @property
+    def parent_steps(self) -> Iterator[Step]:
+        for name in self._node().get("in", []):
+            yield Step("%s/%s/%s" % (self.flow_name, self.run_id, name))
+
+    @property
+    def origin_pathspec(self) -> Optional[str]:
+        """For a step of a resumed run: the same step in the run it was resumed from."""
+        origin = self._run().origin_run_id
+        return "%s/%s/%s" % (self.flow_name, origin, self.id) if origin else None
+
+    @property
+    def created_at(self) -> Optional[_dt.datetime]:
+        task = self.task
+        return task.created_at if task else None
+
+    @property
+    def finished_at(self) -> Optional[_dt.datetime]:
+        ends = [t.finished_at for t in self.tasks()]
+        return max(ends) if ends and all(ends) else None
 
     def control_tasks(self) -> Iterator[Task]:
         """A ``@parallel`` step's control tasks (node 0 of each gang), as Metaflow's."""
@@ -339,34 +370,7 @@ class Step:
         return "Step('%s')" % self.pathspec
 
 
-class Code:
-    """The code package a run executed."""
-
-    def __init__(self, key: str, path: str) -> None:
-        self.key, self.path = key, path
-
-    @property
-    def blob(self) -> bytes:
-        return bytes(_store()[2].load_blob(self.key, "code package"))
-
-    @property
-    def tarball(self) -> tarfile.TarFile:
-        return tarfile.open(fileobj=io.BytesIO(self.blob), mode="r:gz")
-
-    @property
-    def flowspec(self) -> str:
-        """The source of the flow file as it ran."""
-        member = self.tarball.extractfile(self.path)
-        return member.read().decode() if member else ""
-
-    def extract(self, target: str) -> str:
-        from .codepkg import extract_package
-
-        extract_package(self.blob, target)
-        return target
-
-
-class Run:
+class Run(Same):
     def __init__(self, pathspec: str, _check_namespace: bool = True) -> None:
         parts = pathspec.split("/")
         if len(parts) != 2:
@@ -380,11 +384,16 @@ class Run:
         self._record: RunRecord = record
         self._end: Optional[RunEnd] = None
         self._ended = False
+        self._user_tags: Optional[List[str]] = None  # read on first use: one listing of the run's tag changes
         ns = get_namespace()
-        if _check_namespace and ns is not None and ns not in self.tags + self.system_tags:
+        if _check_namespace and ns is not None and not self._has_tag(ns):
             raise NamespaceMismatch(
                 "Run %s is not in namespace %s." % (pathspec, ns), "Call namespace(None) to see every run."
             )
+
+    def _has_tag(self, tag: str) -> bool:
+        """System tags first: they are in the record, and most namespaces are one (``user:...``)."""
+        return tag in self._record.system_tags or tag in self.user_tags
 
     def _end_record(self) -> Optional[RunEnd]:
         if not self._ended:
@@ -393,16 +402,62 @@ class Run:
         return self._end
 
     @property
-    def tags(self) -> List[str]:
-        return list(self._record.tags)
+    def user_tags(self) -> FrozenSet[str]:
+        """The user tags now: those the run started with, changed by ``add_tag``... or ``orch tag``."""
+        if self._user_tags is None:
+            self._user_tags = list(_store()[1].user_tags(self.flow_name, self.id, self._record))
+        return frozenset(self._user_tags)
 
     @property
-    def system_tags(self) -> List[str]:
-        return list(self._record.system_tags)
+    def system_tags(self) -> FrozenSet[str]:
+        return frozenset(self._record.system_tags)
+
+    @property
+    def tags(self) -> FrozenSet[str]:
+        """User and system tags, as Metaflow's ``Run.tags``."""
+        return self.user_tags | self.system_tags
+
+    def replace_tags(self, tags_to_remove: Any, tags_to_add: Any) -> FrozenSet[str]:
+        """Remove then add user tags in one change (Metaflow's rules: see ``tagging``)."""
+        from .config import Config
+        from .tagging import mutate
+
+        user = Config.from_env().username
+        self._user_tags = list(mutate(_store()[1], self.flow_name, self.id, tags_to_add, tags_to_remove, user))
+        return self.tags
+
+    def add_tag(self, tag: str) -> FrozenSet[str]:
+        return self.replace_tags([], [tag] if isinstance(tag, (str, bytes)) else tag)
+
+    def add_tags(self, tags: Any) -> FrozenSet[str]:
+        return self.replace_tags([], tags)
+
+    def remove_tag(self, tag: str) -> FrozenSet[str]:
+        return self.replace_tags([tag] if isinstance(tag, (str, bytes)) else tag, [])
+
+    def remove_tags(self, tags: Any) -> FrozenSet[str]:
+        return self.replace_tags(tags, [])
+
+    def replace_tag(self, tag_to_remove: Any, tag_to_add: Any) -> FrozenSet[str]:
+        one = lambda t: [t] if isinstance(t, (str, bytes)) else t  # noqa: E731 - Metaflow takes a tag or tags
+        return self.replace_tags(one(tag_to_remove), one(tag_to_add))
 
     @property
     def user(self) -> str:
         return self._record.user
+
+    @property
+    def parent(self) -> Flow:
+        return Flow(self.flow_name)
+
+    @property
+    def origin_pathspec(self) -> Optional[str]:
+        """For a resumed run: the run it was resumed from."""
+        return "%s/%s" % (self.flow_name, self.origin_run_id) if self.origin_run_id else None
+
+    @property
+    def path_components(self) -> List[str]:
+        return [self.flow_name, self.id]
 
     @property
     def successful(self) -> bool:
@@ -445,7 +500,11 @@ class Run:
         code = self._record.code
         return Code(code.key, code.flow_file) if code else None
 
-    def steps(self) -> List[Step]:
+    def steps(self, *tags: str) -> List[Step]:
+        """The steps that ran, in graph order; with tags, only if the run has every one (a step's
+        tags are its run's, as in Metaflow)."""
+        if not all(self._has_tag(t) for t in tags):
+            return []
         order = [s["name"] for s in self._record.graph.get("steps", [])]
         _, meta, _ = _store()
         present = {s for s, _, _, _ in meta.task_files(self.flow_name, self.id)}
@@ -476,7 +535,7 @@ class Run:
         return "Run('%s')" % self.pathspec
 
 
-class Flow:
+class Flow(Same):
     def __init__(self, name: str) -> None:
         self.id = self.pathspec = name
         if not _store()[1].runs(name):
@@ -484,6 +543,13 @@ class Flow:
                 "Flow %s has no runs in %s." % (name, get_metadata()),
                 "Check the name, or point the client at the right store with metadata(url).",
             )
+
+    # Metaflow's flows carry no tags of their own (runs do)
+    tags = user_tags = system_tags = property(lambda self: frozenset())
+
+    @property
+    def path_components(self) -> List[str]:
+        return [self.id]
 
     def _run_ids(self) -> List[str]:
         return sorted(_store()[1].runs(self.id), key=lambda r: (len(r), r), reverse=True)
@@ -494,8 +560,7 @@ class Flow:
         for run_id in self._run_ids():
             run = Run("%s/%s" % (self.id, run_id), _check_namespace=False)
             ns = get_namespace()
-            all_tags = set(run.tags + run.system_tags)
-            if (ns is None or ns in all_tags) and set(tags) <= all_tags:
+            if (ns is None or run._has_tag(ns)) and all(run._has_tag(t) for t in tags):
                 found.append(run)
         return found
 

@@ -75,7 +75,7 @@ def type_name(exc: BaseException) -> str:
     """``module.Class`` of an exception, as Metaflow records it; an orch class that stands for one of
     Metaflow's (``TimeoutException``) gives Metaflow's path, so checks written for Metaflow hold."""
     kind = type(exc)
-    return getattr(kind, "METAFLOW_TYPE", None) or "%s.%s" % (kind.__module__, kind.__name__)
+    return kind.__dict__.get("METAFLOW_TYPE") or "%s.%s" % (kind.__module__, kind.__name__)
 
 
 # What @catch stores, under Metaflow's name for it.
@@ -160,3 +160,10 @@ class TimeoutException(MetaflowException):
 
     headline = "@timeout"
     METAFLOW_TYPE = "metaflow.plugins.timeout_decorator.TimeoutException"
+
+
+# Metaflow's own classes report Metaflow's path, so a check written for Metaflow (``@catch``'s
+# ``.type == "metaflow.exception.ExternalCommandFailed"``) holds; a user's subclass reports its own.
+for _kind in list(globals().values()):
+    if isinstance(_kind, type) and issubclass(_kind, MetaflowException) and _kind.__module__ == __name__:
+        _kind.METAFLOW_TYPE = _kind.__dict__.get("METAFLOW_TYPE") or "metaflow.exception." + _kind.__name__

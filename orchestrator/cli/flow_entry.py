@@ -14,6 +14,8 @@ import sys
 from .main import LAZY_COMMANDS, CliState, main
 from .top_options import FLAG_OPTIONS, PAIR_OPTIONS, VALUE_OPTIONS
 
+FLOW_FILE_OPTION = ("tag",)
+
 
 def script_argv(argv: list, flow_file: str) -> list:
     """Insert the flow file after the command name; skip the group's options (Metaflow's top-level
@@ -33,6 +35,8 @@ def script_argv(argv: list, flow_file: str) -> list:
             continue
         if arg.startswith("-"):
             return args  # --help, --version, or a bad flag: the group handles it
+        if arg in FLOW_FILE_OPTION:  # a command group: the flow file goes in as an option
+            return args[: index + 1] + ["--flow-file", flow_file] + args[index + 1 :]
         if arg in LAZY_COMMANDS:
             return args[: index + 1] + [flow_file] + args[index + 1 :]
         return args

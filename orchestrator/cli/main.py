@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "envs": "envs_cmds",
     "images": "envs_cmds",
     "configure": "configure_cmds",
+    "tag": "tag_cmd",
 }
 
 

@@ -58,7 +58,8 @@ def runs(flow, store, limit):
         took = "%.1fs" % (end.finished_at - created) if end and created else ""
         origin = "  (resumed from %s)" % record.origin_run_id if record.origin_run_id else ""
         status = end.status.value if end else "running"
-        click.echo("%-18s %-10s %-19s %9s  %s%s" % (run_id, status, when, took, ",".join(record.tags), origin))
+        tags = ",".join(sorted(meta.user_tags(flow, run_id, record)))
+        click.echo("%-18s %-10s %-19s %9s  %s%s" % (run_id, status, when, took, tags, origin))
 
 
 @click.command()

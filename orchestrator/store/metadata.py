@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 
 from .backend import Backend, MissingKey
 from .names import check_name
-from .records import AttemptEnd, AttemptStart, RunEnd, RunRecord
+from .records import AttemptEnd, AttemptStart, RunEnd, RunRecord, TagEvent
 
 R = TypeVar("R")
 
@@ -121,6 +123,33 @@ class MetadataStore:
 
     def run_end(self, flow: str, run: str) -> Optional[RunEnd]:
         return self._typed(run_prefix(flow, run) + "/done.json", RunEnd.from_json)
+
+    # tags: the run record's, changed by write-once events (records.TagEvent)
+
+    def add_tag_event(self, flow: str, run: str, event: TagEvent) -> str:
+        """Record a change to a run's user tags as an object of its own, named to sort in time order;
+        returns its key."""
+        key = run_prefix(flow, run) + "/tags/%020d-%s.json" % (time.time_ns(), uuid.uuid4().hex[:16])
+        self.backend.put(key, [_encode(event.to_json())], if_absent=True)
+        return key
+
+    def tag_events(self, flow: str, run: str, upto: Optional[str] = None) -> List[TagEvent]:
+        """Every change to the run's tags, oldest first (one listing of the run's tags folder); with
+        ``upto``, only those up to and including that change."""
+        keys = sorted(info.key for info in self.backend.list(run_prefix(flow, run) + "/tags/"))
+        keys = [k for k in keys if upto is None or k <= upto]
+        found = dict(self.backend.get_many(keys))
+        return [TagEvent.from_json(json.loads(bytes(found[key]))) for key in keys if key in found]
+
+    def user_tags(
+        self, flow: str, run: str, record: Optional[RunRecord] = None, upto: Optional[str] = None
+    ) -> Tuple[str, ...]:
+        """The run's user tags now (or as of the change ``upto``): its record's, with the changes applied."""
+        record = record or self.run_record(flow, run)
+        tags = tuple(record.tags) if record else ()
+        for event in self.tag_events(flow, run, upto):
+            tags = event.apply(tags)
+        return tags
 
     def flows(self) -> List[str]:
         names = {info.key.split("/")[1] for info in self.backend.list("flows/") if info.key.endswith("/run.json")}

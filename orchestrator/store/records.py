@@ -174,6 +174,39 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class TagEvent:
+    """One change to a run's user tags: removals first, then additions (Metaflow's order).
+
+    A run's record is written once and never changed; its tags are the record's,
+    folded with every event in the order of their keys. Each event is its own
+    write-once object, so writers that change tags at the same time never lose
+    each other's changes.
+    """
+
+    add: Tuple[str, ...] = ()
+    remove: Tuple[str, ...] = ()
+    at: float = 0.0
+    user: str = ""
+
+    def apply(self, tags: Tuple[str, ...]) -> Tuple[str, ...]:
+        kept = [t for t in tags if t not in self.remove]
+        return tuple(kept + [t for t in self.add if t not in kept])
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"schema": SCHEMA, "add": list(self.add), "remove": list(self.remove), "at": self.at, "user": self.user}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TagEvent:
+        _check_schema(data, "tag change")
+        return cls(
+            tuple(str(t) for t in data.get("add") or ()),
+            tuple(str(t) for t in data.get("remove") or ()),
+            float(data.get("at") or 0.0),
+            str(data.get("user") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class RunFailure:
     """One failed task of a run, as the end record summarises it."""
 

@@ -413,7 +413,7 @@ def describe_exception(exc: BaseException, code_dir: str = "") -> ExceptionInfo:
             if os.path.abspath(frame.filename).startswith(root):
                 where = "%s:%d in %s" % (os.path.relpath(frame.filename, root), frame.lineno, frame.name)
     return ExceptionInfo(
-        type=type(exc).__name__ if not hasattr(type(exc), "METAFLOW_TYPE") else type_name(exc),
+        type=type_name(exc) if isinstance(exc, TimeoutException) else type(exc).__name__,
         message=message,
         traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
         where=where,

@@ -31,5 +31,4 @@ def orch(tmp_path, capsys):
     client.metadata(store)
     client.namespace(None)
     yield Runner(store, capsys)
-    client._namespace_set = False
-    client._store_url = None
+    client.reset()

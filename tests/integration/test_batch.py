@@ -42,8 +42,7 @@ def on_batch(batch_world, monkeypatch, tmp_path, capsys):
 
     run.prefix, run.registry = prefix, registry
     yield run
-    orch_client._namespace_set = False
-    orch_client._store_url = None
+    orch_client.reset()
 
 
 def _records(run_fixture, flow: str, run_id: str) -> list:
@@ -111,7 +110,7 @@ def test_retry_and_catch_on_batch(on_batch):
     flaky = run["flaky"].task
     assert flaky.data.recovered_on == 1 and flaky.current_attempt == 1
     first = Task(flaky.pathspec, _attempt=0)
-    assert "first attempt fails on purpose" in first.exception["message"]
+    assert "first attempt fails on purpose" in first.exception.exception
     assert "exit code 1" in out + err  # the failed job's exit code is reported
     assert "ValueError" in run.data.caught and "this step always fails" in run.data.caught
 

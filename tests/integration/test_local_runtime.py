@@ -104,7 +104,7 @@ def test_merge_conflict_fails_with_metaflow_message(orch):
     assert "Step join cannot merge the following artifacts due to them having conflicting values: [x]." in err
     run = Flow("ConflictFlow").latest_run
     assert not run.successful and run.finished
-    assert run["join"].task.exception["type"] == "MergeConflictError"
+    assert run["join"].task.exception.type == "MergeConflictError"
 
 
 def test_nested_foreach_with_branches(orch):
@@ -202,7 +202,7 @@ def test_run_id_file_and_tags(orch, tmp_path):
     code, _, _ = orch("run", "branches_flow.py", "--run-id-file", str(id_file), "--tag", "nightly")
     assert code == 0
     run = Run("BranchesFlow/%s" % id_file.read_text())
-    assert run.tags == ["nightly"] and run.successful
+    assert run.user_tags == {"nightly"} and "nightly" in run.tags and run.successful
     assert [r.id for r in Flow("BranchesFlow").runs("nightly")] == [run.id]
 
 

@@ -48,7 +48,7 @@ def test_a_container_killed_from_outside_fails_its_attempt_and_retry_applies(eng
     run = Flow("SlowRetryFlow").latest_run
     assert run["slow"].task.data.finished_on == 1
     first = Task(run["slow"].task.pathspec, _attempt=0)
-    assert first.exception["type"] in ("killed", "failed")
+    assert first.exception.type in ("killed", "failed")
 
 
 def test_a_missing_image_is_rebuilt(engine, orch):

@@ -30,12 +30,10 @@ OK_RUN, FAILED_RUN, RESUMED_RUN = "1796155597983610", "1796155598340167", "17961
 def store(tmp_path):
     copy = tmp_path / "store"
     shutil.copytree(FIXTURE, copy)
-    saved = client._store_url
     client.metadata(str(copy))
     client.namespace(None)
     yield copy
-    client._store_url = saved
-    client._namespace_set = False
+    client.reset()
 
 
 def test_the_client_reads_runs_tasks_and_artifacts(store):
@@ -43,7 +41,7 @@ def test_the_client_reads_runs_tasks_and_artifacts(store):
     assert [r.id for r in flow.runs()] == [RESUMED_RUN, FAILED_RUN, OK_RUN]
     ok = flow[OK_RUN]
     assert (ok.status, ok.successful, ok.finished) == ("succeeded", True, True)
-    assert ok.tags == ["v1"] and ok.system_tags == ["user:root"]
+    assert ok.user_tags == {"v1"} and ok.system_tags == {"user:root"} and ok.tags == {"v1", "user:root"}
     assert ok.parameters == {"alpha": 0.5, "fail": False}
     assert ok.data.values == ["a-0.5", "b-0.5"]
     assert [s.id for s in ok] == ["start", "each", "join", "slow", "end"]
@@ -53,7 +51,7 @@ def test_the_client_reads_runs_tasks_and_artifacts(store):
         (1, [("start", 1, 2)], "b-0.5"),
     ]
     assert ok["end"].task.stdout == "done ['a-0.5', 'b-0.5']\n"
-    assert ok["end"].task.metadata_dict["python"] == "3.11.7"
+    assert ok["end"].task.metadata_dict["python_version"] == "3.11.7"
 
 
 def test_a_failure_and_a_caught_process_death_read_as_before(store):
@@ -61,7 +59,7 @@ def test_a_failure_and_a_caught_process_death_read_as_before(store):
     assert (failed.status, failed.successful) == ("failed", False)
     end = failed["end"].task
     assert (end.successful, end.finished) == (False, True)
-    assert (end.exception["type"], end.exception["message"]) == ("ValueError", "asked to fail")
+    assert (end.exception.type, end.exception.exception) == ("ValueError", "asked to fail")
     slow = failed["slow"].task
     assert slow.successful and slow.current_attempt == 1  # attempt 0 timed out, the fallback recorded it
     caught = slow.data.slow_failed

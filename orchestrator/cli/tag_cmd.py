@@ -1,0 +1,151 @@
+"""``orch tag add|remove|replace|list FLOW/RUN ...`` and Metaflow's ``python flow.py tag add --run-id ID ...``.
+
+Tags change under Metaflow's rules (``orchestrator.tagging``): system tags
+stay, a tag is 1 to 500 characters, a run has at most 50 user tags. Each
+change is one write-once record, so concurrent changes never lose a tag.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import click
+
+from ..config import Config
+from ..errors import UsageError
+from ..store.factory import open_backend
+from ..store.metadata import MetadataStore
+from ..store.names import check_name
+from ..tagging import mutate
+from .common import load
+
+_STORE = click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE].")
+_RUN_ID = click.option("--run-id", default=None, help="The run (with python flow.py; else give FLOW/RUN).")
+_NAMESPACE = click.option("--namespace", "user_namespace", default=None, help="Accepted for Metaflow scripts.")
+
+
+@click.group("tag")
+@click.option("--flow-file", default=None, hidden=True)  # set by python flow.py tag ...
+@click.pass_context
+def tag(ctx: click.Context, flow_file: Optional[str]) -> None:
+    """Add, remove, replace or list a run's user tags."""
+    ctx.meta["orch_flow_file"] = flow_file
+
+
+def _open(store: Optional[str]) -> Tuple[Config, MetadataStore]:
+    config = Config.from_env(store=store)
+    return config, MetadataStore(open_backend(config.store, config.aws.region, config.aws.endpoint_url))
+
+
+def _run_of(ctx: click.Context, target: Optional[str], run_id: Optional[str], meta: MetadataStore) -> Tuple[str, str]:
+    """(flow, run) from FLOW/RUN, or from the flow file and --run-id (Metaflow's form)."""
+    flow_file = ctx.meta.get("orch_flow_file")
+    if flow_file:
+        flow = load(ctx, flow_file).name
+        run = run_id or target
+        if not run:
+            latest = sorted(meta.runs(flow), key=lambda r: (len(r), r))
+            hint = "Its latest run is %s." % latest[-1] if latest else "Run the flow before tagging it."
+            raise UsageError("Please specify a run id using --run-id.", hint)
+        return flow, check_name("run", run)
+    if not target or target.count("/") != 1:
+        raise UsageError("Give the run as FLOW/RUN_ID, e.g. orch tag add MyFlow/1700000000 nightly.")
+    flow, run = target.split("/")
+    return check_name("flow", flow), check_name("run", run)
+
+
+def _no_run(flow: str, run: str) -> UsageError:
+    return UsageError("Run %s/%s does not exist in this store." % (flow, run), "List runs with: orch runs %s." % flow)
+
+
+def _show(meta: MetadataStore, flow: str, run: str, flat: bool = False, hide_system: bool = False) -> None:
+    record = meta.run_record(flow, run)
+    if record is None:
+        raise UsageError(
+            "Run %s/%s does not exist in this store." % (flow, run), "List runs with: orch runs %s." % flow
+        )
+    user = set(meta.user_tags(flow, run, record))
+    system = set() if hide_system else set(record.system_tags)
+    if flat:
+        for name in sorted(user | system):
+            click.echo(name)
+        return
+    click.echo("System tags and *tags*; only *tags* can be modified")
+    for name in sorted(user | system):
+        click.echo("  %s" % (name if name in system and name not in user else "*%s*" % name))
+
+
+def _change(ctx: click.Context, target, run_id, store, add=(), remove=()) -> None:
+    config, meta = _open(store)
+    flow, run = _run_of(ctx, target, run_id, meta)
+    if meta.run_record(flow, run) is None:
+        raise UsageError(
+            "Run %s/%s does not exist in this store." % (flow, run), "List runs with: orch runs %s." % flow
+        )
+    mutate(meta, flow, run, add, remove, config.username)
+    click.echo("Operation successful. New tags:")
+    _show(meta, flow, run)
+
+
+@tag.command("add")
+@click.argument("args", nargs=-1, required=True)
+@_RUN_ID
+@_NAMESPACE
+@_STORE
+@click.pass_context
+def add(ctx, args, run_id, user_namespace, store):
+    """Add tags to a run: FLOW/RUN TAG... (or --run-id ID TAG... from python flow.py)."""
+    target, tags = _split(ctx, args, run_id)
+    _change(ctx, target, run_id, store, add=tags)
+
+
+@tag.command("remove")
+@click.argument("args", nargs=-1, required=True)
+@_RUN_ID
+@_NAMESPACE
+@_STORE
+@click.pass_context
+def remove(ctx, args, run_id, user_namespace, store):
+    """Remove user tags from a run (system tags cannot be removed)."""
+    target, tags = _split(ctx, args, run_id)
+    _change(ctx, target, run_id, store, remove=tags)
+
+
+@tag.command("replace")
+@click.argument("target", required=False)
+@click.option("--add", "tags_to_add", multiple=True, help="A tag to add (repeatable).")
+@click.option("--remove", "tags_to_remove", multiple=True, help="A tag to remove (repeatable).")
+@_RUN_ID
+@_NAMESPACE
+@_STORE
+@click.pass_context
+def replace(ctx, target, tags_to_add, tags_to_remove, run_id, user_namespace, store):
+    """Remove and add tags in one change: --remove OLD --add NEW."""
+    if not tags_to_add or not tags_to_remove:
+        raise UsageError("Give at least one --add and one --remove (or use tag add / tag remove).")
+    _change(ctx, target, run_id, store, add=tags_to_add, remove=tags_to_remove)
+
+
+@tag.command("list")
+@click.argument("target", required=False)
+@_RUN_ID
+@_NAMESPACE
+@click.option("--flat", is_flag=True, help="One tag per line.")
+@click.option("--hide-system-tags", is_flag=True, help="Only user tags.")
+@_STORE
+@click.pass_context
+def tag_list(ctx, target, run_id, user_namespace, flat, hide_system_tags, store):
+    """List a run's tags (user tags are shown as *tag*)."""
+    _, meta = _open(store)
+    flow, run = _run_of(ctx, target, run_id, meta)
+    _show(meta, flow, run, flat, hide_system_tags)
+
+
+def _split(ctx: click.Context, args: Tuple[str, ...], run_id: Optional[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
+    """FLOW/RUN and the tags: with python flow.py --run-id, every argument is a tag."""
+    if ctx.meta.get("orch_flow_file"):
+        return None, tuple(args)
+    return args[0], tuple(args[1:])
+
+
+COMMANDS = (tag,)

@@ -1,0 +1,92 @@
+"""Where the client reads from and which namespace it sees: the state ``metadata()`` and
+``namespace()`` set, and the errors of a missing or foreign object. Objects live in ``client``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Dict, Optional, Tuple
+
+from .config import Config, resolve_store
+from .errors import OrchError
+from .exception import MetaflowNamespaceMismatch, MetaflowNotFound
+from .store.backend import Backend
+from .store.cas import ContentAddressedStore
+from .store.factory import open_backend
+from .store.metadata import MetadataStore
+
+_store_url: Optional[str] = None
+_namespace: Optional[str] = None
+_namespace_set = False
+_opened: Dict[str, Tuple[Backend, MetadataStore, ContentAddressedStore]] = {}
+
+
+class ClientError(OrchError, MetaflowNotFound):
+    """A flow, run, step, task or artifact that does not exist (Metaflow's ``MetaflowNotFound`` too)."""
+
+
+class MissingChild(ClientError, KeyError):
+    """``task["x"]``, ``run["step"]``: no such child. A ``KeyError`` too, as in Metaflow's client."""
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class NamespaceMismatch(ClientError, MetaflowNamespaceMismatch):
+    """The object exists but belongs to another namespace (Metaflow's ``MetaflowNamespaceMismatch``)."""
+
+
+def metadata(url: str) -> str:
+    """Point the client at a store: a local directory or s3://bucket/prefix. Returns get_metadata()."""
+    global _store_url
+    _store_url = resolve_store(url)
+    return get_metadata()
+
+
+def use_store(url: Optional[str]) -> None:
+    """Point the client at ``url`` when given (a running task's own store, for ``current.run``)."""
+    if url:
+        metadata(url)
+
+
+def get_metadata() -> str:
+    """Where the client reads from, e.g. 'local@/home/me/project/.orch' or 's3://bucket/prefix'."""
+    url = _current_url()
+    return url if url.startswith("s3://") else "local@" + url
+
+
+def _current_url() -> str:
+    return _store_url or Config.from_env().store_url
+
+
+def _store() -> Tuple[Backend, MetadataStore, ContentAddressedStore]:
+    url = _current_url()
+    if url not in _opened:
+        backend = open_backend(url)
+        _opened[url] = (backend, MetadataStore(backend), ContentAddressedStore(backend))
+    return _opened[url]
+
+
+def default_namespace() -> str:
+    return "user:%s" % Config.from_env().username
+
+
+def namespace(ns: Optional[str]) -> Optional[str]:
+    """Restrict reads to runs tagged ``ns`` (e.g. 'user:alice'); None sees every run."""
+    global _namespace, _namespace_set
+    _namespace, _namespace_set = ns, True
+    return ns
+
+
+def get_namespace() -> Optional[str]:
+    return _namespace if _namespace_set else default_namespace()
+
+
+def _timestamp(value: Optional[float]) -> Optional[_dt.datetime]:
+    return _dt.datetime.fromtimestamp(value) if value else None
+
+
+def reset() -> None:
+    """Forget ``metadata()`` and ``namespace()``: back to ORCH_STORE and the user's namespace."""
+    global _store_url, _namespace, _namespace_set
+    _store_url, _namespace, _namespace_set = None, None, False
