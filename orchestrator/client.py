@@ -146,6 +146,9 @@ class Task(_InRun):
                 name = _METAFLOW_NAMES.get(name, name)
                 if name not in ("attempt", "cloned_from", "started_at"):  # started_at: the entry's created_at
                     entries.append(Metadata(name, value, at, name, self))
+            frames = start.foreach_stack
+            if attempt == 0 and frames and frames[-1].var == PARALLEL_VAR and frames[-1].index == 0:
+                entries.append(Metadata("internal_task_type", "control", at, "internal_task_type", self))
         origin = self._origin()
         if origin is not None:
             at = entries[0].created_at if entries else 0

@@ -78,3 +78,6 @@ def test_control_tasks_are_node_zero(orch):
     assert code == 0, err
     (control,) = list(Flow("DiffParallelFlow").latest_run["train"].control_tasks())
     assert control.data.node_index == 0
+    assert control.metadata_dict["internal_task_type"] == "control"  # Metaflow's mark of a control task
+    workers = [t for t in Flow("DiffParallelFlow").latest_run["train"] if t.data.node_index]
+    assert workers and all("internal_task_type" not in t.metadata_dict for t in workers)
