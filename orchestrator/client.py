@@ -426,7 +426,8 @@ class Run(Same):
         from .tagging import mutate
 
         user = Config.from_env().username
-        self._user_tags = list(mutate(_store()[1], self.flow_name, self.id, tags_to_add, tags_to_remove, user))
+        meta = _store()[1]
+        self._user_tags = list(mutate(meta, self.flow_name, self.id, tags_to_add, tags_to_remove, user, self._record))
         return self.tags
 
     def add_tag(self, tag: str) -> FrozenSet[str]:

@@ -11,12 +11,12 @@ processes changing tags at once never lose each other's change.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Tuple
+from typing import Any, Iterable, Optional, Tuple
 
 from .errors import OrchError
 from .exception import MetaflowTaggingError
 from .store.metadata import MetadataStore
-from .store.records import TagEvent
+from .store.records import RunRecord, TagEvent
 
 MAX_TAG_SIZE = 500
 MAX_USER_TAGS = 50
@@ -56,10 +56,17 @@ def _tags(value: Any, what: str) -> Tuple[str, ...]:
 
 
 def mutate(
-    meta: MetadataStore, flow: str, run: str, add: Iterable[Any] = (), remove: Iterable[Any] = (), user: str = ""
+    meta: MetadataStore,
+    flow: str,
+    run: str,
+    add: Iterable[Any] = (),
+    remove: Iterable[Any] = (),
+    user: str = "",
+    record: Optional[RunRecord] = None,
 ) -> Tuple[str, ...]:
-    """Remove then add user tags of a run; returns its user tags after the change."""
-    record = meta.run_record(flow, run)
+    """Remove then add user tags of a run; returns its user tags after the change. ``record``: the
+    run's record, when the caller has already read it."""
+    record = record or meta.run_record(flow, run)
     if record is None:
         raise TaggingError("Run %s/%s does not exist in this store." % (flow, run))
     to_add, to_remove = _tags(add, "tags_to_add"), _tags(remove, "tags_to_remove")

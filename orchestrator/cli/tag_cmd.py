@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.names import check_name
+from ..store.records import RunRecord
 from ..tagging import mutate
 from .common import load
 
@@ -54,17 +55,17 @@ def _run_of(ctx: click.Context, target: Optional[str], run_id: Optional[str], me
     return check_name("flow", flow), check_name("run", run)
 
 
-def _no_run(flow: str, run: str) -> UsageError:
-    return UsageError("Run %s/%s does not exist in this store." % (flow, run), "List runs with: orch runs %s." % flow)
-
-
-def _show(meta: MetadataStore, flow: str, run: str, flat: bool = False, hide_system: bool = False) -> None:
+def _record(meta: MetadataStore, flow: str, run: str) -> RunRecord:
     record = meta.run_record(flow, run)
     if record is None:
         raise UsageError(
             "Run %s/%s does not exist in this store." % (flow, run), "List runs with: orch runs %s." % flow
         )
-    user = set(meta.user_tags(flow, run, record))
+    return record
+
+
+def _show(record: RunRecord, user_tags: Tuple[str, ...], flat: bool = False, hide_system: bool = False) -> None:
+    user = set(user_tags)
     system = set() if hide_system else set(record.system_tags)
     if flat:
         for name in sorted(user | system):
@@ -78,37 +79,30 @@ def _show(meta: MetadataStore, flow: str, run: str, flat: bool = False, hide_sys
 def _change(ctx: click.Context, target, run_id, store, add=(), remove=()) -> None:
     config, meta = _open(store)
     flow, run = _run_of(ctx, target, run_id, meta)
-    if meta.run_record(flow, run) is None:
-        raise UsageError(
-            "Run %s/%s does not exist in this store." % (flow, run), "List runs with: orch runs %s." % flow
-        )
-    mutate(meta, flow, run, add, remove, config.username)
+    record = _record(meta, flow, run)
+    tags = mutate(meta, flow, run, add, remove, config.username, record)
     click.echo("Operation successful. New tags:")
-    _show(meta, flow, run)
+    _show(record, tags)
 
 
-@tag.command("add")
-@click.argument("args", nargs=-1, required=True)
-@_RUN_ID
-@_NAMESPACE
-@_STORE
-@click.pass_context
-def add(ctx, args, run_id, user_namespace, store):
-    """Add tags to a run: FLOW/RUN TAG... (or --run-id ID TAG... from python flow.py)."""
-    target, tags = _split(ctx, args, run_id)
-    _change(ctx, target, run_id, store, add=tags)
+def _one_way(name: str, doc: str) -> click.Command:
+    """``tag add`` and ``tag remove``: FLOW/RUN TAG... (or --run-id ID TAG... from python flow.py)."""
+
+    @click.argument("args", nargs=-1, required=True)
+    @_RUN_ID
+    @_NAMESPACE
+    @_STORE
+    @click.pass_context
+    def command(ctx, args, run_id, user_namespace, store):
+        target, tags = _split(ctx, args)
+        _change(ctx, target, run_id, store, **{name: tags})
+
+    command.__doc__ = doc
+    return tag.command(name)(command)
 
 
-@tag.command("remove")
-@click.argument("args", nargs=-1, required=True)
-@_RUN_ID
-@_NAMESPACE
-@_STORE
-@click.pass_context
-def remove(ctx, args, run_id, user_namespace, store):
-    """Remove user tags from a run (system tags cannot be removed)."""
-    target, tags = _split(ctx, args, run_id)
-    _change(ctx, target, run_id, store, remove=tags)
+add = _one_way("add", "Add tags to a run: FLOW/RUN TAG... (or --run-id ID TAG... from python flow.py).")
+remove = _one_way("remove", "Remove user tags from a run (system tags cannot be removed).")
 
 
 @tag.command("replace")
@@ -138,10 +132,11 @@ def tag_list(ctx, target, run_id, user_namespace, flat, hide_system_tags, store)
     """List a run's tags (user tags are shown as *tag*)."""
     _, meta = _open(store)
     flow, run = _run_of(ctx, target, run_id, meta)
-    _show(meta, flow, run, flat, hide_system_tags)
+    record = _record(meta, flow, run)
+    _show(record, meta.user_tags(flow, run, record), flat, hide_system_tags)
 
 
-def _split(ctx: click.Context, args: Tuple[str, ...], run_id: Optional[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
+def _split(ctx: click.Context, args: Tuple[str, ...]) -> Tuple[Optional[str], Tuple[str, ...]]:
     """FLOW/RUN and the tags: with python flow.py --run-id, every argument is a tag."""
     if ctx.meta.get("orch_flow_file"):
         return None, tuple(args)
