@@ -17,7 +17,8 @@ import re
 import types
 from typing import Any, Optional, Tuple
 
-from .errors import FlowDefinitionError, ParameterError, caller_location, install_script_excepthook
+from .errors import ParameterError, caller_location
+from .flowattr import FlowAttribute
 
 _PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
@@ -46,7 +47,7 @@ def _type_name(kind: Any) -> str:
     return kind.name if isinstance(kind, JSONTypeClass) else kind.__name__
 
 
-class Parameter:
+class Parameter(FlowAttribute):
     """A value given on the command line at ``run`` time.
 
     ``Parameter('alpha', default=0.01, help='learning rate')`` is an ``--alpha``
@@ -87,10 +88,6 @@ class Parameter:
             except ParameterError as err:
                 self._fail("Parameter '%s' has a default that does not fit its type: %s" % (name, err.headline))
 
-    def _fail(self, headline: str, hint: Optional[str] = None) -> None:
-        install_script_excepthook()
-        raise FlowDefinitionError(headline, hint, file=self.file, line=self.line)
-
     def _resolve_type(self, kind: Any, default: Any) -> Any:
         if kind is None:
             if default is None or callable(default) or _is_delayed(default):
@@ -106,17 +103,8 @@ class Parameter:
         )
         return None  # unreachable: _fail raises
 
-    def __set_name__(self, owner: type, attr: str) -> None:
-        self.attr = attr
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        """On a flow instance, the parameter's value for this run (loaded on first read)."""
-        if instance is None:
-            return self
-        try:
-            return type(instance).__getattr__(instance, self.attr or self.name)
-        except AttributeError:
-            return self.resolve_default(type(instance).__name__)
+    def _outside_a_task(self, cls: type) -> Any:
+        return self.resolve_default(cls.__name__)
 
     @property
     def type_name(self) -> str:

@@ -27,7 +27,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
-from .errors import FlowDefinitionError, UsageError, caller_location, install_script_excepthook
+from .errors import FlowDefinitionError, UsageError, caller_location
+from .flowattr import FlowAttribute
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -223,7 +224,7 @@ def resolve(value: Any, values: Mapping[str, Any]) -> Any:
     return value
 
 
-class Config(collections.abc.Mapping):
+class Config(FlowAttribute, collections.abc.Mapping):
     """A configuration of the flow, fixed before the run starts and read-only in every step.
 
     ``Config("cfg", default="cfg.json")`` reads a file (``--config cfg other.json``
@@ -266,21 +267,8 @@ class Config(collections.abc.Mapping):
         self.parser = parser
         self.plain = bool(plain)
 
-    def _fail(self, headline: str, hint: Optional[str] = None) -> None:
-        install_script_excepthook()
-        raise FlowDefinitionError(headline, hint, file=self.file, line=self.line)
-
-    def __set_name__(self, owner: type, attr: str) -> None:
-        self.attr = attr
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        """On a flow instance, the config's value: the task's artifact, or the class's bound value."""
-        if instance is None:
-            return self
-        try:
-            return type(instance).__getattr__(instance, self.attr or self.name)
-        except AttributeError:
-            return bound_values(type(instance)).get(self.name)
+    def _outside_a_task(self, cls: type) -> Any:
+        return bound_values(cls).get(self.name)  # the class's bound value
 
     # In the class body (``cfg.key``, ``cfg["key"]``, ``**cfg``) a Config stands for its future value.
     def __getattr__(self, name: str) -> Any:
