@@ -32,6 +32,7 @@ from ..graph.render import to_json
 from ..loader import LoadedFlow
 from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
+from ..project_names import ProjectInfo
 from ..project_names import resolve as resolve_project
 from ..secret_sources import SecretError, fetch
 from ..states import Status
@@ -148,6 +149,7 @@ class _Prepared:
     targets: Dict[str, Target]
     setups: Tuple[ExecutorSetup, ...]
     env_records: Dict[str, dict]
+    project: Optional[ProjectInfo] = None  # the run's @project names; None without @project
 
 
 def _prepare(
@@ -160,14 +162,12 @@ def _prepare(
     console: Any,
     here: Target,
 ) -> _Prepared:
+    spec = loaded.graph.flow_decorator("project")
+    project = resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
     if origin_record is not None:  # resume: the origin's parameters, by reference
         param_records = dict(origin_record.parameters)
         param_display = dict(origin_record.parameter_values)
     else:
-        spec = loaded.graph.flow_decorator("project")
-        project = (
-            resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
-        )
         # As in Metaflow, a callable default sees the run's @project names in ``current``.
         with current_fields(project.current_fields() if project else {}):
             values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env), config.username)
@@ -202,6 +202,7 @@ def _prepare(
         targets,
         setups,
         env_records,
+        project,
     )
 
 
@@ -220,12 +221,6 @@ def _env_records(
     return records
 
 
-def _project(loaded: LoadedFlow, options: RunOptions, config: Config) -> Any:
-    """The run's @project names (None without @project)."""
-    spec = loaded.graph.flow_decorator("project")
-    return resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
-
-
 def _create_run(
     meta: MetadataStore,
     loaded: LoadedFlow,
@@ -235,7 +230,7 @@ def _create_run(
     origin_run_id: Optional[str],
 ) -> str:
     """Write the run record under a fresh run id (retrying on the rare clash) and the --run-id-file."""
-    project = _project(loaded, options, config)
+    project = prepared.project
     record = RunRecord(
         flow=loaded.name,
         run_id=new_run_id(),
