@@ -8,7 +8,7 @@ is its longest distance from ``start``.
 from __future__ import annotations
 
 import html
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 from .model import CLONED, FAILED, PENDING, RUNNING, SUCCEEDED, RunView
 
@@ -22,30 +22,31 @@ COLOURS = {  # (fill, stroke)
 NODE_W, NODE_H, GAP_X, GAP_Y = 170, 46, 30, 50
 
 
-def _levels(run: RunView) -> Dict[str, int]:
-    """Each step's row. Steps come in topological order; an edge back to an earlier step (a switch
-    case that loops) sets no row, so recursion cannot push a step below itself."""
+def _loops_back(run: RunView) -> Set[Tuple[str, str]]:
+    """Edges to a step at or before their source (steps come in topological order): a switch case
+    that loops (recursion)."""
     position = {step.name: i for i, step in enumerate(run.steps)}
+    return {(s.name, n) for s in run.steps for n in s.next if n in position and position[n] <= position[s.name]}
+
+
+def _levels(run: RunView, back: Set[Tuple[str, str]]) -> Dict[str, int]:
+    """Each step's row. An edge that loops back sets no row, so recursion cannot push a step below itself."""
     level = {step.name: 0 for step in run.steps}
     for step in run.steps:
         for successor in step.next:
-            if successor in level and position[successor] > position[step.name]:
+            if successor in level and (step.name, successor) not in back:
                 level[successor] = max(level[successor], level[step.name] + 1)
     return level
 
 
 def dag_svg(run: RunView) -> str:
-    level = _levels(run)
+    back = _loops_back(run)
+    level = _levels(run, back)
     rows: Dict[int, List[str]] = {}
     for step in run.steps:
         rows.setdefault(level[step.name], []).append(step.name)
     widest = max((len(names) for names in rows.values()), default=1)
-    order = {step.name: i for i, step in enumerate(run.steps)}
-    width = (
-        widest * (NODE_W + GAP_X)
-        + GAP_X
-        + (50 if any(order[n] <= order[s.name] for s in run.steps for n in s.next if n in order) else 0)
-    )
+    width = widest * (NODE_W + GAP_X) + GAP_X + (50 if back else 0)  # room for the loops' curves
     height = len(rows) * (NODE_H + GAP_Y) + GAP_Y
     where: Dict[str, Tuple[float, float]] = {}
     for row, names in rows.items():
@@ -64,7 +65,7 @@ def dag_svg(run: RunView) -> str:
             if successor not in where:
                 continue
             x2, y2 = where[successor]
-            if order[successor] <= order[step.name]:  # recursion: a loop back, drawn round the right side
+            if (step.name, successor) in back:  # recursion: a loop back, drawn round the right side
                 bulge = max(x, x2) + NODE_W + 40
                 parts.append(
                     '<path class="loop" d="M %.0f %.0f C %.0f %.0f, %.0f %.0f, %.0f %.0f" fill="none" stroke="#5f6368" '
