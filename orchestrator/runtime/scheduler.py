@@ -25,6 +25,7 @@ from ..states import Status
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, Death, ExceptionInfo
 from ..task.spec import TaskSpec
+from .gangs import Gangs, Settled
 
 WAKE_SECONDS = 0.25
 
@@ -108,6 +109,7 @@ class Scheduler:
         self._delayed: List[Tuple[float, int, PlannedTask, TaskSpec]] = []  # retries waiting out their delay
         self._seq = itertools.count()
         self._controls: Dict[tuple, str] = {}  # @parallel gang → its control task id
+        self._gangs = Gangs()  # @parallel gangs whose attempt has not fully ended
 
     # specs
 
@@ -314,15 +316,16 @@ class Scheduler:
         except OSError:
             pass  # a remote task's log lives elsewhere (Batch jobs note their own deaths)
 
-    def _finish(self, entry: _Running, result: TaskResult) -> Tuple[List[PlannedTask], Optional[Failure]]:
+    def _settle(self, entry: _Running, result: TaskResult) -> Tuple[Settled, TaskResult]:
+        """Read how an attempt ended. A process that ended without committing (timeout, kill, OOM, exit
+        code) gets its end recorded here, as a death."""
         spec = entry.spec
         end = self.meta.attempt_end(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
         if result.state is TaskState.SUCCEEDED and end is not None and end.succeeded:
-            self.reporter.task_finished(spec, result, "")
             chosen = end.next[0] if spec.switch and end.next else None
             done = Finished(spec.step, spec.ref, spec.foreach_stack, end.num_splits, entry.planned.loops, chosen)
-            return self.planner.on_success(done), None
-        died = end is None  # the process ended without committing: timeout, kill, OOM, exit code
+            return Settled(entry.planned, spec, done), result
+        died = end is None
         if end is None:
             if result.state is TaskState.SUCCEEDED:
                 result = replace(result, state=TaskState.FAILED, message="the task exited without recording its end")
@@ -333,29 +336,73 @@ class Scheduler:
             result = replace(result, state=TaskState.FAILED, message="the task reported a failure")
         exception = end.exception
         message = result.message if died else exception.message if exception else ""
+        if not died and result.exit_code not in (None, 0):
+            result = replace(result, message="%s (exit code %d)" % (message, result.exit_code))
+        else:
+            result = replace(result, message=message)
+        return Settled(entry.planned, spec, None, died, message, result.state, exception), result
+
+    def _finish(self, entry: _Running, result: TaskResult) -> Tuple[List[PlannedTask], Optional[Failure]]:
+        settled, shown = self._settle(entry, result)
+        spec = settled.spec
         retries_left = spec.attempt < self._max_retries(spec.step) and not self.stop_requested
+        if spec.parallel_control is not None:
+            return self._finish_gang(settled, shown, retries_left)
+        if settled.finished is not None:
+            self.reporter.task_finished(spec, shown, "")
+            return self.planner.on_success(settled.finished), None
         # A step that raised was caught inside the task; one whose process died gets a fallback attempt
         # that runs no user code and records the failure in the @catch variable.
         fallback = (
             not retries_left
-            and died
+            and settled.died
             and spec.catch_var is not None
             and spec.fallback_reason is None
             and not self.stop_requested
         )
         then = "retrying" if retries_left else "@catch records it" if fallback else ""
-        shown = message
-        if not died and result.exit_code not in (None, 0):
-            shown = "%s (exit code %d)" % (message, result.exit_code)
-        self.reporter.task_finished(spec, replace(result, message=shown), then)
-        if retries_left or fallback:
-            attempt = spec.attempt + 1
-            next_spec = spec.with_attempt(attempt, attempt >= self._max_retries(spec.step))
-            delay = 0.0
-            if fallback:
-                next_spec = replace(next_spec, fallback_reason="%s: %s" % (result.state.value, message))
-            else:
-                delay = self._retry_delay(spec.step)
-            heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), entry.planned, next_spec))
+        self.reporter.task_finished(spec, shown, then)
+        if retries_left:
+            self._again(entry.planned, spec)
+        elif fallback:
+            self._again(entry.planned, spec, "%s: %s" % (shown.state.value, settled.message))
+        else:
+            return [], Failure(spec.pathspec, settled.state, settled.message, settled.exception)
+        return [], None
+
+    def _finish_gang(
+        self, settled: Settled, shown: TaskResult, retries_left: bool
+    ) -> Tuple[List[PlannedTask], Optional[Failure]]:
+        """A @parallel member: the gang retries, falls back or fails as one (see ``gangs``)."""
+        spec = settled.spec
+        can_catch = spec.catch_var is not None and not self.stop_requested
+        if settled.succeeded:
+            then = ""
+        else:
+            then = "its gang retries" if retries_left else "@catch records it" if can_catch else ""
+        self.reporter.task_finished(spec, shown, then)
+        decision = self._gangs.settle(settled, retries_left, can_catch)
+        if decision is None:
             return [], None
-        return [], Failure(spec.pathspec, result.state, message, exception)
+        for member in decision.retry:
+            self._again(member.planned, member.spec)
+        if decision.fallback is not None:
+            self._again(decision.fallback.planned, decision.fallback.spec, decision.fallback_reason)
+        if decision.failed is not None:
+            failed = decision.failed
+            return [], Failure(failed.spec.pathspec, failed.state, failed.message, failed.exception)
+        planned = []
+        for done in decision.proceed:
+            planned.extend(self.planner.on_success(done))
+        return planned, None
+
+    def _again(self, planned: PlannedTask, spec: TaskSpec, fallback_reason: Optional[str] = None) -> None:
+        """Queue the task's next attempt: a retry after its delay, or at once the @catch fallback."""
+        attempt = spec.attempt + 1
+        next_spec = spec.with_attempt(attempt, attempt >= self._max_retries(spec.step))
+        delay = 0.0
+        if fallback_reason is not None:
+            next_spec = replace(next_spec, fallback_reason=fallback_reason)
+        else:
+            delay = self._retry_delay(spec.step)
+        heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), planned, next_spec))

@@ -81,3 +81,27 @@ def test_control_tasks_are_node_zero(orch):
     assert control.metadata_dict["internal_task_type"] == "control"  # Metaflow's mark of a control task
     workers = [t for t in Flow("DiffParallelFlow").latest_run["train"] if t.data.node_index]
     assert workers and all("internal_task_type" not in t.metadata_dict for t in workers)
+
+
+def _attempts(task) -> list:
+    return sorted(int(m.value) for m in task.metadata if m.type == "attempt")
+
+
+def test_a_gang_retries_as_one_and_falls_back_through_its_control(orch):
+    """As Metaflow: node 2 dying reruns every member; a gang that keeps dying gets the @catch fallback on
+    its control task only (workers keep their failed last attempt) and the join sees the control alone."""
+    code, _, err = orch("run", "parallel_faults_flow.py")
+    assert code == 0, err
+    run = Flow("ParallelFaultsFlow").latest_run
+    assert run["join"].task.data.seen == [(0, 1), (1, 1), (2, 1)]
+    assert all(_attempts(t) == [0, 1] for t in run["train"])
+
+    code, _, err = orch("run", "parallel_faults_flow.py", "--mode", "dead")
+    assert code == 0, err
+    run = Flow("ParallelFaultsFlow").latest_run
+    (control,) = list(run["train"].control_tasks())
+    assert _attempts(control) == [0, 1, 2]
+    workers = [t for t in run["train"] if t.id != control.id]
+    assert len(workers) == 2 and all(_attempts(t) == [0, 1] for t in workers)
+    join = run["join"].task.data
+    assert join.seen == [(None, None)] and join.failures == ["metaflow.plugins.catch_decorator.FailureHandledByCatch"]

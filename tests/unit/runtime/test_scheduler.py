@@ -12,6 +12,7 @@ import os
 import queue
 import textwrap
 import time
+from dataclasses import replace
 from typing import Dict, List
 
 import pytest
@@ -70,6 +71,8 @@ class FakeExecutor(Executor):
         os.makedirs(os.path.dirname(spec.log_files(self.meta.backend)[1]), exist_ok=True)  # as a task would
         handle = "h%d" % len(self.submitted)
         plan = self.script.get(spec.step, [])
+        if spec.parallel_control is not None:  # a @parallel member: "step#node" scripts one node
+            plan = self.script.get("%s#%d" % (spec.step, spec.foreach_stack[-1].index), plan)
         what = "ok" if spec.fallback_reason is not None else (plan[spec.attempt] if spec.attempt < len(plan) else "ok")
         if what == "hang":
             self._hanging[handle] = time.monotonic() + 10
@@ -84,6 +87,8 @@ class FakeExecutor(Executor):
                 next=() if failed else spec.next_steps,
                 exception=ExceptionInfo("ValueError", "boom in %s" % spec.step) if failed else None,
             )
+            if spec.parallel_split and not failed:
+                end = replace(end, num_splits=3)
             self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
             state, code = (TaskState.FAILED, 1) if failed else (TaskState.SUCCEEDED, 0)
             self._results.put(TaskResult(handle, state, code))
@@ -125,9 +130,34 @@ class _Quiet:
         pass
 
 
-@pytest.fixture
-def world(tmp_path):
-    (tmp_path / "fake_run_flow.py").write_text(textwrap.dedent(FLOW))
+GANG_FLOW = """
+from orchestrator import FlowSpec, catch, parallel, retry, step
+
+
+class FakeRunFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.train, num_parallel=3)
+
+    @catch(var="failure")
+    @retry(times=2)
+    @parallel
+    @step
+    def train(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def _world(tmp_path, source: str):
+    (tmp_path / "fake_run_flow.py").write_text(textwrap.dedent(source))
     graph = load_flow(str(tmp_path / "fake_run_flow.py")).graph
     meta = MetadataStore(LocalBackend(str(tmp_path / "store")))
     ctx = RunContext("FakeRunFlow", "1", str(tmp_path / "store"), str(tmp_path), "fake_run_flow.py", "me")
@@ -142,6 +172,17 @@ def world(tmp_path):
 
     run.scheduler = lambda executor: Scheduler(graph, ctx, executor, meta, _Quiet())
     return run
+
+
+@pytest.fixture
+def world(tmp_path):
+    return _world(tmp_path, FLOW)
+
+
+@pytest.fixture
+def gang_world(tmp_path):
+    """A flow with a @parallel gang of 3 under @retry(times=2) and @catch."""
+    return _world(tmp_path, GANG_FLOW)
 
 
 def _attempts(executor: FakeExecutor, step: str) -> List[TaskSpec]:
@@ -222,3 +263,51 @@ def test_a_death_is_noted_in_the_tasks_own_stderr_log(world):
     path = start.log_files(meta.backend)[1]
     with open(path) as handle:
         assert "orch: Task failed with a segmentation fault." in handle.read()
+
+
+def _nodes(executor: FakeExecutor, step: str) -> Dict[int, List[TaskSpec]]:
+    found: Dict[int, List[TaskSpec]] = {}
+    for spec in _attempts(executor, step):
+        found.setdefault(spec.foreach_stack[-1].index, []).append(spec)
+    return found
+
+
+def test_a_gang_member_that_fails_retries_the_whole_gang(gang_world):
+    """As Metaflow's control task relaunching its workers: one member's failure reruns every member."""
+    outcome, executor, _ = gang_world({"train#2": ["exit"]})
+    assert outcome.succeeded
+    nodes = _nodes(executor, "train")
+    assert {node: [s.attempt for s in specs] for node, specs in nodes.items()} == {0: [0, 1], 1: [0, 1], 2: [0, 1]}
+    join = _attempts(executor, "join")
+    assert len(join) == 1 and sorted(ref.attempt for ref in join[0].inputs) == [1, 1, 1]
+
+
+def test_a_dead_gang_falls_back_through_its_control_task_alone(gang_world):
+    """Metaflow's TagCatchTest on a parallel graph: workers show attempts 0-2, the control 0-3 (its
+    @catch fallback), and the join receives the control task only."""
+    outcome, executor, meta = gang_world({"train": ["exit", "exit", "exit"]})
+    assert outcome.succeeded, outcome.failures
+    nodes = _nodes(executor, "train")
+    assert [s.attempt for s in nodes[0]] == [0, 1, 2, 3]
+    assert [s.attempt for s in nodes[1]] == [0, 1, 2] and [s.attempt for s in nodes[2]] == [0, 1, 2]
+    assert nodes[0][-1].fallback_reason.startswith("failed: exited with code 3")
+    join = _attempts(executor, "join")
+    assert len(join) == 1 and [str(ref) for ref in join[0].inputs] == ["train/%s/3" % nodes[0][0].task_id]
+    assert _attempts(executor, "end")
+
+
+def test_a_dead_worker_on_the_last_attempt_falls_back_through_the_control(gang_world):
+    outcome, executor, _ = gang_world({"train#1": ["exit", "exit", "oom"]})
+    assert outcome.succeeded
+    control = _nodes(executor, "train")[0]
+    assert [s.attempt for s in control] == [0, 1, 2, 3]
+    assert control[-1].fallback_reason.startswith("gang member 1 (task ")
+    assert "out of memory" in control[-1].fallback_reason
+
+
+def test_a_gang_with_retries_used_up_and_no_catch_fails_the_run(tmp_path):
+    run = _world(tmp_path, GANG_FLOW.replace('@catch(var="failure")', ""))
+    outcome, executor, _ = run({"train#1": ["exit", "raise", "exit"]})
+    assert not outcome.succeeded and _attempts(executor, "join") == []
+    assert [f.pathspec.split("/")[2:] for f in outcome.failures] == [["train", _nodes(executor, "train")[1][0].task_id]]
+    assert all(len(specs) == 3 for specs in _nodes(executor, "train").values())  # no fallback without @catch
