@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Optional, Tuple
 
 import click
 
@@ -33,3 +33,38 @@ def load(ctx: click.Context, path: str, configs: Optional[ConfigInputs] = None, 
 
 def check(ctx: click.Context, path: str):
     return check_flow(path, preloaded_module(ctx, path), given_configs(ctx))
+
+
+def store_config(ctx: click.Context, store: Optional[str]):
+    """The config with the store the command names: its own --store, else Metaflow's top-level
+    --datastore-root / --datastore (before the command), else ORCH_STORE or ./.orch."""
+    from ..config import Config
+
+    top = getattr(ctx.find_root().obj, "top", None)
+    if store is None and top is not None:
+        store = top.store(Config.from_env())
+    return Config.from_env(store=store)
+
+
+def quiet(ctx: click.Context) -> bool:
+    """Metaflow's top-level --quiet: no banner and no headers, only the output itself."""
+    top = getattr(ctx.find_root().obj, "top", None)
+    return bool(top is not None and top.quiet)
+
+
+def task_pathspec(ctx: click.Context, given: str, flow_file: Optional[str]) -> Tuple[str, str, str, Optional[str]]:
+    """(flow, run, step, task or None) from FLOW/RUN/STEP[/TASK], or, with ``python flow.py``,
+    from RUN/STEP[/TASK] and the flow file (Metaflow's form). Every part is a checked name."""
+    from ..errors import UsageError
+    from ..store.names import check_name
+
+    parts = given.strip("/").split("/")
+    if flow_file:
+        if len(parts) not in (2, 3):
+            raise UsageError("Give the task as RUN/STEP or RUN/STEP/TASK, not %r." % given)
+        parts = [load(ctx, flow_file).name] + parts
+    elif len(parts) not in (3, 4):
+        raise UsageError("Give the task as FLOW/RUN/STEP or FLOW/RUN/STEP/TASK, not %r." % given)
+    for kind, value in zip(("flow", "run", "step", "task"), parts):
+        check_name(kind, value)
+    return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None

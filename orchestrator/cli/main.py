@@ -47,6 +47,7 @@ LAZY_COMMANDS = {
     "images": "envs_cmds",
     "configure": "configure_cmds",
     "tag": "tag_cmd",
+    "dump": "dump_cmd",
 }
 
 

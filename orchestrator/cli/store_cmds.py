@@ -14,6 +14,7 @@ from ..store.maintenance import fsck as fsck_store
 from ..store.maintenance import gc as gc_store
 from ..store.metadata import MetadataStore, attempt_log_key
 from ..store.names import check_name
+from .common import quiet, store_config, task_pathspec
 
 STORE_OPTION = click.option(
     "--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; default ./.orch]."
@@ -63,36 +64,54 @@ def runs(flow, store, limit):
 
 
 @click.command()
-@click.argument("pathspec")
+@click.argument("words", nargs=-1, required=True, metavar="[show] [FLOW/]RUN/STEP[/TASK]")
 @STORE_OPTION
-@click.option("--stderr", "stream", flag_value="stderr", help="Show stderr instead of stdout.")
-@click.option("--stdout", "stream", flag_value="stdout", default=True, hidden=True)
+@click.option("--stdout/--no-stdout", default=False, help="Show stdout.")
+@click.option("--stderr/--no-stderr", default=False, help="Show stderr.")
+@click.option("--both/--no-both", default=True, show_default=True, help="Show stdout, then stderr.")
+@click.option("--timestamps/--no-timestamps", default=False, help="Not available: orch records no per-line times.")
 @click.option("--attempt", type=int, default=None, help="Which attempt [default: the latest].")
-def logs(pathspec, store, stream, attempt):
-    """Print the logs of FLOW/RUN/STEP[/TASK] (every task of the step when TASK is left out)."""
-    parts = pathspec.strip("/").split("/")
-    if len(parts) not in (3, 4):
-        raise UsageError("Give the logs to show as FLOW/RUN/STEP or FLOW/RUN/STEP/TASK, not %r." % pathspec)
-    flow, run, step = parts[:3]
-    for kind, value in zip(("flow", "run", "step"), parts):
-        check_name(kind, value)
-    _, backend, meta = _open(store)
+@click.option("--flow-file", default=None, hidden=True)  # set by python flow.py logs ...
+@click.pass_context
+def logs(ctx, words, store, stdout, stderr, both, timestamps, attempt, flow_file):
+    """Print the logs of FLOW/RUN/STEP[/TASK] (every task of the step when TASK is left out).
+
+    As Metaflow's ``logs``: stdout and stderr by default, or one of them with
+    --stdout / --stderr. The log text goes to stdout; the headers naming each
+    task and stream go to stderr (none with --quiet before the command).
+    """
+    if words[:1] == ("show",):  # Metaflow's logs group: ``logs show PATH`` is the default command
+        words = words[1:]
+    if len(words) != 1:
+        raise UsageError("Give one task path: [FLOW/]RUN/STEP or [FLOW/]RUN/STEP/TASK.")
+    if timestamps:
+        raise UsageError("--timestamps is not available: orch records a task's log without per-line times.")
+    flow, run, step, task_id = task_pathspec(ctx, words[0], flow_file)
+    backend = open_backend(store_config(ctx, store).store_url)
+    meta = MetadataStore(backend)
+    streams = [name for name, wanted in (("stdout", stdout), ("stderr", stderr)) if wanted]
+    streams = streams or (["stdout", "stderr"] if both else ["stdout"])
     latest = meta.latest_attempts(flow, run, step)
     tasks = sorted((t for (s, t) in latest if s == step), key=lambda t: (len(t), t))
-    if len(parts) == 4:
-        tasks = [t for t in tasks if t == parts[3]]
+    if task_id is not None:
+        tasks = [t for t in tasks if t == task_id]
     if not tasks:
-        raise OrchError("No task matches %s in this store." % pathspec, "List runs with: orch runs %s." % flow)
+        raise OrchError("No task matches %s in this store." % words[0], "List runs with: orch runs %s." % flow)
+    silent = quiet(ctx)
     for task in tasks:
         number = latest[(step, task)].attempt if attempt is None else attempt
         end = meta.attempt_end(flow, run, step, task, number)
-        key = attempt_log_key(flow, run, step, task, number, end, stream)
-        if len(tasks) > 1:
-            click.echo("--- %s/%s/%s/%s (attempt %d) ---" % (flow, run, step, task, number))
-        try:
-            click.echo(bytes(backend.get(key)).decode("utf-8", "replace"), nl=False)
-        except MissingKey:
-            pass
+        if not silent:
+            header = "Dumping logs of run_id=*%s* step=*%s* task_id=*%s* (attempt %d)" % (run, step, task, number)
+            click.echo(header, err=True)
+        for stream in streams:
+            if not silent and len(streams) > 1:
+                click.echo(stream, err=True)
+            try:
+                text = bytes(backend.get(attempt_log_key(flow, run, step, task, number, end, stream)))
+            except MissingKey:
+                continue
+            click.echo(text.decode("utf-8", "replace"), nl=False)
 
 
 @click.command()

@@ -18,7 +18,7 @@ from ..store.metadata import MetadataStore
 from ..store.names import check_name
 from ..store.records import RunRecord
 from ..tagging import mutate
-from .common import load
+from .common import load, store_config
 
 _STORE = click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE].")
 _RUN_ID = click.option("--run-id", default=None, help="The run (with python flow.py; else give FLOW/RUN).")
@@ -33,8 +33,8 @@ def tag(ctx: click.Context, flow_file: Optional[str]) -> None:
     ctx.meta["orch_flow_file"] = flow_file
 
 
-def _open(store: Optional[str]) -> Tuple[Config, MetadataStore]:
-    config = Config.from_env(store=store)
+def _open(ctx: click.Context, store: Optional[str]) -> Tuple[Config, MetadataStore]:
+    config = store_config(ctx, store)
     return config, MetadataStore(open_backend(config.store, config.aws.region, config.aws.endpoint_url))
 
 
@@ -64,12 +64,14 @@ def _record(meta: MetadataStore, flow: str, run: str) -> RunRecord:
     return record
 
 
-def _show(record: RunRecord, user_tags: Tuple[str, ...], flat: bool = False, hide_system: bool = False) -> None:
+def _show(
+    record: RunRecord, user_tags: Tuple[str, ...], flat: bool = False, hide_system: bool = False, err: bool = False
+) -> None:
     user = set(user_tags)
     system = set() if hide_system else set(record.system_tags)
     if flat:
         for name in sorted(user | system):
-            click.echo(name)
+            click.echo(name, err=err)
         return
     click.echo("System tags and *tags*; only *tags* can be modified")
     for name in sorted(user | system):
@@ -77,7 +79,7 @@ def _show(record: RunRecord, user_tags: Tuple[str, ...], flat: bool = False, hid
 
 
 def _change(ctx: click.Context, target, run_id, store, add=(), remove=()) -> None:
-    config, meta = _open(store)
+    config, meta = _open(ctx, store)
     flow, run = _run_of(ctx, target, run_id, meta)
     record = _record(meta, flow, run)
     tags = mutate(meta, flow, run, add, remove, config.username, record)
@@ -130,10 +132,12 @@ def replace(ctx, target, tags_to_add, tags_to_remove, run_id, user_namespace, st
 @click.pass_context
 def tag_list(ctx, target, run_id, user_namespace, flat, hide_system_tags, store):
     """List a run's tags (user tags are shown as *tag*)."""
-    _, meta = _open(store)
+    _, meta = _open(ctx, store)
     flow, run = _run_of(ctx, target, run_id, meta)
     record = _record(meta, flow, run)
-    _show(record, meta.user_tags(flow, run, record), flat, hide_system_tags)
+    # python flow.py tag list --flat writes to stderr, after the banner, as Metaflow's does
+    metaflow_form = bool(ctx.meta.get("orch_flow_file"))
+    _show(record, meta.user_tags(flow, run, record), flat, hide_system_tags, err=metaflow_form)
 
 
 def _split(ctx: click.Context, args: Tuple[str, ...]) -> Tuple[Optional[str], Tuple[str, ...]]:

@@ -25,7 +25,7 @@ def test_runs_and_logs(orch):
     run = Flow("ParamsFlow").latest_run
     assert run.id in listing.output and "succeeded" in listing.output
     logs = runner.invoke(cli, ["logs", "ParamsFlow/%s/end" % run.id, "--store", orch.store])
-    assert logs.exit_code == 0 and logs.output == "final (2, 20, 0.5)\n"
+    assert logs.exit_code == 0 and logs.stdout == "final (2, 20, 0.5)\n"  # stdout then stderr (empty here)
     missing = runner.invoke(cli, ["logs", "ParamsFlow/%s/nope" % run.id, "--store", orch.store])
     assert missing.exit_code == 1
     bad = runner.invoke(cli, ["logs", "ParamsFlow/../x", "--store", orch.store])

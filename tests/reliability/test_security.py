@@ -79,7 +79,7 @@ def test_names_cannot_traverse_paths(pathspec, orch, capsys):
     capsys.readouterr()
     assert main(["logs", pathspec, "--store", orch.store]) != 0
     err = capsys.readouterr().err
-    assert any(word in err for word in ("Invalid", "Give the logs to show as", "No task")), err
+    assert any(word in err for word in ("Invalid", "Give the task as", "No task")), err
     assert "Traceback" not in err
 
 
