@@ -44,11 +44,18 @@ _CLIENT = (
 )
 
 
+_RUNNER = ("Runner", "NBRunner")
+
+
 def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping task start-up lean
     if name in _CLIENT:
         from . import client
 
         return getattr(client, name)
+    if name in _RUNNER:
+        from . import runner
+
+        return getattr(runner, name)
     raise AttributeError("module 'orchestrator' has no attribute %r" % name)
 
 
@@ -57,6 +64,8 @@ __all__ = [
     "DataArtifact",
     "Flow",
     "FlowSpec",
+    "NBRunner",
+    "Runner",
     "Run",
     "Step",
     "Task",

@@ -109,6 +109,41 @@ for test in sorted(tests, key=lambda t: (t.PRIORITY, type(t).__name__)):
 json.dump(pairs, sys.stdout)
 """
 
+# The "api" executor: the flow is started through the target's Runner API (Metaflow's, or orch's), in
+# the target's Python, with the options above as keywords, as the suite's run_tests.py does.
+DRIVE_API = r"""
+import json, sys
+from {package} import Runner
+mode, top, kwargs = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+runner = Runner("test_flow.py", show_output=False, **top)
+result = getattr(runner, mode)(**kwargs)
+with open(result.command_obj.log_files["stdout"], encoding="utf-8") as handle:
+    sys.stdout.write(handle.read())
+with open(result.command_obj.log_files["stderr"], encoding="utf-8") as handle:
+    sys.stderr.write(handle.read())
+sys.exit(result.command_obj.process.returncode)
+"""
+
+
+def api_kwargs(options: List[str]) -> Dict[str, object]:
+    """Command-line options as the Runner API's keywords: ``--max-workers=50`` → max_workers=50,
+    ``--no-pylint`` → pylint=False, ``--quiet`` → quiet=True, each ``--tag=x`` → tags=[...]."""
+    kwargs: Dict[str, object] = {}
+    for option in options:
+        name, has_value, value = option[2:].partition("=")
+        key = name.replace("-", "_")
+        if not has_value:
+            if key.startswith("no_"):
+                kwargs[key[3:]] = False
+            else:
+                kwargs[key] = True
+        elif key == "tag":
+            kwargs.setdefault("tags", []).append(value)  # type: ignore[union-attr]
+        else:
+            kwargs[key] = int(value) if value.isdigit() else value
+    return kwargs
+
+
 _IMPORT = re.compile(r"^(\s*)(from|import)(\s+)metaflow(?=[\s.])", re.M)
 
 
@@ -174,7 +209,9 @@ def _tail(process: subprocess.CompletedProcess) -> str:
     return " | ".join(lines[-4:])[-600:]
 
 
-def run_pair(pair: dict, target: str, core: Path, python: str, checks: List[str], keep: bool) -> Outcome:
+def run_pair(
+    pair: dict, target: str, core: Path, python: str, checks: List[str], keep: bool, executor: str = "cli"
+) -> Outcome:
     began = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="conformance-%s-" % target))
     outcome = Outcome(pair["test"], pair["graph"], target, False)
@@ -215,12 +252,22 @@ def run_pair(pair: dict, target: str, core: Path, python: str, checks: List[str]
                 RUN_OPTIONS
             )
 
-        process = call(flow_command("run"))
+        def start(mode: str) -> subprocess.CompletedProcess:
+            step = [pair["resume_step"]] if mode == "resume" and pair["resume_step"] else []
+            if executor == "cli":
+                return call(flow_command(mode, step))
+            kwargs = dict(api_kwargs(RUN_OPTIONS), run_id_file="run-id")
+            if step:
+                kwargs["step_to_rerun"] = step[0]
+            script = DRIVE_API.format(package="orchestrator" if target == "orch" else "metaflow")
+            return call([python, "-c", script, mode, json.dumps(api_kwargs(TOP_OPTIONS)), json.dumps(kwargs)])
+
+        process = start("run")
         if process.returncode:
             if pair["should_fail"]:
                 pass
             elif pair["should_resume"]:
-                process = call(flow_command("resume", [pair["resume_step"]] if pair["resume_step"] else []))
+                process = start("resume")
                 if process.returncode:
                     outcome.stage, outcome.detail = "resume", _tail(process)
                     return outcome
@@ -284,6 +331,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--metaflow-python", help="a Python with metaflow==2.19.39 (default: benchmarks' venv)")
     parser.add_argument("--target", choices=("orch", "metaflow", "both"), default="both")
     parser.add_argument("--checks", default="metadata", help="comma-separated: metadata, cli")
+    parser.add_argument("--executor", choices=("cli", "api"), default="cli", help="start flows by CLI or Runner API")
     parser.add_argument("--tests", default="", help="comma-separated test class names (default: all)")
     parser.add_argument("--graphs", default="", help="comma-separated graph names (default: all)")
     parser.add_argument("--include-cards", action="store_true", help="also the card tests (the cards issue)")
@@ -316,10 +364,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     targets = ["orch", "metaflow"] if args.target == "both" else [args.target]
     pythons = {"orch": sys.executable, "metaflow": metaflow_python}
     jobs = [(pair, target) for pair in pairs for target in targets]
-    print("%d pairs x %s, checks: %s" % (len(pairs), "+".join(targets), ",".join(checks)), flush=True)
+    print(
+        "%d pairs x %s, checks: %s, executor: %s" % (len(pairs), "+".join(targets), ",".join(checks), args.executor),
+        flush=True,
+    )
     outcomes: List[Outcome] = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_pair, p, t, core, pythons[t], checks, args.keep) for p, t in jobs]
+        futures = [pool.submit(run_pair, p, t, core, pythons[t], checks, args.keep, args.executor) for p, t in jobs]
         for future in futures:
             outcome = future.result()
             outcomes.append(outcome)

@@ -36,14 +36,14 @@ DEFAULT_MAX_VALUE_SIZE = 1000  # bytes, as Metaflow's dump
 @click.pass_context
 def dump(ctx, input_path, include, private, max_value_size, out_file, store, flow_file):
     """Show the artifacts of every task of a step, or of one task."""
-    from .. import client
+    from ..client import Step, metadata, namespace
     from ..dump import dumpable_tasks, format_task, task_values
 
     flow, run, step, task_id = task_pathspec(ctx, input_path, flow_file)
-    client.metadata(store_config(ctx, store).store_url)
-    client.namespace(None)  # as Metaflow's dump: the store is read directly, whoever ran it
+    metadata(store_config(ctx, store).store_url)
+    namespace(None)  # as Metaflow's dump: the store is read directly, whoever ran it
     try:
-        tasks = list(dumpable_tasks(client.Step("%s/%s/%s" % (flow, run, step)), task_id))
+        tasks = list(dumpable_tasks(Step("%s/%s/%s" % (flow, run, step)), task_id))
     except KeyError:
         tasks = []
     if not tasks:

@@ -19,7 +19,7 @@ from ..runtime.launch import RunOptions, execute, origin_configs
 from ..user_configs import ConfigInputs
 from . import common
 from .common import FLOW_ARGUMENT, load
-from .top_options import PAIR_OPTIONS, TopLevel, config_inputs
+from .top_options import PAIR_OPTIONS, TopLevel, config_inputs, project_from_env
 from .top_options import config_options as config_option_list
 
 _RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
@@ -28,7 +28,8 @@ _RUN_SETTINGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
     """``--name value`` / ``--name=value`` / bare ``--flag`` (bool) → {parameter name: raw value}."""
     params = {p.name: p for _, p in flow_parameters(loaded.cls)}
-    aliases = {name.replace("_", "-"): name for name in params}
+    aliases = {name.replace("_", "-"): name for name in params}  # --my-param for my_param
+    aliases.update({name.replace("-", "_"): name for name in params})  # my_param for my-param (the Runner API)
     raw: dict = {}
     index = 0
     while index < len(args):
@@ -138,6 +139,8 @@ def run_options(func):
                 "--run-id-file", type=click.Path(dir_okay=False), default=None, help="Write the run id to this file."
             ),
             click.option("--quiet", is_flag=True, help="Do not stream task logs."),
+            # the Runner API's channel: the run's flow, id and store as JSON, written when the run starts
+            click.option("--runner-attribute-file", type=click.Path(dir_okay=False), default=None, hidden=True),
             click.option(
                 "--package-suffixes",
                 default="",
@@ -158,6 +161,7 @@ def _options(
     run_id_file,
     quiet,
     package_suffixes,
+    runner_attribute_file=None,
     debug=False,
     branch=None,
     production=False,
@@ -176,6 +180,7 @@ def _options(
         debug=debug,
         branch=branch,
         production=production,
+        runner_attribute_file=runner_attribute_file,
     )
 
 
@@ -209,6 +214,7 @@ def run(ctx, flow_file, store, with_decorators, **options):
     """
     store, with_decorators, options = _top(ctx, store, with_decorators, options)
     loaded, args = _load_with_configs(ctx, flow_file, ctx.args)
+    options["branch"], options["production"] = project_from_env(options["branch"], options["production"])
     loaded = _with(loaded, with_decorators)
     raw = parse_flow_options(loaded, args)
     result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
@@ -239,6 +245,7 @@ def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, config_f
     if origin.parsed:
         explicit = ConfigInputs.from_env(os.environ).merged(common.given_configs(ctx, given))
         loaded = load(ctx, flow_file, origin.merged(explicit), loaded.module)
+    options["branch"], options["production"] = project_from_env(options["branch"], options["production"])
     loaded = _with(loaded, with_decorators)
     result = execute(
         loaded,

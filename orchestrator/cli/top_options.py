@@ -162,3 +162,17 @@ def top_level(values: dict) -> TopLevel:
         production=bool(values.get("production")),
         configs=config_inputs(values.get("config_files"), values.get("config_values")),
     )
+
+
+def project_from_env(branch: Optional[str], production: bool) -> Tuple[Optional[str], bool]:
+    """--branch/--production, or their environment variables as they are *after* the flow was imported:
+    a flow file may set ``METAFLOW_BRANCH`` at import (Metaflow's suite does), which ``python flow.py``
+    sees because the import comes first; ``orch run flow.py`` parses options before, so reads again."""
+    import os
+
+    if not branch:
+        branch = os.environ.get("ORCH_BRANCH") or os.environ.get("METAFLOW_BRANCH") or None
+    if not production:
+        flag = os.environ.get("ORCH_PRODUCTION") or os.environ.get("METAFLOW_PRODUCTION") or ""
+        production = flag.strip().lower() in ("1", "true", "t", "yes", "y", "on")
+    return branch, production

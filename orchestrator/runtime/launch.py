@@ -61,6 +61,7 @@ class RunOptions:
     debug: bool = False  # failures print their full traceback
     branch: Optional[str] = None  # @project: --branch
     production: bool = False  # @project: --production
+    runner_attribute_file: Optional[str] = None  # the Runner API learns the run's id here (JSON)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,9 @@ def _prepare(
     raw_params: Optional[Mapping[str, Any]],
     console: Any,
     here: Target,
+    only: Optional[Mapping[str, Target]] = None,
 ) -> _Prepared:
+    """``only``: the steps to prepare executors for, and where (spin runs one step); default every step."""
     spec = loaded.graph.flow_decorator("project")
     project = resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
     if origin_record is not None:  # resume: the origin's parameters, by reference
@@ -181,7 +184,7 @@ def _prepare(
     code_key = cas.save_blob([package]).key
     code_dir = _code_dir(code_key)
     extract_package(package, code_dir)
-    targets = step_targets(loaded.graph, here)
+    targets = dict(only) if only is not None else step_targets(loaded.graph, here)
     locks = ensure_locks(loaded.graph, root, sources=config.sources)
     request = SetupRequest(loaded.graph, loaded.name, root, (), locks, config, console.run_message)
     setups = tuple(prepare_setups(request, targets))
@@ -255,6 +258,12 @@ def _create_run(
     if options.run_id_file:
         with open(options.run_id_file, "w") as handle:
             handle.write(run_id)
+    if options.runner_attribute_file:  # written whole, then renamed: the waiting Runner never reads half
+        attributes = {"flow_name": loaded.name, "run_id": run_id, "metadata": config.store_url}
+        temp = "%s.tmp-%d" % (options.runner_attribute_file, os.getpid())
+        with open(temp, "w") as handle:
+            json.dump(attributes, handle)
+        os.replace(temp, options.runner_attribute_file)
     return run_id
 
 
@@ -341,7 +350,8 @@ def step_secrets(graph: Any, targets: Mapping[str, Target], config: Config) -> D
     found: Dict[str, Tuple[Tuple[str, str], ...]] = {}
     for node in graph:
         spec = node.decorator("secrets")
-        if spec is None or not spec.sources or not targets[node.name].on_this_machine:
+        target = targets.get(node.name)
+        if spec is None or not spec.sources or target is None or not target.on_this_machine:
             continue
         values = fetch(spec.sources, config.aws.region, config.aws.endpoint_url)
         environment = node.decorator("environment")
