@@ -48,6 +48,7 @@ LAZY_COMMANDS = {
     "configure": "configure_cmds",
     "tag": "tag_cmd",
     "dump": "dump_cmd",
+    "spin": "spin_cmd",
 }
 
 

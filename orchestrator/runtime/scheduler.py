@@ -13,7 +13,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Mapping, Optional, Protocol, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Protocol, Tuple
 
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
@@ -98,14 +98,16 @@ class Scheduler:
         reporter: Reporter,
         max_workers: int = MAX_WORKERS,
         clones: Optional[CloneSource] = None,
+        planner: Optional[Planner] = None,
+        task_ids: Optional[Iterator[str]] = None,
     ) -> None:
         self.graph, self.ctx, self.executor, self.meta = graph, ctx, executor, meta
         self.reporter = reporter
         self.max_workers = max(1, max_workers)
         self.clones = clones
-        self.planner = Planner(graph)
+        self.planner = planner or Planner(graph)  # spin gives one of its own: one task, nothing after
         self.stop_requested: Optional[str] = None
-        self._ids = itertools.count(1)
+        self._ids = task_ids or (str(n) for n in itertools.count(1))
         self._delayed: List[Tuple[float, int, PlannedTask, TaskSpec]] = []  # retries waiting out their delay
         self._seq = itertools.count()
         self._controls: Dict[tuple, str] = {}  # @parallel gang → its control task id
@@ -251,7 +253,7 @@ class Scheduler:
                 waiting.append((planned, spec))
                 continue
             if spec is None:
-                task_id = str(next(self._ids))
+                task_id = next(self._ids)
                 cloned = self.clones.clone(planned, task_id) if self.clones else None
                 if cloned is not None:
                     outcome.tasks_cloned += 1

@@ -1,0 +1,260 @@
+"""``spin``: run one task of a past run again, with its exact inputs, in the flow's current code.
+
+A person debugging a step edits it and spins the task that failed (or any
+task): the same parent artifacts, foreach frames, parameters and configs,
+the step's own environment, and the executor of a run (local processes or
+Docker), in seconds. Metaflow 2.19 calls this ``spin``.
+
+The task runs in a run of its own in a **scratch store** (``./.orch_spin``
+unless ``--persist``, which makes it a run of the flow's store): its parents'
+records are copied in (their blobs hard-linked when both stores are local
+directories), so the spun task reads exactly what the original read, the
+client reads its artifacts from the scratch store, and the flow's store
+gains no run that is not a run. The task keeps the original's id, so
+``RUN/STEP/TASK`` lines up with the task it repeats.
+
+As in Metaflow, only the decorators that shape where and how the code runs
+apply (``@conda``, ``@pypi``, ``@environment``, ``@timeout``, ``@secrets``,
+``@sandbox``); ``@retry``, ``@catch``, ``@batch`` and the like do not, so a
+failure shows at once and on this machine. ``@parallel`` steps cannot spin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, replace
+from typing import Any, List, Mapping, Optional, Tuple
+
+from ..config import Config
+from ..errors import OrchError, UsageError
+from ..executors.base import RunPlace
+from ..executors.factory import create_executor, resolve_here
+from ..graph.model import Graph
+from ..loader import LoadedFlow
+from ..plan import Finished, PlannedTask, Planner
+from ..store.artifacts import save_artifact
+from ..store.cas import ContentAddressedStore
+from ..store.copying import copy_keys
+from ..store.factory import open_backend
+from ..store.location import StoreLocation
+from ..store.metadata import MetadataStore
+from ..store.names import check_name
+from ..store.records import AttemptStart, RunRecord
+from .console import make_console
+from .launch import RunOptions, RunResult, _create_run, _finish, _FollowingReporter, _prepare, step_secrets
+from .logs import LogFollower
+from .scheduler import RunContext, Scheduler
+
+SCRATCH_DIR = ".orch_spin"
+# What still applies to a spun step (Metaflow's SPIN_ALLOWED_DECORATORS, in orch's names)
+KEPT_DECORATORS = ("conda", "pypi", "environment", "timeout", "secrets", "sandbox", "resources", "card")
+
+
+@dataclass(frozen=True)
+class SpinRequest:
+    pathspec: str  # STEP, RUN/STEP, RUN/STEP/TASK, FLOW/RUN/STEP or FLOW/RUN/STEP/TASK
+    persist: bool = False  # a run of the flow's own store, not of the scratch store
+    skip_decorators: bool = False  # not even the environment decorators
+    artifacts: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # replace the inputs' values
+    scratch: Optional[str] = None  # the scratch store; default ./.orch_spin
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The task to spin, in the flow's store."""
+
+    run_id: str
+    step: str
+    task_id: str
+    start: AttemptStart
+    record: RunRecord
+
+    @property
+    def pathspec(self) -> str:
+        return "%s/%s/%s" % (self.run_id, self.step, self.task_id)
+
+
+@dataclass(frozen=True)
+class SpinResult:
+    run: RunResult
+    step: str
+    task_id: str
+    store_url: str
+    origin: str  # RUN/STEP/TASK it repeated
+
+    @property
+    def pathspec(self) -> str:
+        return "%s/%s/%s/%s" % (self.run.flow, self.run.run_id, self.step, self.task_id)
+
+
+def find_origin(meta: MetadataStore, flow: str, given: str) -> Origin:
+    """Metaflow's spin pathspec forms; with no run, the flow's latest, and with no task, the step's first."""
+    parts = given.strip("/").split("/")
+    run_id: Optional[str] = None
+    task_id: Optional[str] = None
+    if len(parts) == 1:
+        step = parts[0]
+    elif len(parts) == 2:
+        run_id, step = parts
+    elif len(parts) == 3 and parts[0] == flow:
+        _, run_id, step = parts
+    elif len(parts) == 3:
+        run_id, step, task_id = parts
+    elif len(parts) == 4:
+        if parts[0] != flow:
+            raise UsageError("%s names flow %s, but the flow file defines %s." % (given, parts[0], flow))
+        _, run_id, step, task_id = parts
+    else:
+        raise UsageError("Give the task to spin as STEP, RUN/STEP or RUN/STEP/TASK, not %r." % given)
+    check_name("step", step)
+    if run_id is None:
+        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
+        if not runs:
+            raise OrchError("Flow %s has no runs in this store to spin a task of." % flow, "Run it first: orch run.")
+        run_id = runs[-1]
+    record = meta.run_record(flow, check_name("run", run_id))
+    if record is None:
+        raise OrchError("Run %s/%s does not exist in this store." % (flow, run_id), "List runs: orch runs %s." % flow)
+    latest = meta.latest_attempts(flow, run_id, step)
+    tasks = sorted((t for (_, t) in latest), key=lambda t: (len(t), t))
+    if task_id is not None:
+        tasks = [t for t in tasks if t == check_name("task", task_id)]
+    if not tasks:
+        raise OrchError("Run %s/%s has no task %s." % (flow, run_id, "/".join(parts[-2:] if task_id else [step])))
+    start = meta.attempt_start(flow, run_id, step, tasks[0], latest[(step, tasks[0])].attempt)
+    if start is None:
+        raise OrchError(
+            "Task %s/%s/%s/%s never started: there are no inputs to spin it with." % (flow, run_id, step, tasks[0])
+        )
+    return Origin(run_id, step, tasks[0], start, record)
+
+
+class _OneTask(Planner):
+    """Plans exactly the spun task, and nothing after it."""
+
+    def __init__(self, graph: Graph, task: PlannedTask) -> None:
+        super().__init__(graph)
+        self.task = task
+
+    def start(self) -> List[PlannedTask]:
+        return [self.task]
+
+    def on_success(self, done: Finished) -> List[PlannedTask]:
+        return []
+
+
+def spin_graph(graph: Graph, step: str, skip_decorators: bool) -> Graph:
+    """The graph with the spun step's decorators cut to those that still apply."""
+    node = graph[step]
+    if node.decorator("parallel") is not None:
+        raise UsageError("Step '%s' is a @parallel step, and a gang cannot be spun one task at a time." % step)
+    kept = () if skip_decorators else tuple(d for d in node.decorators if d.NAME in KEPT_DECORATORS)
+    steps = tuple(replace(n, decorators=kept) if n.name == step else n for n in graph.steps)
+    return replace(graph, steps=steps, _index={})
+
+
+def _bring_inputs(
+    origin: Origin, flow: str, source: Any, target: Any, run_id: str, artifacts: Mapping[str, Any]
+) -> None:
+    """Copy the parents' records (and, into another store, their blobs) into the spin run. Values from
+    --artifacts-module replace the parent's (a step with one parent only)."""
+    source_meta, target_meta = MetadataStore(source), MetadataStore(target)
+    source_cas, target_cas = ContentAddressedStore(source), ContentAddressedStore(target)
+    if artifacts and len(origin.start.inputs) != 1:
+        raise UsageError(
+            "--artifacts-module needs a step with one parent; %s has %d." % (origin.step, len(origin.start.inputs))
+        )
+    keys = [r.blob_keys for r in list(origin.record.parameters.values()) + list(origin.record.configs.values())]
+    for ref in origin.start.inputs:
+        end = source_meta.attempt_end(flow, origin.run_id, ref.step, ref.task, ref.attempt)
+        start = source_meta.attempt_start(flow, origin.run_id, ref.step, ref.task, ref.attempt)
+        if end is None or not end.succeeded or start is None:
+            raise OrchError("Input %s/%s of the task has no successful attempt to spin from." % (origin.run_id, ref))
+        keys.extend(r.blob_keys for r in end.artifacts.values())
+        copied_from = ref.in_run(origin.run_id)
+        records = dict(end.artifacts)
+        records.update({name: save_artifact(target_cas, name, value) for name, value in artifacts.items()})
+        logs = (end.logs_from or copied_from) if source is target else None
+        target_meta.start_attempt(flow, run_id, ref.step, ref.task, replace(start, cloned_from=copied_from))
+        target_meta.finish_attempt(
+            flow, run_id, ref.step, ref.task, replace(end, artifacts=records, cloned_from=copied_from, logs_from=logs)
+        )
+    if source is not target:
+        copy_keys(source, target, (source_cas.key_path(k) for group in keys for k in group))
+
+
+def spin(loaded: LoadedFlow, config: Config, options: RunOptions, request: SpinRequest) -> SpinResult:
+    """Run the task again in a spin run; its artifacts land in the scratch store (or the flow's with persist)."""
+    source = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
+    origin = find_origin(MetadataStore(source), loaded.name, request.pathspec)
+    graph = spin_graph(loaded.graph, origin.step, request.skip_decorators)
+    loaded = dataclasses.replace(loaded, graph=graph)
+    scratch = config
+    if not request.persist:
+        scratch = replace(config, store=StoreLocation.parse(request.scratch or os.path.join(os.getcwd(), SCRATCH_DIR)))
+    target = source if request.persist else open_backend(scratch.store, config.aws.region, config.aws.endpoint_url)
+    meta, cas = MetadataStore(target), ContentAddressedStore(target)
+    console = make_console(graph, loaded.name, options.interactive, options.show_logs)
+    executor = None
+    try:
+        here = resolve_here(options.executor, scratch.store, console.run_message)
+        if origin.record.parameters and not request.persist:  # the run record takes the origin's by reference
+            copy_keys(source, target, (cas.key_path(k) for r in origin.record.parameters.values() for k in r.blob_keys))
+        prepared = _prepare(loaded, scratch, options, cas, origin.record, None, console, here, {origin.step: here})
+        run_id = _create_run(meta, loaded, scratch, options, prepared, origin.run_id)
+        _bring_inputs(origin, loaded.name, source, target, run_id, request.artifacts)
+        place = RunPlace(loaded.name, prepared.code_dir, prepared.flow_file, target, scratch, graph)
+        executor = create_executor(prepared.setups, place)
+    except BaseException:
+        if executor is not None:
+            executor.close()
+        console.close()
+        raise
+    ctx = RunContext(
+        flow=loaded.name,
+        run_id=run_id,
+        store_url=scratch.store_url,
+        code_dir=prepared.code_dir,
+        flow_file=prepared.flow_file,
+        username=config.username,
+        tags=tuple(dict.fromkeys(options.tags)),
+        origin_run_id=origin.run_id,
+        max_num_splits=options.max_num_splits,
+        log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
+        code_key=prepared.code_key,
+        secrets=step_secrets(graph, {origin.step: here}, config),
+    )
+    task = PlannedTask(origin.step, origin.start.inputs, origin.start.foreach_stack, _loops(origin.start))
+    console.run_label = "%s/%s" % (loaded.name, run_id)
+    console.run_message(
+        "Spinning %s/%s as run %s (store: %s)" % (loaded.name, origin.pathspec, run_id, scratch.store_url)
+    )
+    follower = LogFollower(console.log)
+    scheduler = Scheduler(
+        graph,
+        ctx,
+        executor,
+        meta,
+        _FollowingReporter(console, follower, target),
+        1,
+        planner=_OneTask(graph, task),
+        task_ids=iter([origin.task_id]),
+    )
+    began = time.monotonic()
+    try:
+        outcome = scheduler.run()
+    finally:
+        executor.close()
+        follower.close()
+        console.close()
+    _finish(meta, loaded.name, run_id, outcome, console, dict(executor.stats(), seconds=time.monotonic() - began))
+    result = RunResult(loaded.name, run_id, outcome)
+    return SpinResult(result, origin.step, origin.task_id, scratch.store_url, origin.pathspec)
+
+
+def _loops(start: AttemptStart) -> Tuple[int, ...]:
+    """The planner's loop counts (one per foreach level plus one) from a start record's recorded key."""
+    depth = len(start.foreach_stack) + 1
+    return tuple(start.loops) if start.loops else (0,) * depth
