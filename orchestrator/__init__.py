@@ -56,6 +56,10 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
         from . import runner
 
         return getattr(runner, name)
+    if name == "Metaflow":
+        from .client_root import Metaflow
+
+        return Metaflow
     raise AttributeError("module 'orchestrator' has no attribute %r" % name)
 
 
@@ -64,6 +68,7 @@ __all__ = [
     "DataArtifact",
     "Flow",
     "FlowSpec",
+    "Metaflow",
     "NBRunner",
     "Runner",
     "Run",

@@ -59,3 +59,16 @@ def test_a_resumed_task_says_where_it_came_from(orch, tmp_path, monkeypatch):
     assert run["end"].task.metadata_dict["origin-run-id"] == origin.id  # re-run, in a resumed run
     assert run["start"].origin_pathspec == "RecursionFlow/%s/start" % origin.id
     assert Task(start.pathspec, _namespace_check=False).pathspec == start.pathspec
+
+
+def test_metaflow_root_lists_the_flows_in_the_namespace(orch):
+    from orchestrator import Metaflow, namespace
+
+    assert orch("run", "branches_flow.py")[0] == 0
+    assert orch("run", "params_flow.py", "--run-name", "x")[0] == 0
+    namespace(None)
+    assert [f.id for f in Metaflow().flows] == ["BranchesFlow", "ParamsFlow"]
+    assert Metaflow()["ParamsFlow"].latest_run.successful
+    namespace("user:someone-else")
+    assert Metaflow().flows == []  # no run of either flow is in that namespace
+    namespace(None)
