@@ -9,6 +9,7 @@ standard-library-only and Python 3.8 compatible.
 from .current import current
 from .decorators import (
     batch,
+    cache,
     catch,
     conda,
     conda_base,
@@ -86,6 +87,7 @@ __all__ = [
     "JSONType",
     "Parameter",
     "batch",
+    "cache",
     "catch",
     "conda",
     "conda_base",

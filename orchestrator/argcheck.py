@@ -146,3 +146,29 @@ def env_vars(name: str, value: Any) -> Tuple[Tuple[str, str], ...]:
         if not isinstance(key, str) or not re.match(_ENV_VAR_NAME, key):
             raise BadArgument(name, "%s has an invalid environment variable name %r." % (name, key))
     return tuple(sorted((k, str(v)) for k, v in value.items()))
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration(name: str, value: Any) -> Optional[float]:
+    """Seconds, from a number of seconds or a string such as '90s', '30m', '12h', '7d', '2w'."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    found = _DURATION.match(value) if isinstance(value, str) else None
+    if not found or float(found.group(1)) <= 0:
+        raise BadArgument(name, "%s=%r is not a duration; write seconds (3600) or e.g. '12h', '7d'." % (name, value))
+    return float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+
+
+def names(name: str, value: Any) -> Tuple[str, ...]:
+    """Artifact names: a list of identifiers (a single string is one name)."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        raise BadArgument(name, "%s=%r must be a list of artifact names." % (name, value))
+    return tuple(sorted({identifier(name, item) for item in items}))

@@ -250,6 +250,13 @@ class Task(_InRun):
         return [(f.step, f.index, f.num_splits) for f in (start.foreach_stack if start else ())]
 
     @property
+    def cached_from(self) -> Optional[str]:
+        """For a task step memoization reused: FLOW/RUN/STEP/TASK of the task whose results it took."""
+        end = self._end_record()
+        source = end.memo.cached_from if end is not None and end.memo is not None else None
+        return "%s/%s/%s/%s" % (self.flow_name, source.run, source.step, source.task) if source else None
+
+    @property
     def origin_pathspec(self) -> Optional[str]:
         """For a task cloned by resume: the task it was cloned from."""
         end = self._end_record()

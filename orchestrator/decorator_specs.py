@@ -15,10 +15,12 @@ from typing import Any, ClassVar, Dict, Optional, Tuple
 from .argcheck import (
     BadArgument,
     channels,
+    duration,
     env_vars,
     flag,
     identifier,
     megabytes,
+    names,
     optional,
     packages,
     positive_number,
@@ -370,7 +372,31 @@ class Parallel(Decorator):
     NAME: ClassVar[str] = "parallel"
 
 
+@dataclass(frozen=True)
+class Cache(Decorator):
+    """Reuse an earlier task of this step when its code, its environment and every value it read are
+    unchanged (see ``orchestrator.memo``): ``version`` bumps it by hand, ``ignore`` names artifacts
+    whose reads do not count, ``expire`` (seconds, or '12h', '7d') limits the age of what is reused."""
+
+    NAME: ClassVar[str] = "cache"
+    version: Optional[str] = None
+    ignore: Tuple[str, ...] = ()
+    expire: Optional[float] = None
+
+    @classmethod
+    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
+        version = args["version"]
+        if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int, float))):
+            raise BadArgument("version", "version=%r must be a string or a number." % (version,))
+        return {
+            "version": None if version is None else str(version),
+            "ignore": names("ignore", args["ignore"]),
+            "expire": duration("expire", args["expire"]),
+        }
+
+
 STEP_DECORATORS: Dict[str, type] = {
-    c.NAME: c for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox, Parallel, Secrets)
+    c.NAME: c
+    for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox, Parallel, Secrets, Cache)
 }
 FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project)}

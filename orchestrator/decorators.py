@@ -23,6 +23,7 @@ from .decorator_specs import (  # noqa: F401 - re-exported: the specs are read t
     HIDDEN,
     STEP_DECORATORS,
     Batch,
+    Cache,
     Catch,
     Conda,
     CondaBase,
@@ -246,6 +247,7 @@ batch = _decorator_function(Batch)
 sandbox = _decorator_function(Sandbox)
 parallel = _decorator_function(Parallel)
 secrets = _decorator_function(Secrets)
+cache = _decorator_function(Cache)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
 project = _decorator_function(Project)

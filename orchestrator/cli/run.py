@@ -10,7 +10,7 @@ import click
 
 from ..config import Config
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
-from ..errors import ParameterError
+from ..errors import ParameterError, UsageError
 from ..executors.factory import CHOICES as EXECUTORS
 from ..graph.overlay import apply_with, parse_with
 from ..loader import LoadedFlow
@@ -139,6 +139,13 @@ def run_options(func):
                 "--run-id-file", type=click.Path(dir_okay=False), default=None, help="Write the run id to this file."
             ),
             click.option("--quiet", is_flag=True, help="Do not stream task logs."),
+            click.option(
+                "--cache", "cache_all", is_flag=True, help="Cache every step, as if each had @cache (--with cache)."
+            ),
+            click.option(
+                "--no-cache", is_flag=True, help="Run cached steps instead of reusing earlier tasks (still recorded)."
+            ),
+            click.option("--refresh", multiple=True, metavar="STEP", help="Run STEP whatever the cache holds."),
             # the Runner API's channel: the run's flow, id and store as JSON, written when the run starts
             click.option("--runner-attribute-file", type=click.Path(dir_okay=False), default=None, hidden=True),
             click.option(
@@ -162,6 +169,8 @@ def _options(
     quiet,
     package_suffixes,
     runner_attribute_file=None,
+    no_cache=False,
+    refresh=(),
     debug=False,
     branch=None,
     production=False,
@@ -181,6 +190,8 @@ def _options(
         branch=branch,
         production=production,
         runner_attribute_file=runner_attribute_file,
+        cache_lookups=not no_cache,
+        refresh=tuple(refresh),
     )
 
 
@@ -193,7 +204,17 @@ def _top(ctx, store, with_decorators, options) -> tuple:
     top = getattr(ctx.find_root().obj, "top", None) or TopLevel()
     options = dict(options, quiet=options["quiet"] or top.quiet, branch=top.branch, production=top.production)
     store = store or top.store(Config.from_env())
-    return store, tuple(top.with_decorators) + tuple(with_decorators), options
+    cache_all = ("cache",) if options.pop("cache_all", False) else ()  # --cache is --with cache
+    return store, tuple(top.with_decorators) + tuple(with_decorators) + cache_all, options
+
+
+def _check_refresh(loaded: LoadedFlow, options: dict) -> None:
+    for step in options.get("refresh") or ():
+        if step not in {node.name for node in loaded.graph}:
+            raise UsageError(
+                "--refresh %s: the flow has no step %r." % (step, step),
+                "Its steps are: %s." % ", ".join(node.name for node in loaded.graph),
+            )
 
 
 def _with(loaded: LoadedFlow, options: tuple) -> LoadedFlow:
@@ -216,6 +237,7 @@ def run(ctx, flow_file, store, with_decorators, **options):
     loaded, args = _load_with_configs(ctx, flow_file, ctx.args)
     options["branch"], options["production"] = project_from_env(options["branch"], options["production"])
     loaded = _with(loaded, with_decorators)
+    _check_refresh(loaded, options)
     raw = parse_flow_options(loaded, args)
     result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
     ctx.exit(result.exit_code)
@@ -247,6 +269,7 @@ def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, config_f
         loaded = load(ctx, flow_file, origin.merged(explicit), loaded.module)
     options["branch"], options["production"] = project_from_env(options["branch"], options["production"])
     loaded = _with(loaded, with_decorators)
+    _check_refresh(loaded, options)
     result = execute(
         loaded,
         settings,

@@ -58,6 +58,9 @@ def runs(flow, store, limit):
         when = dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M:%S") if created else "?"
         took = "%.1fs" % (end.finished_at - created) if end and created else ""
         origin = "  (resumed from %s)" % record.origin_run_id if record.origin_run_id else ""
+        if end is not None and end.tasks_cached:
+            total = end.tasks_run + end.tasks_cloned + end.tasks_cached
+            origin += "  (%d of %d tasks cached)" % (end.tasks_cached, total)
         status = end.status.value if end else "running"
         tags = ",".join(sorted(meta.user_tags(flow, run_id, record)))
         click.echo("%-18s %-10s %-19s %9s  %s%s" % (run_id, status, when, took, tags, origin))

@@ -25,6 +25,7 @@ class _Counts:
         self.done = 0
         self.failed = 0
         self.cloned = 0
+        self.cached = 0
 
 
 class PlainConsole:
@@ -83,6 +84,12 @@ class PlainConsole:
     def task_cloned(self, step: str, origin: str) -> None:
         self.counts[step].cloned += 1
 
+    def task_cached(self, step: str, task_id: str, source: str) -> None:
+        """A task reused from an earlier run (step memoization): it ran no code."""
+        self.counts[step].cached += 1
+        if self.PER_TASK_LINES:
+            self._line("[%s/%s/%s] cached: reuses %s" % (self.run_label.split("/")[-1], step, task_id, source))
+
     def run_message(self, text: str, error: bool = False) -> None:
         self._line(text, self.err if error else self.out)
 
@@ -118,11 +125,11 @@ class RichConsole(PlainConsole):
             expand=False,
             show_edge=False,
         )
-        for column in ("step", "type", "done", "running", "failed", "cloned"):
+        for column in ("step", "type", "done", "running", "failed", "cloned", "cached"):
             table.add_column(column, justify="right" if column not in ("step", "type") else "left")
         for node in self.graph:
             c = self.counts.get(node.name) or _Counts()
-            style = "red" if c.failed else ("green" if c.done and not c.running else "")
+            style = "red" if c.failed else ("green" if (c.done or c.cached) and not c.running else "")
             table.add_row(
                 node.name,
                 node.type.value,
@@ -130,6 +137,7 @@ class RichConsole(PlainConsole):
                 str(c.running) if c.running else "",
                 str(c.failed) if c.failed else "",
                 str(c.cloned) if c.cloned else "",
+                str(c.cached) if c.cached else "",
                 style=style,
             )
         return table

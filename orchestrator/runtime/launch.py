@@ -30,6 +30,7 @@ from ..executors.factory import create_executor, prepare_setups, resolve_here
 from ..flowspec import FlowSpec
 from ..graph.render import to_json
 from ..loader import LoadedFlow
+from ..memo.lookup import CachePolicy, run_cache
 from ..parameters import flow_constants, flow_parameters
 from ..plan import Target, run_label, step_targets
 from ..project_names import ProjectInfo
@@ -62,6 +63,8 @@ class RunOptions:
     branch: Optional[str] = None  # @project: --branch
     production: bool = False  # @project: --production
     runner_attribute_file: Optional[str] = None  # the Runner API learns the run's id here (JSON)
+    cache_lookups: bool = True  # --no-cache: cached steps run (and record entries) without looking up
+    refresh: Tuple[str, ...] = ()  # --refresh STEP: these steps run whatever the cache holds
 
 
 @dataclass(frozen=True)
@@ -328,8 +331,25 @@ def execute(
     )
     console.run_message("%s as run %s (store: %s)" % (what, run_id, config.store_url))
     follower = LogFollower(console.log)
+    cache = run_cache(
+        loaded.graph,
+        flow,
+        loaded.abspath,
+        prepared.env_records,
+        dict(prepared.constants, **prepared.configs, **prepared.param_records),
+        backend,
+        run_id,
+        CachePolicy(options.cache_lookups, frozenset(options.refresh)),
+    )
     scheduler = Scheduler(
-        loaded.graph, ctx, executor, meta, _FollowingReporter(console, follower, backend), options.max_workers, clones
+        loaded.graph,
+        ctx,
+        executor,
+        meta,
+        _FollowingReporter(console, follower, backend),
+        options.max_workers,
+        clones,
+        cache=cache,
     )
     previous = _install_stop_handlers(scheduler)
     try:
@@ -417,6 +437,9 @@ class _FollowingReporter:
     def task_cloned(self, step: str, origin: str) -> None:
         self.console.task_cloned(step, origin)
 
+    def task_cached(self, step: str, task_id: str, source: str) -> None:
+        self.console.task_cached(step, task_id, source)
+
 
 def _install_stop_handlers(scheduler: Scheduler) -> dict:
     previous = {}
@@ -469,6 +492,7 @@ def _finish(
             tasks_run=outcome.tasks_run,
             tasks_cloned=outcome.tasks_cloned,
             executor_stats=stats,
+            tasks_cached=outcome.tasks_cached,
         ),
     )
     for failure in outcome.failures:
@@ -479,10 +503,17 @@ def _finish(
             "Run %s/%s stopped by %s; resume it with: orch resume" % (flow, run_id, outcome.interrupted), error=True
         )
     elif outcome.succeeded:
-        cloned = " (%d cloned)" % outcome.tasks_cloned if outcome.tasks_cloned else ""
+        counts = ((outcome.tasks_cloned, "cloned"), (outcome.tasks_cached, "cached"))
+        reused = ["%d %s" % (count, what) for count, what in counts if count]
         console.run_message(
             "Run %s/%s succeeded: %d tasks%s in %.2fs."
-            % (flow, run_id, outcome.tasks_run + outcome.tasks_cloned, cloned, console.elapsed())
+            % (
+                flow,
+                run_id,
+                outcome.tasks_run + outcome.tasks_cloned + outcome.tasks_cached,
+                " (%s)" % ", ".join(reused) if reused else "",
+                console.elapsed(),
+            )
         )
     else:
         console.run_message("Run %s/%s failed. Fix the step, then: orch resume" % (flow, run_id), error=True)

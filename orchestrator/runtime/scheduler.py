@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Protocol, Tuple
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
 from ..graph.model import Graph, StepType
-from ..ids import loop_key
+from ..ids import AttemptRef, loop_key
 from ..plan import Finished, PlannedTask, Planner
 from ..secret_sources import aws_sources
 from ..states import Status
@@ -39,6 +39,7 @@ class Reporter(Protocol):
     def task_started(self, spec: TaskSpec) -> None: ...
     def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None: ...
     def task_cloned(self, step: str, origin: str) -> None: ...
+    def task_cached(self, step: str, task_id: str, source: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,14 @@ class CloneSource(Protocol):
     def clone(self, planned: PlannedTask, task_id: str) -> Optional[Finished]: ...
 
 
+class CacheSource(Protocol):
+    """Step memoization (``memo.lookup.Cache``): keys for specs, hits instead of runs, entries after."""
+
+    def spec_field(self, planned: PlannedTask) -> Optional[Dict]: ...
+    def hit(self, planned: PlannedTask, task_id: str) -> Optional[Tuple[Finished, AttemptRef]]: ...
+    def record(self, step: str, task_id: str, end: AttemptEnd) -> Optional[str]: ...
+
+
 @dataclass
 class _Running:
     planned: PlannedTask
@@ -86,6 +95,7 @@ class RunOutcome:
     interrupted: Optional[str] = None
     tasks_run: int = 0
     tasks_cloned: int = 0
+    tasks_cached: int = 0
 
 
 class Scheduler:
@@ -100,11 +110,13 @@ class Scheduler:
         clones: Optional[CloneSource] = None,
         planner: Optional[Planner] = None,
         task_ids: Optional[Iterator[str]] = None,
+        cache: Optional[CacheSource] = None,
     ) -> None:
         self.graph, self.ctx, self.executor, self.meta = graph, ctx, executor, meta
         self.reporter = reporter
         self.max_workers = max(1, max_workers)
         self.clones = clones
+        self.cache = cache
         self.planner = planner or Planner(graph)  # spin gives one of its own: one task, nothing after
         self.stop_requested: Optional[str] = None
         self._ids = task_ids or (str(n) for n in itertools.count(1))
@@ -157,6 +169,7 @@ class Scheduler:
             switch=node.type is StepType.SWITCH,
             parallel_split=node.num_parallel is not None,
             parallel_control=self._control_task(planned, task_id) if node.decorator("parallel") else None,
+            cache=self.cache.spec_field(planned) if self.cache is not None else None,
         )
 
     def _branch_order(self, join: str) -> Tuple[str, ...]:
@@ -260,6 +273,12 @@ class Scheduler:
                     self.reporter.task_cloned(planned.step, str(cloned.ref))
                     ready.extend((p, None) for p in self.planner.on_success(cloned))
                     continue
+                hit = self.cache.hit(planned, task_id) if self.cache is not None else None
+                if hit is not None:  # step memoization: an earlier task's results, no code run
+                    outcome.tasks_cached += 1
+                    self.reporter.task_cached(planned.step, task_id, str(hit[1]))
+                    ready.extend((p, None) for p in self.planner.on_success(hit[0]))
+                    continue
                 spec = self._spec(planned, task_id)
                 outcome.tasks_run += 1
             self._submit(planned, spec, running)
@@ -324,6 +343,8 @@ class Scheduler:
         spec = entry.spec
         end = self.meta.attempt_end(spec.flow, spec.run_id, spec.step, spec.task_id, spec.attempt)
         if result.state is TaskState.SUCCEEDED and end is not None and end.succeeded:
+            if self.cache is not None and spec.cache:
+                self.cache.record(spec.step, spec.task_id, end)  # after its done record: durable
             chosen = end.next[0] if spec.switch and end.next else None
             done = Finished(spec.step, spec.ref, spec.foreach_stack, end.num_splits, entry.planned.loops, chosen)
             return Settled(entry.planned, spec, done), result

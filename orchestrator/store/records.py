@@ -231,6 +231,7 @@ class RunEnd:
     tasks_run: int = 0
     tasks_cloned: int = 0
     executor_stats: Mapping[str, Any] = field(default_factory=dict)
+    tasks_cached: int = 0  # reused from earlier runs by step memoization
 
     @property
     def succeeded(self) -> bool:
@@ -245,6 +246,7 @@ class RunEnd:
             "interrupted": self.interrupted,
             "tasks_run": self.tasks_run,
             "tasks_cloned": self.tasks_cloned,
+            "tasks_cached": self.tasks_cached,
             "executor_stats": dict(self.executor_stats),
         }
 
@@ -312,6 +314,44 @@ class AttemptStart:
         return cls(**values)
 
 
+Read = Tuple[str, str, Optional[str]]  # (scope, artifact name, content digest; None: looked for, absent)
+
+
+@dataclass(frozen=True)
+class MemoInfo:
+    """Step memoization's part of an attempt: the task's static cache key (the host's), what the task
+    read and wrote (the task's), and for a hit, the attempt it reused instead of running."""
+
+    key: Mapping[str, Any]  # orchestrator.memo.key.StaticKey.to_json(), with its "digest"
+    reads: Optional[Tuple[Read, ...]] = None  # None: the task may not be reused (@catch caught, failed)
+    written: Tuple[str, ...] = ()  # artifacts the step set (the rest it passed through)
+    deleted: Tuple[str, ...] = ()  # inherited artifacts it deleted
+    cached_from: Optional[AttemptRef] = None  # a hit: run/step/task/attempt reused
+    outcome: str = "miss"  # hit | miss | refresh (--refresh, --no-cache)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "key": dict(self.key),
+            "reads": [list(r) for r in self.reads] if self.reads is not None else None,
+            "written": list(self.written),
+            "deleted": list(self.deleted),
+            "cached_from": _str(self.cached_from),
+            "outcome": self.outcome,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MemoInfo:
+        reads = data.get("reads")
+        return cls(
+            key=dict(data.get("key") or {}),
+            reads=tuple((str(a), str(b), c) for a, b, c in reads) if reads is not None else None,
+            written=tuple(data.get("written") or ()),
+            deleted=tuple(data.get("deleted") or ()),
+            cached_from=_ref(data.get("cached_from")),
+            outcome=str(data.get("outcome") or "miss"),
+        )
+
+
 @dataclass(frozen=True)
 class AttemptEnd:
     attempt: int
@@ -325,6 +365,7 @@ class AttemptEnd:
     died: Optional[Death] = None  # the process ended without committing; written by the host
     cloned_from: Optional[AttemptRef] = None  # resume: the origin run's attempt (run/step/task/attempt)
     logs_from: Optional[AttemptRef] = None  # whose logs these are, when not this attempt's own
+    memo: Optional[MemoInfo] = None  # a cached step (@cache, --cache): its key, reads, and any hit
 
     @property
     def succeeded(self) -> bool:
@@ -352,6 +393,7 @@ class AttemptEnd:
             "died": self.died.to_json() if self.died else None,
             "cloned_from": _str(self.cloned_from),
             "logs_from": _str(self.logs_from),
+            "memo": self.memo.to_json() if self.memo else None,
         }
 
     @classmethod
@@ -372,5 +414,6 @@ class AttemptEnd:
             died=died,
             cloned_from=_ref(data.get("cloned_from")),
             logs_from=_ref(data.get("logs_from")),
+            memo=MemoInfo.from_json(data["memo"]) if data.get("memo") else None,
         )
         return cls(**values)

@@ -6,28 +6,76 @@ Nothing is loaded until the step reads it: ``self.x`` in a step, or
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional
+import hashlib
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.cas import ContentAddressedStore
 
+Read = Tuple[str, str, Optional[str]]  # (scope, name, content digest or None for a name that was absent)
+
+
+class ReadLog:
+    """What a task read, for step memoization: every artifact (``self.x``, ``inputs[i].x``, the
+    foreach list behind ``self.input``), parameter and config, with its content digest, and every
+    name it looked for and did not find. Kept only when the step is cached."""
+
+    def __init__(self) -> None:
+        self._reads: Dict[Tuple[str, str], Optional[str]] = {}
+
+    def note(self, scope: str, name: str, digest: Optional[str]) -> None:
+        self._reads.setdefault((scope, name), digest)
+
+    def entries(self) -> Tuple[Read, ...]:
+        return tuple((scope, name, digest) for (scope, name), digest in sorted(self._reads.items()))
+
+
+def digest_of_digests(digests: Dict[str, str]) -> str:
+    """One digest for a whole artifact index (what ``merge_artifacts`` compares)."""
+    text = "\n".join("%s=%s" % item for item in sorted(digests.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def branch_scope(step: str, position: int, static: bool) -> str:
+    """The read scope of a join's input: its step for a static join's branches, step#position (the
+    foreach index order the planner gives) for a foreach join's."""
+    return "input:%s" % step if static else "input:%s#%d" % (step, position)
+
 
 class ArtifactSource:
-    """name → record for what a task can read, loading values on demand."""
+    """name → record for what a task can read, loading values on demand. With a ``ReadLog``, each
+    load and each failed lookup is noted under ``scope`` ('self', or 'input:<branch>' in a join)."""
 
-    def __init__(self, cas: ContentAddressedStore, records: Dict[str, ArtifactRecord], where: str) -> None:
+    def __init__(
+        self,
+        cas: ContentAddressedStore,
+        records: Dict[str, ArtifactRecord],
+        where: str,
+        reads: Optional[ReadLog] = None,
+        scope: str = "self",
+    ) -> None:
         self.cas = cas
         self.records = dict(records)
         self.where = where  # "Flow/run/step/task", for error messages
+        self.reads, self.scope = reads, scope
 
     def __contains__(self, name: str) -> bool:
-        return name in self.records
+        found = name in self.records
+        if not found and self.reads is not None:
+            self.reads.note(self.scope, name, None)  # hasattr() and getattr(..., default) depend on it
+        return found
 
     def load(self, name: str) -> Any:
-        return load_artifact(self.cas, self.records[name], "artifact '%s' of task %s" % (name, self.where))
+        record = self.records[name]
+        if self.reads is not None:
+            self.reads.note(self.scope, name, record.digest)
+        return load_artifact(self.cas, record, "artifact '%s' of task %s" % (name, self.where))
 
     def digests(self) -> Dict[str, str]:
-        return {name: record.digest for name, record in self.records.items()}
+        found = {name: record.digest for name, record in self.records.items()}
+        if self.reads is not None:
+            self.reads.note(self.scope, "*", digest_of_digests(found))
+        return found
 
 
 class JoinInput:

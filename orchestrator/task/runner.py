@@ -34,10 +34,10 @@ from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, log_key
-from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo, RunRecord
+from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo, MemoInfo, RunRecord
 from ..user_configs import flow_configs
 from .capture import redirect_output
-from .inputs import ArtifactSource, Inputs, JoinInput
+from .inputs import ArtifactSource, Inputs, JoinInput, ReadLog, branch_scope
 from .spec import TaskSpec
 from .supervise import EXIT_MARKER
 
@@ -55,6 +55,10 @@ class TaskRunner:
         self.cas = ContentAddressedStore(self.backend)
         self.meta = MetadataStore(self.backend)
         self._run: Any = _UNREAD
+        self._reads = ReadLog() if spec.cache else None  # a cached step notes what it reads
+        self._caught = False  # @catch caught this attempt's exception: never a cache entry
+        self._written: Tuple[str, ...] = ()
+        self._deleted: Tuple[str, ...] = ()
 
     # inputs
 
@@ -110,7 +114,9 @@ class TaskRunner:
         if spec.is_join:
             branches = []
             for position, ref in enumerate(spec.inputs):
-                source = ArtifactSource(self.cas, self._task_records(ref), self._where(ref.task_path))
+                scope = branch_scope(ref.step, position, bool(spec.join_order))
+                records = self._task_records(ref)
+                source = ArtifactSource(self.cas, records, self._where(ref.task_path), self._reads, scope)
                 branches.append(JoinInput(ref.step, ref.task, source, None if spec.join_order else position))
             if spec.join_order:
                 order = {s: i for i, s in enumerate(spec.join_order)}
@@ -121,7 +127,7 @@ class TaskRunner:
         elif spec.inputs:
             # The run's own values win over the parent's copies: a resumed run may give a config anew.
             inherited = dict(self._task_records(spec.inputs[0]), **params)
-        source = ArtifactSource(self.cas, inherited, self._where("%s/%s" % (spec.step, spec.task_id)))
+        source = ArtifactSource(self.cas, inherited, self._where("%s/%s" % (spec.step, spec.task_id)), self._reads)
         flow.__dict__["_orch_source"] = source
         flow.__dict__["_orch_frame_source"] = frame_source or source
         flow._orch_foreach = tuple(
@@ -190,10 +196,19 @@ class TaskRunner:
             next=() if failure else (self._chosen,) if self._chosen else spec.next_steps,
             num_splits=num_splits,
             exception=failure,
+            memo=self._memo(failure is not None),
         )
         self._upload_logs(stdout_path, stderr_path)
         self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
         return 1 if failure else 0
+
+    def _memo(self, failed: bool) -> Optional[MemoInfo]:
+        """A cached step's key and read set; no read set when it failed or @catch caught, so it is never
+        reused."""
+        if not self.spec.cache or self._reads is None:
+            return None
+        reads = None if failed or self._caught or self.spec.fallback_reason else self._reads.entries()
+        return MemoInfo(self.spec.cache.get("key", {}), reads, self._written, self._deleted)
 
     def _execute(self, flow_class: Optional[type]) -> Tuple[Dict[str, ArtifactRecord], Optional[int]]:
         spec = self.spec
@@ -238,6 +253,7 @@ class TaskRunner:
         return self._persist(flow, inherited), num_splits
 
     def _catch(self, flow: FlowSpec, caught: CaughtException) -> None:
+        self._caught = True
         if self.spec.catch_var:
             setattr(flow, self.spec.catch_var, caught)
         if self.spec.foreach_var is not None:
@@ -345,11 +361,16 @@ class TaskRunner:
         deleted = flow.__dict__.get("_orch_deleted", set())
         loaded = flow.__dict__.get("_orch_loaded", set())
         records = {n: r for n, r in inherited.items() if n not in deleted}
+        written = []
         for name, value in list(flow.__dict__.items()):
             if not name.startswith("_"):
                 # Values read from the store are re-saved too (they may have been changed in
                 # place); unchanged ones hash to the blobs they came from and write nothing.
                 records[name] = save_artifact(self.cas, name, value, fresh=name not in loaded)
+                before = inherited.get(name)
+                if name not in loaded or before is None or before.digest != records[name].digest:
+                    written.append(name)
+        self._written, self._deleted = tuple(sorted(written)), tuple(sorted(set(deleted) & set(inherited)))
         return records
 
     def _upload_logs(self, stdout_path: str, stderr_path: str) -> None:

@@ -52,6 +52,7 @@ class TaskSpec:
     switch: bool = False  # the step is a switch: self.next picks one of next_steps
     parallel_split: bool = False  # self.next(..., num_parallel=N): N gang tasks follow
     parallel_control: Optional[str] = None  # a @parallel task: the task id of node 0, the control task
+    cache: Optional[Dict[str, Any]] = None  # a cached step: its static key (memo.key.StaticKey.to_json())
 
     @property
     def pathspec(self) -> str:

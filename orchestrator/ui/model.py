@@ -17,6 +17,7 @@ from ..store.records import AttemptEnd, AttemptStart
 
 # task and step states, as the UI colours them
 SUCCEEDED, FAILED, RUNNING, PENDING, CLONED = "succeeded", "failed", "running", "pending", "cloned"
+CACHED = "cached"  # reused from an earlier run by step memoization
 
 
 @dataclass
@@ -28,6 +29,16 @@ class Attempt:
     host: str = ""
     error: str = ""  # "Type: message" of a failed attempt
     cloned_from: Optional[str] = None
+    cached_from: Optional[str] = None  # step memoization: the task reused (run/step/task/attempt)
+
+    @property
+    def shown_status(self) -> str:
+        """succeeded, failed, running; cloned or cached for a success that reused another task."""
+        if self.status == SUCCEEDED and self.cloned_from:
+            return CLONED
+        if self.status == SUCCEEDED and self.cached_from:
+            return CACHED
+        return self.status
 
 
 @dataclass
@@ -47,10 +58,7 @@ class TaskView:
 
     @property
     def status(self) -> str:
-        last = self.attempts[-1]
-        if last.cloned_from and last.status == SUCCEEDED:
-            return CLONED
-        return last.status
+        return self.attempts[-1].shown_status
 
 
 @dataclass
@@ -70,7 +78,9 @@ class StepView:
         for state in (FAILED, RUNNING):
             if state in states:
                 return state
-        return CLONED if states == {CLONED} else SUCCEEDED
+        if len(states) == 1 and states & {CLONED, CACHED}:
+            return states.pop()
+        return SUCCEEDED
 
 
 @dataclass
@@ -105,6 +115,7 @@ def _attempt(number: int, start: Optional[AttemptStart], end: Optional[AttemptEn
         host=start.host if start else "",
         error=end.error_text() if end else "",
         cloned_from=str(cloned) if cloned else None,
+        cached_from=str(end.memo.cached_from) if end and end.memo and end.memo.cached_from else None,
     )
 
 

@@ -27,7 +27,7 @@ th{background:#f8f9fa} code{font-family:Menlo,Consolas,monospace;font-size:12px}
 .status{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .status-succeeded{background:#e6f4ea;color:#1e8e3e}.status-failed{background:#fce8e6;color:#d93025}
 .status-running{background:#e8f0fe;color:#1a73e8}.status-pending{background:#f1f3f4;color:#5f6368}
-.status-cloned{background:#f3e8fd;color:#9334e6}.muted{color:#5f6368;font-size:13px}.scroll{overflow-x:auto}
+.status-cloned{background:#f3e8fd;color:#9334e6}.status-cached{background:#fef7e0;color:#b06000}.muted{color:#5f6368;font-size:13px}.scroll{overflow-x:auto}
 """
 
 

@@ -369,7 +369,7 @@ def create_app(store_url: str) -> Any:
                 html.escape(start.host if start and start.host else "-"),
                 when(start.started_at if start else None),
                 when(done.finished_at if done else None),
-                " · cloned from %s" % html.escape(str(done.cloned_from)) if done and done.cloned_from else "",
+                _reused(done),
                 error,
                 table(rows, ["name", "type", "size", ""]) if rows else '<p class="muted">none yet</p>',
                 "".join(logs),
@@ -468,3 +468,12 @@ def create_app(store_url: str) -> Any:
         return {k: (v[0], v[1]) for k, v in out.items()}
 
     return app
+
+
+def _reused(done: Optional[AttemptEnd]) -> str:
+    """' · cloned from X' (resume) or ' · cached: reuses X' (step memoization) on a task page."""
+    if done is not None and done.cloned_from:
+        return " · cloned from %s" % html.escape(str(done.cloned_from))
+    if done is not None and done.memo is not None and done.memo.cached_from:
+        return " · cached: reuses %s (see orch why)" % html.escape(str(done.memo.cached_from))
+    return ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Dict, List, Set, Tuple
 
-from .model import CLONED, FAILED, PENDING, RUNNING, SUCCEEDED, RunView
+from .model import CACHED, CLONED, FAILED, PENDING, RUNNING, SUCCEEDED, RunView
 
 COLOURS = {  # (fill, stroke)
     SUCCEEDED: ("#e6f4ea", "#1e8e3e"),
@@ -18,6 +18,7 @@ COLOURS = {  # (fill, stroke)
     RUNNING: ("#e8f0fe", "#1a73e8"),
     PENDING: ("#f1f3f4", "#9aa0a6"),
     CLONED: ("#f3e8fd", "#9334e6"),
+    CACHED: ("#fef7e0", "#b06000"),
 }
 NODE_W, NODE_H, GAP_X, GAP_Y = 170, 46, 30, 50
 
@@ -140,7 +141,7 @@ def timeline_svg(run: RunView, now: float) -> str:
             for attempt in task.attempts:
                 if not attempt.started_at:
                     continue
-                status = CLONED if attempt.cloned_from else attempt.status
+                status = attempt.shown_status
                 fill = COLOURS.get(status, COLOURS[PENDING])[1]
                 stop = attempt.finished_at or now
                 rows.append(
