@@ -49,6 +49,7 @@ LAZY_COMMANDS = {
     "tag": "tag_cmd",
     "dump": "dump_cmd",
     "spin": "spin_cmd",
+    "why": "why_cmd",
 }
 
 

@@ -31,6 +31,7 @@ class StepCode:
 
     digest: str
     parts: Tuple[Tuple[str, str], ...]
+    texts: Tuple[Tuple[str, str], ...] = ()  # part → its source text, for the diffs of ``orch why``
 
 
 def _sha(text: str) -> str:
@@ -38,8 +39,8 @@ def _sha(text: str) -> str:
 
 
 class _Module:
-    def __init__(self, name: str, path: str, tree: ast.Module) -> None:
-        self.name, self.path, self.tree = name, path, tree
+    def __init__(self, name: str, path: str, tree: ast.Module, source: str = "") -> None:
+        self.name, self.path, self.tree, self.source = name, path, tree, source
         self.defs: Dict[str, List[ast.AST]] = {}
         self.imports: Dict[str, Tuple[str, Optional[str]]] = {}  # alias → (module, attribute or None)
         for node in tree.body:
@@ -139,7 +140,8 @@ class CodeIndex:
             for path in (base + ".py", os.path.join(base, "__init__.py")):
                 if dotted and os.path.isfile(path):
                     with open(path, "rb") as handle:
-                        found = _Module(dotted, path, ast.parse(handle.read(), path))
+                        text = handle.read().decode("utf-8", "replace")
+                    found = _Module(dotted, path, ast.parse(text, path), text)
                     break
             self._modules[dotted] = found
         return self._modules[dotted]
@@ -176,7 +178,9 @@ class CodeIndex:
 
     def _fingerprint(self, module: _Module, class_name: str, members: Dict[str, ast.AST], step: ast.AST) -> StepCode:
         bare = ast.FunctionDef(**{**step.__dict__, "decorator_list": []})  # type: ignore[arg-type]
-        parts: Dict[str, str] = {"%s.%s" % (class_name, step.name): _sha(ast.dump(bare))}  # type: ignore[attr-defined]
+        own = "%s.%s" % (class_name, step.name)  # type: ignore[attr-defined]
+        parts: Dict[str, str] = {own: _sha(ast.dump(bare))}
+        texts: Dict[str, str] = {own: ast.get_source_segment(module.source, step) or ""}
         seen: Set[Tuple[str, str]] = set()
         todo: List[Tuple[_Module, Tuple[str, ...], bool]] = [(module, c, True) for c in _chains(bare)]
         while todo:
@@ -186,9 +190,10 @@ class CodeIndex:
                     continue
                 seen.add((home.name, key))
                 parts["%s:%s" % (home.name, key)] = _sha(ast.dump(node))
+                texts["%s:%s" % (home.name, key)] = ast.get_source_segment(home.source, node) or ""
                 todo.extend((home, c, member) for c in _chains(node))
         digest = _sha("\n".join("%s=%s" % item for item in sorted(parts.items())))
-        return StepCode(digest, tuple(sorted(parts.items())))
+        return StepCode(digest, tuple(sorted(parts.items())), tuple(sorted(texts.items())))
 
     def _resolve(
         self, module: _Module, chain: Tuple[str, ...], in_class: bool, members: Dict[str, ast.AST], class_name: str

@@ -67,6 +67,32 @@ class Keys:
         )
 
 
+def read_views(
+    meta: MetadataStore,
+    flow: str,
+    run_id: str,
+    inputs: Tuple[AttemptRef, ...],
+    is_join: bool,
+    static: bool,
+    run_records: Mapping[str, ArtifactRecord],
+) -> Dict[str, Dict[str, ArtifactRecord]]:
+    """scope → name → record, as a task with these inputs sees them: ``self`` (the first parent's
+    artifacts and the run's values; a join's own are the run's only) and each join input's, under the
+    scopes the task runtime notes its reads with."""
+    views: Dict[str, Dict[str, ArtifactRecord]] = {}
+    parents = []
+    for ref in inputs:
+        end = meta.attempt_end(flow, run_id, ref.step, ref.task, ref.attempt)
+        parents.append(dict(end.artifacts) if end is not None else {})
+    if is_join:
+        for position, (ref, records) in enumerate(zip(inputs, parents)):
+            views[branch_scope(ref.step, position, static)] = records
+        views["self"] = dict(run_records)
+    else:
+        views["self"] = dict(parents[0] if parents else {}, **run_records)
+    return views
+
+
 class Cache:
     """Hits and entries for one run (the scheduler's ``cache``)."""
 
@@ -90,7 +116,8 @@ class Cache:
         """TaskSpec.cache for a cached step: its static key, so the task records its reads."""
         if not self.keys.cached(planned.step):
             return None
-        return {"key": self.keys.key(planned).to_json()}
+        lookup = "off" if not self.policy.lookups else "refresh" if planned.step in self.policy.refresh else "on"
+        return {"key": self.keys.key(planned).to_json(), "lookup": lookup}
 
     def hit(self, planned: PlannedTask, task_id: str) -> Optional[Tuple[Finished, AttemptRef]]:
         """Reuse an earlier task for ``planned`` if one matches: records the attempt, returns what the
@@ -110,23 +137,9 @@ class Cache:
         return None
 
     def _views(self, planned: PlannedTask, is_join: bool) -> Dict[str, Dict[str, ArtifactRecord]]:
-        """scope → name → record, as the task would see them: ``self`` (the first parent's artifacts
-        and the run's values; a join's own are the run's only) and each join input's."""
-        views: Dict[str, Dict[str, ArtifactRecord]] = {}
-        parents = [self._parent(ref) for ref in planned.inputs]
-        if is_join:
-            node = self.keys.graph[planned.step]
-            static = self.keys.graph[node.split_parents[-1]].type is StepType.SPLIT
-            for position, (ref, records) in enumerate(zip(planned.inputs, parents)):
-                views[branch_scope(ref.step, position, static)] = records
-            views["self"] = dict(self.run_records)
-        else:
-            views["self"] = dict(parents[0] if parents else {}, **self.run_records)
-        return views
-
-    def _parent(self, ref: AttemptRef) -> Dict[str, ArtifactRecord]:
-        end = self.meta.attempt_end(self.keys.flow, self.run_id, ref.step, ref.task, ref.attempt)
-        return dict(end.artifacts) if end is not None else {}
+        node = self.keys.graph[planned.step]
+        static = is_join and self.keys.graph[node.split_parents[-1]].type is StepType.SPLIT
+        return read_views(self.meta, self.keys.flow, self.run_id, planned.inputs, is_join, static, self.run_records)
 
     @staticmethod
     def _matches(reads: Tuple[Read, ...], views: Mapping[str, Mapping[str, ArtifactRecord]], ignore) -> bool:

@@ -208,7 +208,8 @@ class TaskRunner:
         if not self.spec.cache or self._reads is None:
             return None
         reads = None if failed or self._caught or self.spec.fallback_reason else self._reads.entries()
-        return MemoInfo(self.spec.cache.get("key", {}), reads, self._written, self._deleted)
+        outcome = "miss" if self.spec.cache.get("lookup", "on") == "on" else "refresh"
+        return MemoInfo(self.spec.cache.get("key", {}), reads, self._written, self._deleted, outcome=outcome)
 
     def _execute(self, flow_class: Optional[type]) -> Tuple[Dict[str, ArtifactRecord], Optional[int]]:
         spec = self.spec
