@@ -208,6 +208,18 @@ def _top(ctx, store, with_decorators, options) -> tuple:
     return store, tuple(top.with_decorators) + tuple(with_decorators) + cache_all, options
 
 
+def _dry_run(loaded: LoadedFlow, config: Config, options: dict, raw: dict) -> None:
+    from ..memo.dryrun import plan
+    from ..memo.lookup import CachePolicy
+    from ..runtime.launch import parameter_values
+
+    values = parameter_values(loaded, raw, dict(config.parameter_env), config.username)
+    policy = CachePolicy(not options.get("no_cache"), frozenset(options.get("refresh") or ()))
+    click.echo("Dry run of %s (store: %s); nothing runs:" % (loaded.name, config.store_url))
+    for step in plan(loaded, config, values, policy):
+        click.echo("  " + step.describe())
+
+
 def _check_refresh(loaded: LoadedFlow, options: dict) -> None:
     for step in options.get("refresh") or ():
         if step not in {node.name for node in loaded.graph}:
@@ -225,8 +237,9 @@ def _with(loaded: LoadedFlow, options: tuple) -> LoadedFlow:
 @click.command(context_settings=_RUN_SETTINGS)
 @FLOW_ARGUMENT
 @run_options
+@click.option("--dry-run", is_flag=True, help="Say which steps the cache would serve and which would run; run none.")
 @click.pass_context
-def run(ctx, flow_file, store, with_decorators, **options):
+def run(ctx, flow_file, store, with_decorators, dry_run, **options):
     """Run FLOW.py. Flow parameters follow as --name value.
 
     Exits 0 when the run succeeds and 1 when it fails. Ctrl-C stops every
@@ -239,6 +252,9 @@ def run(ctx, flow_file, store, with_decorators, **options):
     loaded = _with(loaded, with_decorators)
     _check_refresh(loaded, options)
     raw = parse_flow_options(loaded, args)
+    if dry_run:
+        _dry_run(loaded, Config.from_env(store=store), options, raw)
+        return
     result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
     ctx.exit(result.exit_code)
 

@@ -125,12 +125,14 @@ def fsck(store):
     report = fsck_store(backend)
     for problem in report.problems:
         click.echo(problem, err=True)
+    entries = " and %d cache entries" % report.cache_entries if report.cache_entries else ""
     click.echo(
-        "%s: checked %d blobs and %d runs: %s."
+        "%s: checked %d blobs and %d runs%s: %s."
         % (
             config.store_url,
             report.blobs,
             report.records,
+            entries,
             "%d problem%s" % (len(report.problems), "" if len(report.problems) == 1 else "s")
             if report.problems
             else "all intact",
@@ -144,27 +146,37 @@ def fsck(store):
 @STORE_OPTION
 @click.option("--keep-last", type=int, default=None, help="Keep the N newest runs of each flow.")
 @click.option("--keep-days", type=float, default=None, help="Keep runs created in the last D days.")
+@click.option(
+    "--keep-cache",
+    "keep_cache",
+    type=float,
+    default=None,
+    metavar="DAYS",
+    help="Keep the data of cache entries younger than DAYS, even when their runs go.",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
-def gc(store, keep_last, keep_days, dry_run):
+def gc(store, keep_last, keep_days, keep_cache, dry_run):
     """Remove old runs and the blobs no kept run references.
 
     A run is kept if any --keep option keeps it, or if it is still running.
     Without --keep options no run is removed; only unreferenced blobs and
     temp files left by killed writers are. Blobs younger than an hour are
-    never removed, so gc is safe beside live runs.
+    never removed, so gc is safe beside live runs. The cache entries of
+    removed runs go too, unless --keep-cache keeps them (and their data).
     """
     config, backend, _ = _open(store)
-    report = gc_store(backend, keep_last=keep_last, keep_days=keep_days, dry_run=dry_run)
+    report = gc_store(backend, keep_last=keep_last, keep_days=keep_days, dry_run=dry_run, keep_cache_days=keep_cache)
     verb = "Would remove" if dry_run else "Removed"
     for run in report.runs_removed:
         click.echo("%s run %s" % ("would remove" if dry_run else "removed", run))
     click.echo(
-        "%s %d runs, %d blobs and %d temp files (%s); kept %d runs."
+        "%s %d runs, %d blobs, %d temp files and %d cache entries (%s); kept %d runs."
         % (
             verb,
             len(report.runs_removed),
             report.blobs_removed,
             report.temp_files_removed,
+            report.cache_entries_removed,
             _size(report.bytes_freed),
             report.runs_kept,
         )

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from ..graph.model import Graph, StepType
 from ..ids import AttemptRef
 from ..plan import Finished, PlannedTask
 from ..states import Status
+from ..store import cache_entries as entries
 from ..store.artifacts import ArtifactRecord
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, AttemptStart, MemoInfo, Read
 from ..task.inputs import branch_scope, digest_of_digests
-from . import entries
 from .codehash import StepCode
 from .key import StaticKey, hashed_env
 
@@ -68,22 +68,16 @@ class Keys:
 
 
 def read_views(
-    meta: MetadataStore,
-    flow: str,
-    run_id: str,
+    parents: List[Dict[str, ArtifactRecord]],
     inputs: Tuple[AttemptRef, ...],
     is_join: bool,
     static: bool,
     run_records: Mapping[str, ArtifactRecord],
 ) -> Dict[str, Dict[str, ArtifactRecord]]:
-    """scope → name → record, as a task with these inputs sees them: ``self`` (the first parent's
-    artifacts and the run's values; a join's own are the run's only) and each join input's, under the
-    scopes the task runtime notes its reads with."""
+    """scope → name → record, as a task with these inputs (and their artifact indexes, ``parents``)
+    sees them: ``self`` (the first parent's artifacts and the run's values; a join's own are the
+    run's only) and each join input's, under the scopes the task runtime notes its reads with."""
     views: Dict[str, Dict[str, ArtifactRecord]] = {}
-    parents = []
-    for ref in inputs:
-        end = meta.attempt_end(flow, run_id, ref.step, ref.task, ref.attempt)
-        parents.append(dict(end.artifacts) if end is not None else {})
     if is_join:
         for position, (ref, records) in enumerate(zip(inputs, parents)):
             views[branch_scope(ref.step, position, static)] = records
@@ -91,6 +85,15 @@ def read_views(
     else:
         views["self"] = dict(parents[0] if parents else {}, **run_records)
     return views
+
+
+def parent_records(meta: MetadataStore, flow: str, run_id: str, inputs: Tuple[AttemptRef, ...]) -> List[Dict]:
+    """The artifact index of each input attempt, from its done record."""
+    found = []
+    for ref in inputs:
+        end = meta.attempt_end(flow, run_id, ref.step, ref.task, ref.attempt)
+        found.append(dict(end.artifacts) if end is not None else {})
+    return found
 
 
 class Cache:
@@ -102,13 +105,13 @@ class Cache:
         backend: Backend,
         run_id: str,
         run_records: Mapping[str, ArtifactRecord],
-        policy: CachePolicy = CachePolicy(),
+        policy: Optional[CachePolicy] = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.keys, self.backend, self.run_id = keys, backend, run_id
         self.meta, self.cas = MetadataStore(backend), ContentAddressedStore(backend)
         self.run_records = dict(run_records)  # parameters, configs and constants: what every task inherits
-        self.policy, self.now = policy, now
+        self.policy, self.now = policy or CachePolicy(), now
 
     # before a task runs
 
@@ -139,7 +142,11 @@ class Cache:
     def _views(self, planned: PlannedTask, is_join: bool) -> Dict[str, Dict[str, ArtifactRecord]]:
         node = self.keys.graph[planned.step]
         static = is_join and self.keys.graph[node.split_parents[-1]].type is StepType.SPLIT
-        return read_views(self.meta, self.keys.flow, self.run_id, planned.inputs, is_join, static, self.run_records)
+        parents = self._parents(planned.inputs)
+        return read_views(parents, planned.inputs, is_join, static, self.run_records)
+
+    def _parents(self, inputs: Tuple[AttemptRef, ...]) -> List[Dict[str, ArtifactRecord]]:
+        return parent_records(self.meta, self.keys.flow, self.run_id, inputs)
 
     @staticmethod
     def _matches(reads: Tuple[Read, ...], views: Mapping[str, Mapping[str, ArtifactRecord]], ignore) -> bool:
@@ -185,6 +192,10 @@ class Cache:
         )
         self.meta.start_attempt(key.flow, self.run_id, planned.step, task_id, start)
         self.meta.finish_attempt(key.flow, self.run_id, planned.step, task_id, end)
+        return self._finished(planned, task_id, entry)
+
+    def _finished(self, planned: PlannedTask, task_id: str, entry: entries.CacheEntry) -> Finished:
+        """What the planner learns of a hit: the entry's transition and foreach width."""
         chosen = entry.next[0] if self.keys.graph[planned.step].type is StepType.SWITCH and entry.next else None
         ref = AttemptRef(planned.step, task_id, 0)
         return Finished(planned.step, ref, planned.foreach_stack, entry.num_splits, planned.loops, chosen)

@@ -20,16 +20,16 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from ..codepkg import extract_package
+from ..store import cache_entries as entries
 from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptStart, RunRecord
 from ..task.inputs import digest_of_digests
-from . import entries
 from .codehash import CodeIndex, StepCode
 from .key import StaticKey, differences
-from .lookup import read_views
+from .lookup import parent_records, read_views
 
 _VERSION = re.compile(r"^\s*-?\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;\\]+)", re.M)
 _YAML_PACKAGE = re.compile(r"^\s*-?\s*name:\s*(\S+)\s*\n(?:.*\n){0,6}?\s*version:\s*['\"]?([^'\"\s]+)", re.M)
@@ -180,7 +180,8 @@ class Explainer:
         split = _node(record, (node.get("split_parents") or [""])[-1])
         is_join = node.get("type") == "join"
         runs = dict(record.constants, **record.configs, **record.parameters) if record else {}
-        views = read_views(self.meta, self.flow, self.run_id, start.inputs, is_join, split.get("type") == "split", runs)
+        parents = parent_records(self.meta, self.flow, self.run_id, start.inputs)
+        views = read_views(parents, start.inputs, is_join, split.get("type") == "split", runs)
         old_record = self.record(candidate.source.run)
         ignore = set(_cache_attributes(record, step).get("ignore") or ())
         found = []

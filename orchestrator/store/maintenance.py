@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ..errors import OrchError
+from . import cache_entries
 from .backend import Backend
 from .cas import ContentAddressedStore, CorruptBlobError, UnknownBlobVersionError
 from .metadata import MetadataStore, run_prefix
@@ -34,6 +35,7 @@ def _why(err: Exception) -> str:
 class FsckReport:
     blobs: int = 0
     records: int = 0
+    cache_entries: int = 0
     problems: List[str] = field(default_factory=list)
 
 
@@ -50,7 +52,8 @@ def _run_references(
         record = None  # fsck reports it
     if record is not None and record.code is not None:
         yield record.code.key, "code package of %s/%s" % (flow, run)
-    for name, artifact in (record.parameters if record else {}).items():
+    values = dict(record.constants, **record.configs, **record.parameters) if record else {}
+    for name, artifact in values.items():
         for key in artifact.blob_keys:
             yield key, "parameter '%s' of %s/%s" % (name, flow, run)
     for step, task, attempt, kind in meta.task_files(flow, run):
@@ -95,6 +98,17 @@ def fsck(backend: Backend) -> FsckReport:
             for key, what in _run_references(meta, flow, run, report.problems):
                 if key not in present:
                     report.problems.append("blob %s is missing (referenced by %s)" % (key, what))
+    for entry_key, entry in cache_entries.all_entries(backend):
+        report.cache_entries += 1
+        if entry is None:
+            report.problems.append("cache entry %s is not valid" % entry_key)
+            continue
+        for name, artifact in entry.written.items():
+            for key in artifact.blob_keys:
+                if key not in present:
+                    report.problems.append(
+                        "blob %s is missing (artifact '%s' of cache entry %s)" % (key, name, entry_key)
+                    )
     return report
 
 
@@ -105,6 +119,7 @@ class GcReport:
     blobs_removed: int = 0
     bytes_freed: int = 0
     temp_files_removed: int = 0
+    cache_entries_removed: int = 0
 
 
 def _run_activity(backend: Backend, flow: str, run: str) -> Tuple[float, int]:
@@ -123,7 +138,10 @@ def gc(
     dry_run: bool = False,
     grace_seconds: float = GRACE_SECONDS,
     now: Optional[float] = None,
+    keep_cache_days: Optional[float] = None,
 ) -> GcReport:
+    """Remove the runs no --keep option keeps, the cache entries of removed runs (unless
+    ``keep_cache_days`` keeps entries that young, and so the data they reuse), and unreachable blobs."""
     if keep_last is not None and keep_last < 0 or keep_days is not None and keep_days < 0:
         raise OrchError("--keep-last and --keep-days must not be negative.")
     now = time.time() if now is None else now
@@ -152,6 +170,15 @@ def gc(
     reachable: Set[str] = set()
     for flow, run in kept:
         reachable.update(key for key, _ in _run_references(meta, flow, run))
+    kept_runs = set(kept)
+    for entry_key, entry in list(cache_entries.all_entries(backend)):
+        young = entry is not None and keep_cache_days is not None and entry.created_at >= now - keep_cache_days * 86400
+        if entry is not None and ((str(entry.key.get("flow")), str(entry.source.run)) in kept_runs or young):
+            reachable.update(key for artifact in entry.written.values() for key in artifact.blob_keys)
+        elif entry is not None:  # its run is gone: the entry would point at removed data
+            report.cache_entries_removed += 1
+            if not dry_run:
+                backend.delete([entry_key])
     doomed: Dict[str, int] = {}
     for info in backend.list("blobs/"):
         key = info.key.rsplit("/", 1)[-1]

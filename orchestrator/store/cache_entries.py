@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ..ids import AttemptRef
-from ..store.artifacts import ArtifactRecord
-from ..store.backend import Backend, MissingKey
-from ..store.names import check_name
-from ..store.records import Read
+from .artifacts import ArtifactRecord
+from .backend import Backend, MissingKey
+from .names import check_name
+from .records import Read
 
 SCHEMA = 1
 PREFIX = "cache"
