@@ -301,7 +301,8 @@ def execute(
         secrets = step_secrets(loaded.graph, prepared.targets, config)
         place = RunPlace(flow, prepared.code_dir, prepared.flow_file, backend, config, loaded.graph)
         executor = create_executor(prepared.setups, place)
-        executor.prepare(["start"], flow)  # containers boot while the run record is written
+        if loaded.graph["start"].decorator("cache") is None:  # a cached start may need no container at all
+            executor.prepare(["start"], flow)  # containers boot while the run record is written
         run_id = _create_run(meta, loaded, config, options, prepared, origin_run_id)
         clones = None
         if resuming:

@@ -32,3 +32,30 @@ def orch(tmp_path, capsys):
     client.namespace(None)
     yield Runner(store, capsys)
     client.reset()
+
+
+@pytest.fixture
+def on_batch(batch_world, monkeypatch, tmp_path, capsys):
+    """Runs go to moto's Batch queue and the loopback registry; the store is a fresh S3 prefix."""
+    from orchestrator import client as orch_client
+    from orchestrator.cli.main import main
+
+    infra, registry = batch_world
+    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "no-config.json"))
+    monkeypatch.setenv("ORCH_BATCH_QUEUE", infra.queue)
+    monkeypatch.setenv("ORCH_REGISTRY", registry.host)
+    monkeypatch.setenv("ORCH_BATCH_FORWARD_CREDENTIALS", "1")  # moto's jobs have no role to get keys from
+    prefix = "runs-%s" % tmp_path.name
+    store = "s3://orch-batch/%s" % prefix
+    orch_client.metadata(store)
+    orch_client.namespace(None)
+
+    def run(flow: str, *args: str) -> tuple:
+        capsys.readouterr()
+        code = main(["run", flow, "--store", store, *args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    run.prefix, run.registry = prefix, registry
+    yield run
+    orch_client.reset()

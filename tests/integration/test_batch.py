@@ -7,8 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from orchestrator import Flow, Task
 from orchestrator.images.engine import client
 from tests.batch_infra import job_records
@@ -16,33 +14,6 @@ from tests.conftest import FLOWS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BATCH_FLOWS = FLOWS / "batch"
-
-
-@pytest.fixture
-def on_batch(batch_world, monkeypatch, tmp_path, capsys):
-    """Runs go to moto's Batch queue and the loopback registry; the store is a fresh S3 prefix."""
-    from orchestrator import client as orch_client
-    from orchestrator.cli.main import main
-
-    infra, registry = batch_world
-    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "no-config.json"))
-    monkeypatch.setenv("ORCH_BATCH_QUEUE", infra.queue)
-    monkeypatch.setenv("ORCH_REGISTRY", registry.host)
-    monkeypatch.setenv("ORCH_BATCH_FORWARD_CREDENTIALS", "1")  # moto's jobs have no role to get keys from
-    prefix = "runs-%s" % tmp_path.name
-    store = "s3://orch-batch/%s" % prefix
-    orch_client.metadata(store)
-    orch_client.namespace(None)
-
-    def run(flow: str, *args: str) -> tuple:
-        capsys.readouterr()
-        code = main(["run", flow, "--store", store, *args])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    run.prefix, run.registry = prefix, registry
-    yield run
-    orch_client.reset()
 
 
 def _records(run_fixture, flow: str, run_id: str) -> list:

@@ -118,7 +118,7 @@ def test_nbrunner_runs_the_flow_of_an_ipython_cell(env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shell = interactive.InteractiveShell.instance()
     cell = textwrap.dedent(
-        '''
+        """
         from orchestrator import FlowSpec, Parameter, step
         import os
 
@@ -136,7 +136,7 @@ def test_nbrunner_runs_the_flow_of_an_ipython_cell(env, tmp_path, monkeypatch):
                 pass
 
         run = NBRunner(CellFlow, show_output=False, env=ENV).nbrun(n=7)
-        '''
+        """
     )
     shell.user_ns.update(NBRunner=NBRunner, ENV=env)
     outcome = shell.run_cell(cell, store_history=True)

@@ -13,7 +13,7 @@ from orchestrator import Flow, Runner, client
 from orchestrator.cli.main import main
 from tests.conftest import ROOT
 
-FLOW = '''
+FLOW = """
 from orchestrator import FlowSpec, Parameter, catch, current, parallel, retry, step
 
 
@@ -59,7 +59,7 @@ class SpinFlow(FlowSpec):
 
 if __name__ == "__main__":
     SpinFlow()
-'''
+"""
 
 
 @pytest.fixture
