@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = ["bench_cli", "bench_store", "bench_runtime", "bench_docker", "bench_envs", "bench_ui"]
+BENCHMARKS = ["bench_cli", "bench_store", "bench_runtime", "bench_docker", "bench_envs", "bench_ui", "bench_memo"]
 
 
 def main(names: list[str]) -> int:
