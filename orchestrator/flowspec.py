@@ -258,12 +258,12 @@ class FlowSpec:
         cache = self.__dict__.setdefault("_orch_frame_values", {})
         if frame.step not in cache:
             if frame.var in self.__dict__:
-                items = self.__dict__[frame.var]
+                cache[frame.step] = self.__dict__[frame.var][frame.index]
             else:
-                # Not cached as an attribute: the list is not re-saved by every foreach task.
+                # Not cached as an attribute: the list is not re-saved by every foreach task. Only this
+                # task's element counts as read (step memoization), not the whole list.
                 source = self.__dict__.get("_orch_frame_source") or self.__dict__["_orch_source"]
-                items = source.load(frame.var)
-            cache[frame.step] = items[frame.index]
+                cache[frame.step] = source.element(frame.var, frame.index)
         return cache[frame.step]
 
     @property

@@ -19,12 +19,12 @@ from ..ids import AttemptRef
 from ..plan import Finished, PlannedTask
 from ..states import Status
 from ..store import cache_entries as entries
-from ..store.artifacts import ArtifactRecord
+from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, AttemptStart, MemoInfo, Read
-from ..task.inputs import branch_scope, digest_of_digests
+from ..task.inputs import branch_scope, digest_of_digests, element_digest, inputs_digest
 from .codehash import StepCode
 from .key import StaticKey, hashed_env
 
@@ -87,6 +87,35 @@ def read_views(
     return views
 
 
+def read_digest(
+    cas: ContentAddressedStore,
+    scope: str,
+    name: str,
+    views: Mapping[str, Mapping[str, ArtifactRecord]],
+    elements: Dict[Tuple[str, str], str],
+) -> Optional[str]:
+    """What a read (scope, name) digests in these views: an artifact's content digest, None for an
+    absent name, the digest of a whole index (``*``), or of one foreach element (``frame:``; the
+    list is loaded once per ``elements`` memo)."""
+    if scope.startswith("frame:"):
+        var, _, index = name.rpartition("#")
+        record = views.get(scope[len("frame:") :], {}).get(var)
+        if record is None:
+            return None
+        if (record.digest, index) not in elements:
+            value = load_artifact(cas, record, "foreach list %s" % var)[int(index)]
+            elements[(record.digest, index)] = element_digest(value)
+        return elements[(record.digest, index)]
+    if scope == "join":  # which inputs the join has
+        return inputs_digest([name for name in views if name.startswith("input:")])
+    view = views.get(scope)
+    if view is None:
+        return "<no such input>"
+    if name == "*":
+        return digest_of_digests({n: r.digest for n, r in view.items()})
+    return view[name].digest if name in view else None
+
+
 def parent_records(meta: MetadataStore, flow: str, run_id: str, inputs: Tuple[AttemptRef, ...]) -> List[Dict]:
     """The artifact index of each input attempt, from its done record."""
     found = []
@@ -112,6 +141,7 @@ class Cache:
         self.meta, self.cas = MetadataStore(backend), ContentAddressedStore(backend)
         self.run_records = dict(run_records)  # parameters, configs and constants: what every task inherits
         self.policy, self.now = policy or CachePolicy(), now
+        self._elements: Dict[Tuple[str, str], str] = {}  # (list digest, index) → element digest
 
     # before a task runs
 
@@ -148,21 +178,12 @@ class Cache:
     def _parents(self, inputs: Tuple[AttemptRef, ...]) -> List[Dict[str, ArtifactRecord]]:
         return parent_records(self.meta, self.keys.flow, self.run_id, inputs)
 
-    @staticmethod
-    def _matches(reads: Tuple[Read, ...], views: Mapping[str, Mapping[str, ArtifactRecord]], ignore) -> bool:
-        for scope, name, digest in reads:
-            if name in ignore:
-                continue
-            view = views.get(scope)
-            if view is None:
-                return False
-            if name == "*":
-                now: Optional[str] = digest_of_digests({n: r.digest for n, r in view.items()})
-            else:
-                now = view[name].digest if name in view else None
-            if now != digest:
-                return False
-        return True
+    def _matches(self, reads: Tuple[Read, ...], views: Mapping[str, Mapping[str, ArtifactRecord]], ignore) -> bool:
+        return all(
+            read_digest(self.cas, scope, name, views, self._elements) == digest
+            for scope, name, digest in reads
+            if name.split("#")[0] not in ignore
+        )
 
     def _intact(self, entry: entries.CacheEntry) -> bool:
         """Every blob the reused task wrote is still in the store (gc drops entries with their runs, but

@@ -26,10 +26,9 @@ from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptStart, RunRecord
-from ..task.inputs import digest_of_digests
 from .codehash import CodeIndex, StepCode
 from .key import StaticKey, differences
-from .lookup import parent_records, read_views
+from .lookup import parent_records, read_digest, read_views
 
 _VERSION = re.compile(r"^\s*-?\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;\\]+)", re.M)
 _YAML_PACKAGE = re.compile(r"^\s*-?\s*name:\s*(\S+)\s*\n(?:.*\n){0,6}?\s*version:\s*['\"]?([^'\"\s]+)", re.M)
@@ -184,15 +183,11 @@ class Explainer:
         views = read_views(parents, start.inputs, is_join, split.get("type") == "split", runs)
         old_record = self.record(candidate.source.run)
         ignore = set(_cache_attributes(record, step).get("ignore") or ())
-        found = []
+        found, elements = [], {}  # type: ignore[var-annotated]
         for scope, name, digest in candidate.reads:
-            if name in ignore:
+            if name.split("#")[0] in ignore:
                 continue
-            view = views.get(scope, {})
-            if name == "*":
-                now: Optional[str] = digest_of_digests({n: r.digest for n, r in view.items()})
-            else:
-                now = view[name].digest if name in view else None
+            now = read_digest(self.cas, scope, name, views, elements)
             if now != digest:
                 found.append(self._describe(scope, name, digest, now, old_record, record, start))
         return found
@@ -213,6 +208,11 @@ class Explainer:
                 return "%s %s: %s -> %s" % (kind, name, before, self._value(getattr(record, field).get(name)))
         if name == "*":
             return "the artifacts of input %s changed (merge_artifacts compares them all)." % scope[len("input:") :]
+        if scope == "join":
+            return "the join's inputs differ (a different number of branches or foreach tasks)."
+        if scope.startswith("frame:"):
+            var, _, index = name.rpartition("#")
+            return "foreach input %s[%s] (self.input): %s -> %s" % (var, index, _short(old), _short(new))
         if scope == "self":
             origin = start.inputs[0].step if start.inputs else "the run"
         else:

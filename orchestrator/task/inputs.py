@@ -7,6 +7,7 @@ Nothing is loaded until the step reads it: ``self.x`` in a step, or
 from __future__ import annotations
 
 import hashlib
+import pickle
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..store.artifacts import ArtifactRecord, load_artifact
@@ -28,6 +29,17 @@ class ReadLog:
 
     def entries(self) -> Tuple[Read, ...]:
         return tuple((scope, name, digest) for (scope, name), digest in sorted(self._reads.items()))
+
+
+def element_digest(value: Any) -> str:
+    """The digest of one foreach element (its pickle): what a foreach task's ``self.input`` read."""
+    return hashlib.sha256(pickle.dumps(value, protocol=4)).hexdigest()
+
+
+def inputs_digest(scopes: List[str]) -> str:
+    """Which inputs a join has (their read scopes): part of what every join reads, since iterating
+    ``inputs`` sees them all. Recorded as the read ("join", "inputs")."""
+    return hashlib.sha256("\n".join(sorted(scopes)).encode("utf-8")).hexdigest()
 
 
 def digest_of_digests(digests: Dict[str, str]) -> str:
@@ -70,6 +82,14 @@ class ArtifactSource:
         if self.reads is not None:
             self.reads.note(self.scope, name, record.digest)
         return load_artifact(self.cas, record, "artifact '%s' of task %s" % (name, self.where))
+
+    def element(self, name: str, index: int) -> Any:
+        """Element ``index`` of list artifact ``name`` (a foreach task's input): noted as a read of that
+        element alone, scope ``frame:<scope>``, so a change elsewhere in the list does not count."""
+        value = load_artifact(self.cas, self.records[name], "artifact '%s' of task %s" % (name, self.where))[index]
+        if self.reads is not None:
+            self.reads.note("frame:" + self.scope, "%s#%d" % (name, index), element_digest(value))
+        return value
 
     def digests(self) -> Dict[str, str]:
         found = {name: record.digest for name, record in self.records.items()}

@@ -37,7 +37,7 @@ from ..store.metadata import MetadataStore, log_key
 from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo, MemoInfo, RunRecord
 from ..user_configs import flow_configs
 from .capture import redirect_output
-from .inputs import ArtifactSource, Inputs, JoinInput, ReadLog, branch_scope
+from .inputs import ArtifactSource, Inputs, JoinInput, ReadLog, branch_scope, inputs_digest
 from .spec import TaskSpec
 from .supervise import EXIT_MARKER
 
@@ -122,6 +122,9 @@ class TaskRunner:
                 order = {s: i for i, s in enumerate(spec.join_order)}
                 branches.sort(key=lambda b: order.get(b.name, len(order)))
             inputs = Inputs(branches)
+            if self._reads is not None:  # which inputs there are is read by any join that iterates them
+                scopes = [branch_scope(ref.step, i, bool(spec.join_order)) for i, ref in enumerate(spec.inputs)]
+                self._reads.note("join", "inputs", inputs_digest(scopes))
             # The enclosing foreach's list is an artifact of every branch, not of the join itself.
             frame_source = branches[0].__dict__["_orch"][2] if branches else None
         elif spec.inputs:

@@ -227,3 +227,19 @@ def test_an_s3_store_caches_the_same(memo, orch, s3_bucket):
     second = run("--store", store)
     assert _ran(second) == {"start": 0, "work": 0, "join": 0, "other": 0, "end": 0}
     assert second.data.result == first.data.result
+
+
+def test_a_longer_foreach_list_runs_only_the_new_element(memo, orch):
+    """A foreach task reads its own element, not the whole list: appending one item runs one task."""
+    memo.run()
+    memo.edit("self.items = [1, 2, 3]", "self.items = [1, 2, 3, 4]")
+    longer = memo.run()
+    assert _ran(longer) == {"start": 1, "work": 1, "join": 1, "other": 0, "end": 1}
+    new = [t for t in longer["work"] if t.cached_from is None]
+    assert [t.index for t in new] == [3] and longer.data.result == 31 + 8 + 1 + 2
+    assert "the join's inputs differ" in _why(orch, "%s/join" % longer.pathspec)
+    memo.edit("self.items = [1, 2, 3, 4]", "self.items = [1, 5, 3, 4]")
+    changed = memo.run()
+    assert [t.index for t in changed["work"] if t.cached_from is None] == [1]
+    task = [t for t in changed["work"] if t.cached_from is None][0]
+    assert "foreach input items[1] (self.input): sha256 " in _why(orch, task.pathspec)
