@@ -3,7 +3,9 @@
 Built from the store's records only (one listing of the run, then the
 records themselves, read in parallel), so the report and the web UI show
 exactly what the client API reads, for local and S3 stores alike.
-Artifacts are described from their index (name, type, size), never loaded.
+Artifacts are described from their index (name, type, size), never loaded,
+except a foreach's list (up to 1 MiB, once per process), to label its tasks
+with the values they handled.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..store.artifacts import load_artifact
+from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, AttemptStart
 
@@ -55,6 +59,15 @@ class TaskView:
     attempts: List[Attempt]
     foreach_index: Optional[int] = None
     artifacts: List[ArtifactInfo] = field(default_factory=list)
+    foreach_value: Optional[str] = None  # what self.input was, shortened: "Action"
+    python: str = ""  # the Python the task ran on (its last attempt)
+
+    @property
+    def label(self) -> str:
+        """``3 [Action]``: the task id and, in a foreach, the value it handled (else its index)."""
+        if self.foreach_value is not None:
+            return "%s [%s]" % (self.task_id, self.foreach_value)
+        return self.task_id if self.foreach_index is None else "%s [%d]" % (self.task_id, self.foreach_index)
 
     @property
     def status(self) -> str:
@@ -145,7 +158,9 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
             views.append(_attempt(number, start, finished))
             last_end, last_start = finished, start
         index = last_start.foreach_index if last_start else None
-        return TaskView(step, task, views, index, _artifacts(last_end))
+        view = TaskView(step, task, views, index, _artifacts(last_end), python=last_start.python if last_start else "")
+        view.foreach_value = _foreach_value(meta, flow, run_id, last_start)
+        return view
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         tasks = list(pool.map(read, sorted(files.items(), key=lambda i: (i[0][0], _numeric(i[0][1])))))
@@ -180,6 +195,35 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
         steps=steps,
         failures=[f.to_json() for f in end.failures] if end else [],
     )
+
+
+_LISTS: Dict[str, Any] = {}  # digest → a foreach list, loaded once per process (UI pages refresh often)
+_LIST_LIMIT = 1 << 20  # bytes: a larger foreach list is not loaded for labels; tasks show their index
+
+
+def _foreach_value(meta: MetadataStore, flow: str, run_id: str, start: Optional[AttemptStart]) -> Optional[str]:
+    """What a foreach task's ``self.input`` was, as text of at most 30 characters (Metaflow's rule)."""
+    if start is None or not start.foreach_stack or not start.inputs:
+        return None
+    frame, parent = start.foreach_stack[-1], start.inputs[0]
+    if parent.step != frame.step:  # a join inside the foreach, or a later step of it: no list beside it
+        return None
+    end = meta.attempt_end(flow, parent.run or run_id, parent.step, parent.task, parent.attempt)
+    record = end.artifacts.get(frame.var) if end is not None else None
+    if record is None or record.size > _LIST_LIMIT:
+        return None
+    if record.digest not in _LISTS:
+        try:
+            _LISTS[record.digest] = load_artifact(ContentAddressedStore(meta.backend), record, "foreach list")
+        except Exception:  # a value this process cannot unpickle (a class of the flow's): show the index
+            _LISTS[record.digest] = None
+    items = _LISTS[record.digest]
+    try:
+        value = items[frame.index]
+    except (TypeError, IndexError, KeyError):
+        return None
+    text = str(value) if isinstance(value, (str, int, float, bool)) else repr(value)
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 def _numeric(task_id: str) -> Tuple[int, str]:

@@ -61,11 +61,38 @@ def badge(status: str) -> str:
     return '<span class="status status-%s">%s</span>' % (html.escape(status), html.escape(status))
 
 
+def value_html(value: Any, limit: int = 200) -> str:
+    """A parameter's value as JSON; a long one (a whole IncludeFile) shortened, the rest one click away
+    (a <details>: no script, so it works in the offline report too)."""
+    text = json.dumps(value, default=str)
+    if len(text) <= limit:
+        return "<code>%s</code>" % html.escape(text)
+    return (
+        '<details><summary><code>%s…</code> <span class="muted">(%d characters; show all)</span></summary>'
+        "<pre>%s</pre></details>"
+        % (
+            html.escape(text[:limit]),
+            len(text),
+            html.escape(text),
+        )
+    )
+
+
+def _pythons(step: StepView) -> str:
+    found = sorted({t.python for t in step.tasks if t.python})
+    return ", ".join(found)
+
+
 def environment_html(run: RunView, step: StepView) -> str:
     env = run.environments.get(step.name) or {}
-    if not env:
-        return '<span class="muted">default image</span>'
     spec = env.get("spec") or {}
+    if not spec:  # no @conda/@pypi: the default environment
+        parts = [
+            "default image <code>%s</code>" % html.escape(env["image"]) if env.get("image") else "default environment"
+        ]
+        if _pythons(step):
+            parts.append("python %s" % html.escape(_pythons(step)))
+        return "<br>".join(parts)
     packages = spec.get("packages") or {}
     parts = ["%s" % html.escape(spec.get("kind", "?"))]
     if spec.get("python"):
@@ -111,8 +138,7 @@ def render_report(run: RunView, now: Optional[float] = None) -> str:
         ["tasks", str(len(run.tasks))],
     ]
     parameters = [
-        ["<code>%s</code>" % html.escape(name), "<code>%s</code>" % html.escape(json.dumps(value, default=str))]
-        for name, value in sorted(run.parameters.items())
+        ["<code>%s</code>" % html.escape(name), value_html(value)] for name, value in sorted(run.parameters.items())
     ]
     steps = [
         [

@@ -28,7 +28,7 @@ from ..store.names import check_name
 from ..store.records import AttemptEnd, AttemptStart
 from .model import RUNNING, run_view
 from .preview import preview_html
-from .report import STYLE, badge, environment_html, size_text, table, when
+from .report import STYLE, badge, environment_html, size_text, table, value_html, when
 from .svg import dag_svg, timeline_svg
 
 PAGE_SIZE = 100
@@ -216,7 +216,7 @@ def create_app(store_url: str) -> Any:
             tasks = step.tasks[:50]
             links = " ".join(
                 '<a href="/runs/%s/%s/%s/%s" class="task status-%s">%s</a>'
-                % (view.flow, view.run_id, step.name, t.task_id, t.status, t.task_id)
+                % (view.flow, view.run_id, step.name, t.task_id, t.status, html.escape(t.label))
                 for t in tasks
             )
             if len(step.tasks) > len(tasks):
@@ -228,13 +228,7 @@ def create_app(store_url: str) -> Any:
     def run_page(flow: str, run_id: str) -> str:
         names(("flow", flow), ("run", run_id))
         view = view_of(flow, run_id)
-        params = table(
-            [
-                [html.escape(k), "<code>%s</code>" % html.escape(json.dumps(v, default=str))]
-                for k, v in view.parameters.items()
-            ],
-            ["parameter", "value"],
-        )
+        params = table([[html.escape(k), value_html(v)] for k, v in view.parameters.items()], ["parameter", "value"])
         envs = []
         for step in view.steps:
             env = view.environments.get(step.name) or {}

@@ -115,6 +115,7 @@ def dag_svg(run: RunView) -> str:
 
 
 ROW_H, LABEL_W, CHART_W, MAX_ROWS = 18, 200, 760, 300
+MIN_BAR = 4  # px: a task of a few milliseconds is still a bar to point at (its duration is in the tooltip)
 
 
 def timeline_svg(run: RunView, now: float) -> str:
@@ -134,9 +135,7 @@ def timeline_svg(run: RunView, now: float) -> str:
     if len(tasks) <= MAX_ROWS:
         for index, task in enumerate(tasks):
             y = index * ROW_H
-            label = "%s/%s" % (task.step, task.task_id) + (
-                "" if task.foreach_index is None else " [%d]" % task.foreach_index
-            )
+            label = "%s/%s" % (task.step, task.label)
             rows.append('<text x="4" y="%d" font-size="11">%s</text>' % (y + 13, html.escape(label)))
             for attempt in task.attempts:
                 if not attempt.started_at:
@@ -151,7 +150,7 @@ def timeline_svg(run: RunView, now: float) -> str:
                         status,
                         x(attempt.started_at),
                         y + 3,
-                        max(1.5, x(stop) - x(attempt.started_at)),
+                        max(MIN_BAR, x(stop) - x(attempt.started_at)),
                         ROW_H - 6,
                         fill,
                         html.escape(label),

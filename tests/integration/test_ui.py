@@ -155,3 +155,27 @@ def test_the_ui_is_read_only(orch, ui):
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=10)
         assert caught.value.code == 405
+
+
+def test_a_new_users_run_page_reads_well(orch, ui, browser):
+    """The fixes a new user asked for on GenreStatsFlow: the whole CSV parameter is one click away, the
+    default environment is named with its Python, foreach tasks show their values, short tasks are
+    visible bars."""
+    from tests.conftest import EXAMPLES
+
+    code, _, err = orch("run", str(EXAMPLES / "genre_stats_flow.py"))
+    assert code == 0, err
+    run = Flow("GenreStatsFlow").latest_run
+    browser.get("%s/runs/GenreStatsFlow/%s" % (ui, run.id))
+    page = browser.page_source
+    assert "<details><summary><code>" in page and "characters; show all" in page  # movie_data, shortened
+    assert "default environment" in page and "python 3." in page and ">?<br>" not in page
+    genres = sorted(t.data.genre for t in run["compute_statistics"])
+    for task in run["compute_statistics"]:
+        assert "%s [%s]" % (task.id, task.data.genre) in page
+    assert genres
+    widths = browser.execute_script(
+        "return Array.from(document.querySelectorAll('svg.timeline rect.bar')).map(r => +r.getAttribute('width'))"
+    )
+    assert widths and min(widths) >= 4
+    browser.save_screenshot(str(SHOTS / "run_page_genre_stats.png"))
