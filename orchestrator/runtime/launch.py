@@ -312,20 +312,7 @@ def execute(
             executor.close()  # it may have started containers already
         console.close()
         raise
-    ctx = RunContext(
-        flow=flow,
-        run_id=run_id,
-        store_url=config.store_url,
-        code_dir=prepared.code_dir,
-        flow_file=prepared.flow_file,
-        username=config.username,
-        tags=tuple(dict.fromkeys(options.tags)),
-        origin_run_id=origin_run_id,
-        max_num_splits=options.max_num_splits,
-        log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
-        code_key=prepared.code_key,
-        secrets=secrets,
-    )
+    ctx = run_context(flow, run_id, config, options, prepared, origin_run_id, secrets)
     console.run_label = "%s/%s" % (flow, run_id)
     what = (
         "Resuming %s from step %s of run %s" % (flow, resume_step, origin_run_id) if resuming else "Running %s" % flow
@@ -362,6 +349,32 @@ def execute(
         console.close()
     _finish(meta, flow, run_id, outcome, console, executor.stats(), options.debug)
     return RunResult(flow, run_id, outcome)
+
+
+def run_context(
+    flow: str,
+    run_id: str,
+    config: Config,
+    options: RunOptions,
+    prepared: _Prepared,
+    origin_run_id: Optional[str],
+    secrets: Mapping[str, Tuple[Tuple[str, str], ...]],
+) -> RunContext:
+    """What every task spec of the run shares (a run's, a resume's, or a spin's)."""
+    return RunContext(
+        flow=flow,
+        run_id=run_id,
+        store_url=config.store_url,
+        code_dir=prepared.code_dir,
+        flow_file=prepared.flow_file,
+        username=config.username,
+        tags=tuple(dict.fromkeys(options.tags)),
+        origin_run_id=origin_run_id,
+        max_num_splits=options.max_num_splits,
+        log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
+        code_key=prepared.code_key,
+        secrets=secrets,
+    )
 
 
 def step_secrets(graph: Any, targets: Mapping[str, Target], config: Config) -> Dict[str, Tuple[Tuple[str, str], ...]]:

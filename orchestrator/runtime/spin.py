@@ -43,9 +43,18 @@ from ..store.metadata import MetadataStore
 from ..store.names import check_name
 from ..store.records import AttemptStart, RunRecord
 from .console import make_console
-from .launch import RunOptions, RunResult, _create_run, _finish, _FollowingReporter, _prepare, step_secrets
+from .launch import (
+    RunOptions,
+    RunResult,
+    _create_run,
+    _finish,
+    _FollowingReporter,
+    _prepare,
+    run_context,
+    step_secrets,
+)
 from .logs import LogFollower
-from .scheduler import RunContext, Scheduler
+from .scheduler import Scheduler
 
 SCRATCH_DIR = ".orch_spin"
 # What still applies to a spun step (Metaflow's SPIN_ALLOWED_DECORATORS, in orch's names)
@@ -212,20 +221,8 @@ def spin(loaded: LoadedFlow, config: Config, options: RunOptions, request: SpinR
             executor.close()
         console.close()
         raise
-    ctx = RunContext(
-        flow=loaded.name,
-        run_id=run_id,
-        store_url=scratch.store_url,
-        code_dir=prepared.code_dir,
-        flow_file=prepared.flow_file,
-        username=config.username,
-        tags=tuple(dict.fromkeys(options.tags)),
-        origin_run_id=origin.run_id,
-        max_num_splits=options.max_num_splits,
-        log_dir=os.path.join(prepared.code_dir + ".logs", run_id),
-        code_key=prepared.code_key,
-        secrets=step_secrets(graph, {origin.step: here}, config),
-    )
+    secrets = step_secrets(graph, {origin.step: here}, config)
+    ctx = run_context(loaded.name, run_id, scratch, options, prepared, origin.run_id, secrets)
     task = PlannedTask(origin.step, origin.start.inputs, origin.start.foreach_stack, _loops(origin.start))
     console.run_label = "%s/%s" % (loaded.name, run_id)
     console.run_message(
