@@ -27,6 +27,7 @@ from .records import Read
 
 SCHEMA = 1
 PREFIX = "cache"
+RETIRED = "cache-retired"  # gc moves an entry here, out of every lookup, before its data may go
 NEWEST = 16  # entries a lookup reads under one static key, newest first
 
 
@@ -112,6 +113,27 @@ def all_entries(backend: Backend, flow: Optional[str] = None) -> Iterator[Tuple[
     for info in backend.list(prefix):
         if info.key.endswith(".json"):
             yield info.key, _read(backend, info.key)
+
+
+def retire(backend: Backend, key: str, entry: CacheEntry, now: float) -> None:
+    """Take an entry out of lookups, keeping it (as ``cache-retired/...``) so gc keeps its data one
+    grace period longer: a run that validated the entry just before gc moved it still finds the blobs
+    it now names, and its own records keep them from then on."""
+    retired = RETIRED + key[len(PREFIX) :]
+    data = dict(entry.to_json(), retired_at=now)
+    backend.put(retired, [json.dumps(data, sort_keys=True).encode("utf-8")])
+    backend.delete([key])
+
+
+def retired_entries(backend: Backend) -> Iterator[Tuple[str, float, Optional[CacheEntry]]]:
+    """(key, when gc retired it, the entry) of every retired entry."""
+    for info in backend.list(RETIRED + "/"):
+        if info.key.endswith(".json"):
+            try:
+                retired_at = float(json.loads(bytes(backend.get(info.key))).get("retired_at") or info.mtime)
+            except (MissingKey, ValueError, TypeError, AttributeError):
+                retired_at = info.mtime
+            yield info.key, retired_at, _read(backend, info.key)
 
 
 def of_step(backend: Backend, flow: str, step: str) -> List[CacheEntry]:

@@ -122,6 +122,36 @@ class GcReport:
     cache_entries_removed: int = 0
 
 
+def _cache_references(
+    backend: Backend,
+    kept: Set[Tuple[str, str]],
+    report: GcReport,
+    now: float,
+    grace_seconds: float,
+    keep_cache_days: Optional[float],
+    dry_run: bool,
+) -> Set[str]:
+    """The blobs cache entries keep. An entry of a run that goes is retired, not deleted: out of
+    lookups at once, its data kept one grace period more (a run may have validated it a moment
+    ago), and deleted by a later gc."""
+    reachable: Set[str] = set()
+    for key, entry in list(cache_entries.all_entries(backend)):
+        if entry is None:
+            continue  # fsck reports it; it names nothing gc could keep
+        reachable.update(k for artifact in entry.written.values() for k in artifact.blob_keys)
+        young = keep_cache_days is not None and entry.created_at >= now - keep_cache_days * 86400
+        if not young and (str(entry.key.get("flow")), str(entry.source.run)) not in kept:
+            report.cache_entries_removed += 1
+            if not dry_run:
+                cache_entries.retire(backend, key, entry, now)
+    for key, retired_at, entry in list(cache_entries.retired_entries(backend)):
+        if retired_at >= now - grace_seconds and entry is not None:
+            reachable.update(k for artifact in entry.written.values() for k in artifact.blob_keys)
+        elif not dry_run:
+            backend.delete([key])
+    return reachable
+
+
 def _run_activity(backend: Backend, flow: str, run: str) -> Tuple[float, int]:
     """(newest write time, total bytes) of a run's records."""
     newest, size = 0.0, 0
@@ -170,15 +200,7 @@ def gc(
     reachable: Set[str] = set()
     for flow, run in kept:
         reachable.update(key for key, _ in _run_references(meta, flow, run))
-    kept_runs = set(kept)
-    for entry_key, entry in list(cache_entries.all_entries(backend)):
-        young = entry is not None and keep_cache_days is not None and entry.created_at >= now - keep_cache_days * 86400
-        if entry is not None and ((str(entry.key.get("flow")), str(entry.source.run)) in kept_runs or young):
-            reachable.update(key for artifact in entry.written.values() for key in artifact.blob_keys)
-        elif entry is not None:  # its run is gone: the entry would point at removed data
-            report.cache_entries_removed += 1
-            if not dry_run:
-                backend.delete([entry_key])
+    reachable.update(_cache_references(backend, set(kept), report, now, grace_seconds, keep_cache_days, dry_run))
     doomed: Dict[str, int] = {}
     for info in backend.list("blobs/"):
         key = info.key.rsplit("/", 1)[-1]

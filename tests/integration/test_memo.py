@@ -243,3 +243,22 @@ def test_a_longer_foreach_list_runs_only_the_new_element(memo, orch):
     assert [t.index for t in changed["work"] if t.cached_from is None] == [1]
     task = [t for t in changed["work"] if t.cached_from is None][0]
     assert "foreach input items[1] (self.input): sha256 " in _why(orch, task.pathspec)
+
+
+def test_gc_retires_an_entry_before_its_data_goes(memo, orch):
+    """A run that validated an entry just before gc removed the entry's run still finds the data: gc
+    keeps it one grace period after retiring the entry, and drops it only on a later pass."""
+    from orchestrator.store.cache_entries import retired_entries
+
+    memo.run()
+    backend = open_backend(orch.store)
+    written = {k for _, e in all_entries(backend) for a in e.written.values() for k in a.blob_keys}
+    now = __import__("time").time()
+    gc(backend, keep_last=0, grace_seconds=600, now=now + 3600)  # the run is old enough to go
+    assert list(all_entries(backend)) == [] and len(list(retired_entries(backend))) == 7
+    present = {info.key.rsplit("/", 1)[-1] for info in backend.list("blobs/")}
+    assert written <= present  # retired, not yet collected
+    gc(backend, keep_last=0, grace_seconds=600, now=now + 7200)  # a later pass, past the grace period
+    assert list(retired_entries(backend)) == []
+    present = {info.key.rsplit("/", 1)[-1] for info in backend.list("blobs/")}
+    assert not written & present
