@@ -262,3 +262,17 @@ def test_gc_retires_an_entry_before_its_data_goes(memo, orch):
     assert list(retired_entries(backend)) == []
     present = {info.key.rsplit("/", 1)[-1] for info in backend.list("blobs/")}
     assert not written & present
+
+
+def test_resume_composes_with_the_cache(memo, orch):
+    """A failed cached run resumes as usual (clones first); its missing task then runs and is recorded,
+    and a later run reuses everything, including the task the resume ran."""
+    memo.edit('        print("result", self.result)', '        raise ValueError("not yet")')
+    code, _, _ = orch("run", memo.path)
+    assert code == 1
+    memo.edit('        raise ValueError("not yet")', '        print("result", self.result)')
+    code, _, err = orch("resume", memo.path)
+    assert code == 0, err
+    resumed = Flow("MemoFlow").latest_run
+    assert resumed._end_record().tasks_cloned == 6 and resumed._end_record().tasks_run == 1
+    assert _ran(memo.run()) == {"start": 0, "work": 0, "join": 0, "other": 0, "end": 0}
