@@ -64,6 +64,12 @@ def _start(flow: str, store: str) -> subprocess.Popen:
     )
 
 
+def _committed(store: str) -> int:
+    """How many task attempts of the store have committed (their done records)."""
+    root = os.path.join(store, "flows")
+    return sum(name.endswith(".done.json") for _, _, files in os.walk(root) for name in files)
+
+
 def _entries_are_sound(store: str) -> int:
     """Every entry decodes, names a committed successful attempt, and every blob it names is there."""
     backend = open_backend(store)
@@ -99,7 +105,13 @@ def test_kill_9_leaves_only_sound_entries(trial, tmp_path):
     flow.write_text(FLOW)
     store = str(tmp_path / "store")
     process = _start(str(flow), store)
-    time.sleep(random.Random(trial).uniform(0.8, 2.2))
+    # Kill once 1 to 4 of the run's 9 tasks have committed (plus a seeded jitter): mid-run whatever the
+    # machine's speed (at least two half-second tasks are left), at a different point in each trial.
+    target = 1 + trial % 4
+    deadline = time.monotonic() + 120
+    while _committed(store) < target and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(random.Random(trial).uniform(0.0, 0.2))
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(0.6)  # its task processes finish or die; what they committed stays
