@@ -61,9 +61,7 @@ class _DryCache(Cache):
         return [dict(self.outputs.get(ref, {})) for ref in inputs]
 
     def _reuse(self, planned: PlannedTask, task_id: str, key: Any, entry: Any, inherited: Dict) -> Finished:
-        artifacts = {n: r for n, r in inherited.items() if n not in entry.deleted}
-        artifacts.update(entry.written)
-        self.outputs[AttemptRef(planned.step, task_id, 0)] = artifacts
+        self.outputs[AttemptRef(planned.step, task_id, 0)] = self._artifacts(inherited, entry)
         return self._finished(planned, task_id, entry)
 
 

@@ -107,7 +107,7 @@ def read_digest(
             elements[(record.digest, index)] = element_digest(value)
         return elements[(record.digest, index)]
     if scope == "join":  # which inputs the join has
-        return inputs_digest([name for name in views if name.startswith("input:")])
+        return inputs_digest([input_scope for input_scope in views if input_scope.startswith("input:")])
     view = views.get(scope)
     if view is None:
         return "<no such input>"
@@ -192,11 +192,18 @@ class Cache:
             self.backend.exists(self.cas.key_path(k)) for record in entry.written.values() for k in record.blob_keys
         )
 
+    @staticmethod
+    def _artifacts(inherited: Dict[str, ArtifactRecord], entry: entries.CacheEntry) -> Dict[str, ArtifactRecord]:
+        """A hit's artifacts: what this run's parents pass on, less what the reused task deleted, plus
+        what it wrote."""
+        artifacts = {n: r for n, r in inherited.items() if n not in entry.deleted}
+        artifacts.update(entry.written)
+        return artifacts
+
     def _reuse(
         self, planned: PlannedTask, task_id: str, key: StaticKey, entry: entries.CacheEntry, inherited: Dict
     ) -> Finished:
-        artifacts = {n: r for n, r in inherited.items() if n not in entry.deleted}
-        artifacts.update(entry.written)
+        artifacts = self._artifacts(inherited, entry)
         memo = MemoInfo(key.to_json(), entry.reads, tuple(entry.written), entry.deleted, entry.source, "hit")
         now = self.now()
         start = AttemptStart(0, now, planned.inputs, planned.foreach_stack, loops=key.loops)

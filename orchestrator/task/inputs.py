@@ -12,14 +12,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.cas import ContentAddressedStore
-
-Read = Tuple[str, str, Optional[str]]  # (scope, name, content digest or None for a name that was absent)
+from ..store.records import Read
 
 
 class ReadLog:
-    """What a task read, for step memoization: every artifact (``self.x``, ``inputs[i].x``, the
-    foreach list behind ``self.input``), parameter and config, with its content digest, and every
-    name it looked for and did not find. Kept only when the step is cached."""
+    """What a task read, for step memoization: every artifact (``self.x``, ``inputs[i].x``, its own
+    element of a foreach list as ``self.input``), parameter and config, with its content digest, and
+    every name it looked for and did not find. Kept only when the step is cached."""
 
     def __init__(self) -> None:
         self._reads: Dict[Tuple[str, str], Optional[str]] = {}

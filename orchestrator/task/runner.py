@@ -112,18 +112,17 @@ class TaskRunner:
         inputs = None
         frame_source = None
         if spec.is_join:
-            branches = []
+            branches, scopes = [], []
             for position, ref in enumerate(spec.inputs):
-                scope = branch_scope(ref.step, position, bool(spec.join_order))
+                scopes.append(branch_scope(ref.step, position, bool(spec.join_order)))
                 records = self._task_records(ref)
-                source = ArtifactSource(self.cas, records, self._where(ref.task_path), self._reads, scope)
+                source = ArtifactSource(self.cas, records, self._where(ref.task_path), self._reads, scopes[-1])
                 branches.append(JoinInput(ref.step, ref.task, source, None if spec.join_order else position))
             if spec.join_order:
                 order = {s: i for i, s in enumerate(spec.join_order)}
                 branches.sort(key=lambda b: order.get(b.name, len(order)))
             inputs = Inputs(branches)
             if self._reads is not None:  # which inputs there are is read by any join that iterates them
-                scopes = [branch_scope(ref.step, i, bool(spec.join_order)) for i, ref in enumerate(spec.inputs)]
                 self._reads.note("join", "inputs", inputs_digest(scopes))
             # The enclosing foreach's list is an artifact of every branch, not of the join itself.
             frame_source = branches[0].__dict__["_orch"][2] if branches else None
