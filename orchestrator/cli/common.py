@@ -40,10 +40,22 @@ def store_config(ctx: click.Context, store: Optional[str]):
     --datastore-root / --datastore (before the command), else ORCH_STORE or ./.orch."""
     from ..config import Config
 
+    config = Config.from_env(store=store)
     top = getattr(ctx.find_root().obj, "top", None)
     if store is None and top is not None:
-        store = top.store(Config.from_env())
-    return Config.from_env(store=store)
+        named = top.store(config)
+        if named is not None:
+            config = Config.from_env(store=named)
+    return config
+
+
+def store_backend(ctx: click.Context, store: Optional[str]):
+    """(config, backend) of the store the command names (see ``store_config``), with the configured
+    AWS region and endpoint for an S3 store."""
+    from ..store.factory import open_backend
+
+    config = store_config(ctx, store)
+    return config, open_backend(config.store, config.aws.region, config.aws.endpoint_url)
 
 
 def quiet(ctx: click.Context) -> bool:

@@ -21,9 +21,8 @@ from ..errors import UsageError
 from ..executors.factory import CHOICES as EXECUTORS
 from ..runtime.launch import origin_configs
 from ..runtime.spin import SpinRequest, find_origin, spin
-from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
-from .common import FLOW_ARGUMENT, load, store_config
+from .common import FLOW_ARGUMENT, load, store_backend
 from .run import _options
 
 
@@ -66,9 +65,9 @@ def spin_command(ctx, flow_file, pathspec, spin_pathspec, persist, skip_decorato
                  store, spin_store, tags, run_id_file, quiet, max_log_size, runner_attribute_file):  # fmt: skip
     """Run one task of a past run again, in the current code, with that task's exact inputs."""
     step_name = pathspec if spin_pathspec else None  # spin STEP --spin-pathspec RUN/STEP/TASK
-    config = store_config(ctx, store)
+    config, backend = store_backend(ctx, store)
     loaded = load(ctx, flow_file)
-    origin = find_origin(MetadataStore(open_backend(config.store_url)), loaded.name, spin_pathspec or pathspec)
+    origin = find_origin(MetadataStore(backend), loaded.name, spin_pathspec or pathspec)
     if step_name is not None and origin.step != step_name:
         what = (spin_pathspec, origin.step, step_name)
         raise UsageError("--spin-pathspec %s is a task of step %s, not of %s." % what)

@@ -14,7 +14,7 @@ from ..store.maintenance import fsck as fsck_store
 from ..store.maintenance import gc as gc_store
 from ..store.metadata import MetadataStore, attempt_log_key
 from ..store.names import check_name
-from .common import quiet, store_config, task_pathspec
+from .common import quiet, store_backend, task_pathspec
 
 STORE_OPTION = click.option(
     "--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; default ./.orch]."
@@ -90,7 +90,7 @@ def logs(ctx, words, store, stdout, stderr, both, timestamps, attempt, flow_file
     if timestamps:
         raise UsageError("--timestamps is not available: orch records a task's log without per-line times.")
     flow, run, step, task_id = task_pathspec(ctx, words[0], flow_file)
-    backend = open_backend(store_config(ctx, store).store_url)
+    _, backend = store_backend(ctx, store)
     meta = MetadataStore(backend)
     streams = [name for name, wanted in (("stdout", stdout), ("stderr", stderr)) if wanted]
     streams = streams or (["stdout", "stderr"] if both else ["stdout"])

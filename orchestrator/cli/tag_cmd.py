@@ -13,12 +13,11 @@ import click
 
 from ..config import Config
 from ..errors import UsageError
-from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.names import check_name
 from ..store.records import RunRecord
 from ..tagging import mutate
-from .common import load, store_config
+from .common import load, store_backend
 
 _STORE = click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE].")
 _RUN_ID = click.option("--run-id", default=None, help="The run (with python flow.py; else give FLOW/RUN).")
@@ -34,8 +33,8 @@ def tag(ctx: click.Context, flow_file: Optional[str]) -> None:
 
 
 def _open(ctx: click.Context, store: Optional[str]) -> Tuple[Config, MetadataStore]:
-    config = store_config(ctx, store)
-    return config, MetadataStore(open_backend(config.store, config.aws.region, config.aws.endpoint_url))
+    config, backend = store_backend(ctx, store)
+    return config, MetadataStore(backend)
 
 
 def _run_of(ctx: click.Context, target: Optional[str], run_id: Optional[str], meta: MetadataStore) -> Tuple[str, str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..store.factory import open_backend
-from .common import store_config, task_pathspec
+from .common import store_backend, task_pathspec
 
 
 @click.command()
@@ -19,8 +18,7 @@ def why(ctx, pathspec, store, flow_file):
     from ..memo.why import explain
 
     flow, run, step, task = task_pathspec(ctx, pathspec, flow_file)
-    config = store_config(ctx, store)
-    backend = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
+    _, backend = store_backend(ctx, store)
     for line in explain(backend, flow, run, step, task):
         click.echo(line)
 
