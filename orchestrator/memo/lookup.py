@@ -45,13 +45,19 @@ class Keys:
     flow: str
     code: Mapping[str, StepCode]
     envs: Mapping[str, str]  # step → lock digest, or "default"
-    made: Dict[Tuple, StaticKey] = field(default_factory=dict)
+    made: Dict[Tuple, StaticKey] = field(default_factory=dict)  # planned task key → its static key
 
     def cached(self, step: str) -> bool:
         node = self.graph[step]
         return node.decorator("cache") is not None and node.decorator("parallel") is None and step in self.code
 
     def key(self, planned: PlannedTask) -> StaticKey:
+        """The task's static key, made once: a miss asks for it twice (lookup, then its spec)."""
+        if planned.key not in self.made:
+            self.made[planned.key] = self._make(planned)
+        return self.made[planned.key]
+
+    def _make(self, planned: PlannedTask) -> StaticKey:
         node = self.graph[planned.step]
         cache = node.decorator("cache")
         environment = node.decorator("environment")
