@@ -10,6 +10,7 @@ from .current import current
 from .decorators import (
     batch,
     cache,
+    card,
     catch,
     conda,
     conda_base,
@@ -88,6 +89,7 @@ __all__ = [
     "Parameter",
     "batch",
     "cache",
+    "card",
     "catch",
     "conda",
     "conda_base",

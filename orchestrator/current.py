@@ -41,6 +41,7 @@ _FIELDS = (
     "is_user_branch",
     "store_url",  # where the task's run lives, for current.task and current.run
     "is_parallel",
+    "card",  # @card: the step's CardCollector
 )
 
 
@@ -174,6 +175,19 @@ class Current:
 
         use_store(self._values.get("store_url"))
         return Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
+
+    @property
+    def card(self) -> Any:
+        """``current.card``: add components to the step's cards (``append``, ``["id"]``, ``refresh()``).
+        Without @card on the step it accepts the calls, does nothing, and says so once on stderr."""
+        found = self._values.get("card")
+        if found is None:
+            from .cards.collector import CardCollector
+
+            found = self.__dict__.get("_idle_card")
+            if found is None:
+                found = self.__dict__["_idle_card"] = CardCollector(None, [])
+        return found
 
     @property
     def tempdir(self) -> str:

@@ -395,8 +395,77 @@ class Cache(Decorator):
         }
 
 
+_CARD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Card(Decorator):
+    """A visual report of the task (``orchestrator.cards``): ``type`` names the card type, ``id`` tells
+    several cards of a step apart (``current.card["id"]``), ``options`` go to the card type, ``timeout``
+    bounds its rendering, ``save_errors`` stores an error card in place of one that failed,
+    ``customize`` makes it the card ``current.card.append`` feeds, ``refresh_interval`` (seconds)
+    spaces the renders of a live card. A step may carry several."""
+
+    NAME: ClassVar[str] = "card"
+    MULTIPLE: ClassVar[bool] = True
+    type: str = "default"
+    id: Optional[str] = None
+    options: Tuple[Tuple[str, Any], ...] = ()
+    scope: str = "task"
+    timeout: float = 45
+    save_errors: bool = True
+    customize: bool = False
+    refresh_interval: float = 5
+
+    @classmethod
+    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
+        for name in ("type", "id"):
+            value = args[name]
+            if value is not None and (not isinstance(value, str) or not _CARD_NAME.match(value)):
+                raise BadArgument(name, "%s=%r must be letters, digits and _ only." % (name, value))
+        if args["type"] is None:
+            raise BadArgument("type", "type=None is not a card type; leave it out for the default card.")
+        options = args["options"]
+        if isinstance(options, tuple):
+            options = dict(options)
+        if not isinstance(options, dict):
+            raise BadArgument("options", "options=%r must be a dict." % (options,))
+        if args["scope"] != "task":
+            raise BadArgument("scope", "scope=%r: only scope='task' is supported." % (args["scope"],))
+        return {
+            "type": args["type"],
+            "id": args["id"],
+            "options": tuple(sorted(options.items())),
+            "scope": "task",
+            "timeout": positive_number("timeout", args["timeout"]),
+            "save_errors": flag("save_errors", args["save_errors"]) is not False,
+            "customize": bool(flag("customize", args["customize"])),
+            "refresh_interval": positive_number("refresh_interval", args["refresh_interval"]),
+        }
+
+    def to_task(self) -> Dict[str, Any]:
+        """What the task runtime needs of it, JSON-able (it travels in the TaskSpec)."""
+        out = asdict(self)
+        out["options"] = dict(self.options)
+        return out
+
+
 STEP_DECORATORS: Dict[str, type] = {
     c.NAME: c
-    for c in (Catch, Retry, Timeout, Resources, Environment, Conda, Pypi, Batch, Sandbox, Parallel, Secrets, Cache)
+    for c in (
+        Catch,
+        Retry,
+        Timeout,
+        Resources,
+        Environment,
+        Conda,
+        Pypi,
+        Batch,
+        Sandbox,
+        Parallel,
+        Secrets,
+        Cache,
+        Card,
+    )
 }
 FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project)}

@@ -24,6 +24,7 @@ from .decorator_specs import (  # noqa: F401 - re-exported: the specs are read t
     STEP_DECORATORS,
     Batch,
     Cache,
+    Card,
     Catch,
     Conda,
     CondaBase,
@@ -176,7 +177,7 @@ def _attach_step(spec_class: type, kwargs: Dict[str, Any], func: Any) -> Any:
         raise FlowDefinitionError("@%s must decorate a step method, not %r." % (spec_class.NAME, func))
     spec = _record(spec_class, kwargs, func)
     existing: List[Decorator] = func.__dict__.setdefault(_STEP_ATTR, [])
-    if any(d.NAME == spec.NAME for d in existing):
+    if any(d.NAME == spec.NAME for d in existing) and not getattr(spec_class, "MULTIPLE", False):
         _, file, line = _where(func)
         raise FlowDefinitionError(
             "@%s is applied twice to step '%s'." % (spec.NAME, func.__name__),
@@ -248,6 +249,7 @@ sandbox = _decorator_function(Sandbox)
 parallel = _decorator_function(Parallel)
 secrets = _decorator_function(Secrets)
 cache = _decorator_function(Cache)
+card = _decorator_function(Card)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
 project = _decorator_function(Project)

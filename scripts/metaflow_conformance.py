@@ -68,7 +68,9 @@ RUN_OPTIONS = [
     "--tag=multiple tags should be ok",
 ]
 # Disabled in that context by Metaflow itself (they need S3 or a realtime card service).
-DISABLED_TESTS = {"LargeArtifactTest", "S3FailureTest", "CardComponentRefreshTest", "CardWithRefreshTest"}
+DISABLED_TESTS = {"LargeArtifactTest", "S3FailureTest"}
+# Disabled in the suite's main context; its "cards-realtime" context (itself disabled) runs them.
+REALTIME_CARD_TESTS = {"CardComponentRefreshTest", "CardWithRefreshTest"}
 CHECK_CLASSES = {"metadata": "MetadataCheck", "cli": "CliCheck"}
 STEP_SECONDS = 600
 
@@ -152,25 +154,22 @@ def to_orch(source: str) -> str:
     return _IMPORT.sub(lambda m: "%s%s%sorchestrator" % (m.group(1), m.group(2), m.group(3)), source)
 
 
-# The suite's harness (metaflow_test/, not the flows) imports Metaflow internals that orch does not
-# have yet: cards (the cards issue) and the includefile wrapper. Until orch has them, the harness's
-# imports of those modules go to this stand-in, written beside it; card tests are reported as such.
+# The suite's harness (metaflow_test/, not the flows) imports one Metaflow internal orch has no
+# counterpart of: the IncludeFile wrapper class. Its import goes to this stand-in, written beside it.
 _HARNESS_STANDIN = "_orch_harness_standin"
-_HARNESS_MODULES = ("metaflow.cards", "metaflow.plugins.cards.exception", "metaflow.includefile")
+_HARNESS_MODULES = ("metaflow.includefile",)
 _STANDIN_SOURCE = '''"""Written by scripts/metaflow_conformance.py: what the harness needs of modules orch lacks."""
-
-
-class CardNotPresentException(Exception):
-    headline = "Card not found"
-
-
-def get_cards(*args, **kwargs):
-    raise CardNotPresentException("orch has no cards yet (the cards issue)")
 
 
 class IncludedFile:
     """Metaflow wraps IncludeFile values; orch stores the contents themselves, so nothing is one."""
 '''
+
+
+def _extension_packages(core: Path) -> List[Path]:
+    """The metaflow_extensions folders of test/extensions/packages/* (Metaflow's CI pip-installs them;
+    here they go on the path)."""
+    return sorted((core.parent / "extensions" / "packages").glob("*/metaflow_extensions"))
 
 
 def harness_to_orch(source: str) -> str:
@@ -225,6 +224,14 @@ def run_pair(
             path.write_text(harness(path.read_text(encoding="utf-8")), encoding="utf-8")
         if target == "orch":
             (folder / (_HARNESS_STANDIN + ".py")).write_text(_STANDIN_SOURCE, encoding="utf-8")
+            # The suite's own extension package (custom card types for CardImportTest): its import lines
+            # changed, as a user's card package would be. orch reads only its plugins/cards.
+            # So are the card packages Metaflow's CI installs for CardExtensionsImportTest (test/extensions).
+            for extensions in [core / "metaflow_extensions"] + _extension_packages(core):
+                for source in extensions.rglob("*.py"):
+                    copy = folder / "metaflow_extensions" / source.relative_to(extensions)
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    copy.write_text(to_orch(source.read_text(encoding="utf-8")), encoding="utf-8")
         for name in pair["copy_files"]:
             shutil.copy2(core / "tests" / name, folder / name)
         env = {
@@ -236,7 +243,14 @@ def run_pair(
             "PATH": os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "/usr/bin:/bin")]),
             "PYTHONIOENCODING": "utf_8",
             # orch: this checkout; Metaflow: the suite's own test extensions (metaflow_extensions/ in test/core)
-            "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT) if target == "orch" else str(core)]),
+            "PYTHONPATH": os.pathsep.join(
+                [str(folder)]
+                + (
+                    [str(ROOT)]
+                    if target == "orch"
+                    else [str(core)] + [str(p.parent) for p in _extension_packages(core)]
+                )
+            ),
             "ORCH_EXECUTOR": os.environ.get("ORCH_EXECUTOR", "local"),
             "ORCH_CACHE": os.environ.get("ORCH_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "orch")),
         }
@@ -334,7 +348,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--executor", choices=("cli", "api"), default="cli", help="start flows by CLI or Runner API")
     parser.add_argument("--tests", default="", help="comma-separated test class names (default: all)")
     parser.add_argument("--graphs", default="", help="comma-separated graph names (default: all)")
-    parser.add_argument("--include-cards", action="store_true", help="also the card tests (the cards issue)")
+    parser.add_argument("--skip-cards", action="store_true", help="leave out the card tests")
+    parser.add_argument(
+        "--realtime-cards", action="store_true", help="also the live-card tests (the suite's cards-realtime context)"
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="write every outcome here")
     parser.add_argument("--keep", action="store_true", help="keep each pair's folder for debugging")
@@ -358,7 +375,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if (not wanted_tests or p["test"] in wanted_tests)
         and (not wanted_graphs or p["graph"] in wanted_graphs)
         and p["test"] not in DISABLED_TESTS
-        and (args.include_cards or "Card" not in p["test"])
+        and not (args.skip_cards and "Card" in p["test"])
+        and (args.realtime_cards or p["test"] not in REALTIME_CARD_TESTS)
     ]
     checks = [c.strip() for c in args.checks.split(",") if c.strip()]
     targets = ["orch", "metaflow"] if args.target == "both" else [args.target]

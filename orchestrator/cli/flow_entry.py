@@ -15,7 +15,7 @@ from typing import Optional
 from .main import LAZY_COMMANDS, CliState, main
 from .top_options import FLAG_OPTIONS, PAIR_OPTIONS, VALUE_OPTIONS
 
-FLOW_FILE_OPTION = ("tag", "dump", "logs", "why")  # commands on a past run: the flow file names the flow
+FLOW_FILE_OPTION = ("tag", "dump", "logs", "why", "card")  # commands on a past run: the flow file names the flow
 
 
 def _command_index(args: list) -> int:

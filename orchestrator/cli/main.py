@@ -50,6 +50,7 @@ LAZY_COMMANDS = {
     "dump": "dump_cmd",
     "spin": "spin_cmd",
     "why": "why_cmd",
+    "card": "card_cmd",
 }
 
 

@@ -9,7 +9,7 @@ import click
 from ..errors import OrchError, UsageError
 from ..store.names import check_name
 from ..ui.model import run_view
-from ..ui.report import render_report
+from ..ui.report import MAX_REPORT_CARDS, render_report
 from .store_cmds import STORE_OPTION, _open
 
 
@@ -17,14 +17,15 @@ from .store_cmds import STORE_OPTION, _open
 @click.argument("run", metavar="FLOW[/RUN]")
 @STORE_OPTION
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Output file [default: FLOW-RUN.html].")
-def report(run, store, out):
+@click.option("--cards/--no-cards", default=True, show_default=True, help="Embed the run's cards (@card).")
+def report(run, store, out, cards):
     """Write FLOW/RUN (or FLOW's latest run) as a single HTML file: DAG, timeline, parameters, steps,
     environments and artifact summaries. It needs no network to open, so it can be shared or attached."""
     flow, _, run_id = run.partition("/")
     if "/" in run_id or not flow:
         raise UsageError("Give the run as FLOW/RUN or FLOW, not %r." % run, "e.g. orch report MyFlow/1712345678")
     check_name("flow", flow)
-    _, _, meta = _open(store)
+    _, backend, meta = _open(store)
     if not run_id:
         runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
         if not runs:
@@ -38,9 +39,29 @@ def report(run, store, out):
     out = out or "%s-%s.html" % (flow, run_id)
     temp = "%s.tmp-%d" % (out, os.getpid())
     with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(render_report(view))
+        embedded, total = _cards(backend, meta, view) if cards else ([], 0)
+        handle.write(render_report(view, cards=embedded, total_cards=total))
     os.replace(temp, out)
     click.echo("Wrote %s (%s/%s, %d tasks)" % (out, flow, run_id, len(view.tasks)))
+
+
+def _cards(backend, meta, view) -> tuple:
+    """(task label, card name, HTML) of the run's first cards, in step order, and how many there are."""
+    from ..store.cas import ContentAddressedStore
+
+    cas = ContentAddressedStore(backend)
+    found, total = [], 0
+    for step in view.steps:
+        for task in step.tasks:
+            total += len(task.cards)
+            if not task.cards or len(found) >= MAX_REPORT_CARDS:
+                continue
+            end = meta.attempt_end(view.flow, view.run_id, step.name, task.task_id, task.attempts[-1].number)
+            for record in end.cards if end else ():
+                page = bytes(cas.load_blob(record.html, "card %s" % record.type)).decode("utf-8", "replace")
+                name = record.type + ("[%s]" % record.id if record.id else "")
+                found.append(("%s/%s" % (step.name, task.label), name, page))
+    return found[:MAX_REPORT_CARDS], total
 
 
 COMMANDS = (report,)

@@ -170,6 +170,7 @@ class Scheduler:
             parallel_split=node.num_parallel is not None,
             parallel_control=self._control_task(planned, task_id) if node.decorator("parallel") else None,
             cache=self.cache.spec_field(planned) if self.cache is not None else None,
+            cards=tuple(d.to_task() for d in node.decorators if d.NAME == "card"),
         )
 
     def _branch_order(self, join: str) -> Tuple[str, ...]:

@@ -69,6 +69,9 @@ def _run_references(
         for name, artifact in (end.artifacts if end else {}).items():
             for key in artifact.blob_keys:
                 yield key, "artifact '%s' of %s" % (name, where)
+        for card in end.cards if end else ():
+            for key in card.blob_keys():
+                yield key, "card '%s' of %s" % (card.type, where)
 
 
 def fsck(backend: Backend) -> FsckReport:

@@ -353,6 +353,34 @@ class MemoInfo:
 
 
 @dataclass(frozen=True)
+class CardRecord:
+    """One card of an attempt (``@card``): its HTML is a blob of the content-addressed store, so the
+    digest is also the card's hash; ``data`` is the blob of its last data update (live cards), if any."""
+
+    type: str
+    id: Optional[str]
+    html: str  # blob key (sha256) of the self-contained HTML
+    data: Optional[str] = None  # blob key of the JSON data update, for cards that take them
+    error: bool = False  # the card failed to render (or timed out): this is the error card in its place
+
+    def blob_keys(self) -> Tuple[str, ...]:
+        return (self.html,) + ((self.data,) if self.data else ())
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"type": self.type, "id": self.id, "html": self.html, "data": self.data, "error": self.error}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CardRecord:
+        return cls(
+            str(data["type"]),
+            None if data.get("id") is None else str(data["id"]),
+            str(data["html"]),
+            data.get("data"),
+            bool(data.get("error")),
+        )
+
+
+@dataclass(frozen=True)
 class AttemptEnd:
     attempt: int
     status: Status
@@ -366,6 +394,7 @@ class AttemptEnd:
     cloned_from: Optional[AttemptRef] = None  # resume: the origin run's attempt (run/step/task/attempt)
     logs_from: Optional[AttemptRef] = None  # whose logs these are, when not this attempt's own
     memo: Optional[MemoInfo] = None  # a cached step (@cache, --cache): its key, reads, and any hit
+    cards: Tuple[CardRecord, ...] = ()  # @card: the cards this attempt rendered, in decorator order
 
     @property
     def succeeded(self) -> bool:
@@ -394,6 +423,7 @@ class AttemptEnd:
             "cloned_from": _str(self.cloned_from),
             "logs_from": _str(self.logs_from),
             "memo": self.memo.to_json() if self.memo else None,
+            "cards": [card.to_json() for card in self.cards],
         }
 
     @classmethod
@@ -415,5 +445,6 @@ class AttemptEnd:
             cloned_from=_ref(data.get("cloned_from")),
             logs_from=_ref(data.get("logs_from")),
             memo=MemoInfo.from_json(data["memo"]) if data.get("memo") else None,
+            cards=tuple(CardRecord.from_json(c) for c in data.get("cards") or ()),
         )
         return cls(**values)

@@ -59,6 +59,7 @@ class TaskRunner:
         self._caught = False  # @catch caught this attempt's exception: never a cache entry
         self._written: Tuple[str, ...] = ()
         self._deleted: Tuple[str, ...] = ()
+        self._cards: Any = None  # a CardSession when the step has @card
 
     # inputs
 
@@ -179,6 +180,7 @@ class TaskRunner:
         )
         if spec.parallel_control is not None:
             self._join_gang()
+        self._cards = self._start_cards(started) if spec.cards else None
         failure: Optional[ExceptionInfo] = None
         self._chosen: Optional[str] = None
         try:
@@ -189,6 +191,7 @@ class TaskRunner:
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+        cards = self._finish_cards(failure)
         end = AttemptEnd(
             attempt=spec.attempt,
             status=Status.FAILED if failure else Status.SUCCEEDED,
@@ -199,10 +202,53 @@ class TaskRunner:
             num_splits=num_splits,
             exception=failure,
             memo=self._memo(failure is not None),
+            cards=cards,
         )
         self._upload_logs(stdout_path, stderr_path)
         self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
         return 1 if failure else 0
+
+    # cards (@card)
+
+    def _start_cards(self, started: float) -> Any:
+        from ..cards.session import CardSession
+
+        run = self._run_record()
+        graph = dict(run.graph) if run is not None else {}
+        spec = self.spec
+        return CardSession.start(spec.cards, spec.pathspec, spec.attempt, self.backend, graph, started)
+
+    def _bind_cards(self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord]) -> None:
+        """How cards read the task's artifacts: the step's own values from the flow object, inherited
+        ones straight from the store (not through the flow, which would count them as the step's reads)."""
+
+        def own() -> Dict[str, Any]:
+            return {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
+
+        def names() -> List[str]:
+            deleted = flow.__dict__.get("_orch_deleted", set())
+            return sorted((set(inherited) - set(deleted)) | set(own()))
+
+        def load(name: str) -> Any:
+            values = own()
+            if name in values:
+                return values[name]
+            return load_artifact(self.cas, inherited[name], "artifact %s" % name)
+
+        def sizes() -> Dict[str, int]:
+            return {name: record.size for name, record in inherited.items() if name not in own()}
+
+        self._cards.bind(flow, names, load, sizes, [attr for attr, _ in flow_parameters(type(flow))])
+
+    def _finish_cards(self, failure: Optional[ExceptionInfo]) -> Tuple[Any, ...]:
+        if self._cards is None:
+            return ()
+        try:
+            error = None if failure is None else ("%s: %s\n\n%s" % (failure.type, failure.message, failure.traceback))
+            return self._cards.finish(error)
+        except Exception as exc:  # cards never fail the task
+            print("@card WARNING: the cards of this task could not be stored: %s" % exc, file=sys.stderr)
+            return ()
 
     def _memo(self, failed: bool) -> Optional[MemoInfo]:
         """A cached step's key and read set; no read set when it failed or @catch caught, so it is never
@@ -227,6 +273,8 @@ class TaskRunner:
         current._update(parameter_names=[attr for attr, _ in flow_parameters(flow_class)])
         flow = flow_class(use_cli=False)
         inputs, inherited = self.prepare(flow)
+        if self._cards is not None:
+            self._bind_cards(flow, inherited)
         if spec.fallback_reason is not None:
             message = (
                 "Task execution kept failing over %d attempts. Your code did not raise an exception. "

@@ -53,6 +53,7 @@ class TaskSpec:
     parallel_split: bool = False  # self.next(..., num_parallel=N): N gang tasks follow
     parallel_control: Optional[str] = None  # a @parallel task: the task id of node 0, the control task
     cache: Optional[Dict[str, Any]] = None  # a cached step: its static key (memo.key.StaticKey.to_json())
+    cards: Tuple[Dict[str, Any], ...] = ()  # @card: each card's arguments (decorator_specs.Card.to_task())
 
     @property
     def pathspec(self) -> str:
@@ -81,7 +82,7 @@ class TaskSpec:
     @classmethod
     def from_json(cls, text: str) -> TaskSpec:
         data: Dict[str, Any] = json.loads(text)
-        for name in ("next_steps", "join_order", "tags", "loops", "secret_sources"):
+        for name in ("next_steps", "join_order", "tags", "loops", "secret_sources", "cards"):
             data[name] = tuple(data.get(name) or ())
         data["inputs"] = tuple(AttemptRef.parse(ref) for ref in data.get("inputs") or ())
         data["foreach_stack"] = tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ())

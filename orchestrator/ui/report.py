@@ -122,7 +122,27 @@ def _artifacts(step: StepView) -> str:
     return "<br>".join(rows)
 
 
-def render_report(run: RunView, now: Optional[float] = None) -> str:
+MAX_REPORT_CARDS = 50  # a report embeds the first cards; `orch card list` lists them all
+
+
+def cards_section(cards: List[Any], total: int) -> str:
+    """Cards embedded whole (``srcdoc``): a report opens offline, and each card stays in a sandbox."""
+    parts = ["<h2>Cards</h2>"]
+    for label, name, page in cards:
+        parts.append(
+            '<h3><code>%s</code> %s</h3><iframe class="card" title="card %s" sandbox="allow-scripts" srcdoc="%s" '
+            'style="width:100%%;height:640px;border:1px solid #d0d7de;border-radius:6px;resize:vertical"></iframe>'
+            % (html.escape(label), html.escape(name), html.escape(name), html.escape(page, quote=True))
+        )
+    if total > len(cards):
+        parts.append('<p class="muted">and %d more cards: orch card list shows them all.</p>' % (total - len(cards)))
+    return "\n".join(parts)
+
+
+def render_report(
+    run: RunView, now: Optional[float] = None, cards: Optional[List[Any]] = None, total_cards: int = 0
+) -> str:
+    """``cards``: (task label, card name, HTML) of the cards to embed, of ``total_cards`` in all."""
     now = time.time() if now is None else now
     facts = [
         ["flow", html.escape(run.flow)],
@@ -170,6 +190,8 @@ def render_report(run: RunView, now: Optional[float] = None) -> str:
     ]
     if failures:
         body += ["<h2>Failures</h2>", table(failures, ["task", "state", "message"])]
+    if cards:
+        body.append(cards_section(cards, total_cards))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -26,6 +26,7 @@ from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, attempt_log_key, run_prefix
 from ..store.names import check_name
 from ..store.records import AttemptEnd, AttemptStart
+from .cards import CARD_CSP, CARDS_SCRIPT, cards_fragment, run_cards_links, task_cards
 from .model import RUNNING, run_view
 from .preview import preview_html
 from .report import STYLE, badge, environment_html, size_text, table, value_html, when
@@ -252,6 +253,7 @@ def create_app(store_url: str) -> Any:
             + "<h2>Parameters</h2>"
             + params
             + live_fragment(flow, run_id, view)
+            + run_cards_links(view)
             + "<h2>Environments</h2>"
             + table(envs, ["step", "environment", "locked packages"])
         )
@@ -348,9 +350,11 @@ def create_app(store_url: str) -> Any:
             error = "<h2>Error</h2><pre>%s</pre>" % html.escape(done.died.message)
         else:
             error = ""
+        cards = task_cards(backend, (flow, run_id, step, task), attempt, done)
+        shown = cards_fragment("%s/%s/%s/%s" % (flow, run_id, step, task), attempt, cards, finished)
         body = (
             '<h1><a href="/runs/%s/%s">%s/%s</a>/%s/%s %s</h1><p class="muted">attempt %d · host %s · started %s · '
-            "finished %s%s</p>%s<h2>Artifacts</h2>%s%s"
+            "finished %s%s</p>%s%s<h2>Artifacts</h2>%s%s"
             % (
                 flow,
                 run_id,
@@ -365,11 +369,39 @@ def create_app(store_url: str) -> Any:
                 when(done.finished_at if done else None),
                 _reused(done),
                 error,
+                shown if cards or not finished else "",
                 table(rows, ["name", "type", "size", ""]) if rows else '<p class="muted">none yet</p>',
                 "".join(logs),
             )
         )
-        return _page("%s/%s/%s/%s" % (flow, run_id, step, task), body, LOG_SCRIPT)
+        return _page("%s/%s/%s/%s" % (flow, run_id, step, task), body, LOG_SCRIPT + CARDS_SCRIPT)
+
+    @app.get("/runs/<flow>/<run_id>/<step>/<task>/cards")
+    def task_cards_fragment(flow: str, run_id: str, step: str, task: str) -> str:
+        names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
+        attempt, _, done = _attempt(flow, run_id, step, task)
+        cards = task_cards(backend, (flow, run_id, step, task), attempt, done)
+        return cards_fragment("%s/%s/%s/%s" % (flow, run_id, step, task), attempt, cards, done is not None)
+
+    @app.get("/cards/<flow>/<run_id>/<step>/<task>/<int:attempt>/<int:index>")
+    def card_html(flow: str, run_id: str, step: str, task: str, attempt: int, index: int) -> Any:
+        """One card's HTML, with a policy that keeps it off the network (it is the step's output)."""
+        names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
+        done = meta.attempt_end(flow, run_id, step, task, attempt)
+        found = dict(task_cards(backend, (flow, run_id, step, task), attempt, done)).get(index)
+        if found is None:
+            abort(404)
+        text = bytes(cas.load_blob(found.html, "card %s" % found.type))
+        return (
+            text,
+            200,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "Content-Security-Policy": CARD_CSP,
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     @app.get("/api/logs/<flow>/<run_id>/<step>/<task>/<int:attempt>/<stream>")
     def logs_api(flow: str, run_id: str, step: str, task: str, attempt: int, stream: str) -> Any:

@@ -39,6 +39,23 @@ TASK_SIDE = [
     "store/artifacts",
     "store/metadata",
     "store/names",
+    "store/records",
+    # @card: rendered inside the task, in the step's own Python
+    "cards/__init__",
+    "cards/base",
+    "cards/builtin",
+    "cards/collector",
+    "cards/components",
+    "cards/live",
+    "cards/markdown",
+    "cards/page",
+    "cards/registry",
+    "cards/session",
+    "cards/task_view",
+    "plugins/__init__",
+    "plugins/cards/__init__",
+    "plugins/cards/card_modules/__init__",
+    "plugins/cards/card_modules/test_cards",
 ]
 
 
@@ -55,6 +72,7 @@ def _stdlib_only_import(python: str) -> subprocess.CompletedProcess:
         "import orchestrator\n"
         "from orchestrator import FlowSpec, step, retry, conda, Parameter, IncludeFile, current\n"
         "import orchestrator.task.runner, orchestrator.store.s3, orchestrator.codepkg\n"
+        "import orchestrator.cards, orchestrator.cards.session, orchestrator.plugins.cards.card_modules.test_cards\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names"
         " and m.split('.')[0] not in ('orchestrator', '__main__')) if hasattr(sys, 'stdlib_module_names') else []\n"
         "assert not bad, bad\n"

@@ -1,0 +1,1 @@
+"""``metaflow.plugins.cards``: see ``orchestrator.cards``."""

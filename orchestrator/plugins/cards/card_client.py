@@ -1,0 +1,3 @@
+"""``metaflow.plugins.cards.card_client``: ``Card``, ``CardContainer`` and ``get_cards``."""
+
+from ...cards.client import Card, CardContainer, get_cards  # noqa: F401
