@@ -11,7 +11,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = ["bench_cli", "bench_store", "bench_runtime", "bench_docker", "bench_envs", "bench_ui", "bench_memo"]
+BENCHMARKS = [
+    "bench_cli",
+    "bench_store",
+    "bench_runtime",
+    "bench_docker",
+    "bench_envs",
+    "bench_ui",
+    "bench_memo",
+    "bench_cards",
+]
 
 
 def main(names: list[str]) -> int:

@@ -72,10 +72,11 @@ class _ComponentCard(MetaflowCard):
         when = ""
         if task.started_at:
             when = " · started %s" % datetime.datetime.fromtimestamp(task.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        where = "step %s · task %s" % (task.step_name, task.id)
         return '<h1>%s</h1><p class="orch-meta">%s %s%s</p>' % (
             escape(title),
             _status(task),
-            escape(task.pathspec),
+            escape(where),
             escape(when),
         )
 

@@ -19,8 +19,8 @@ import traceback
 from io import BytesIO
 from typing import Any, Dict, List, Optional, Sequence
 
-from .markdown import to_html as markdown_html
 from .base import MetaflowCardComponent, render_safely
+from .markdown import to_html as markdown_html
 from .page import escape, table
 
 MAX_ROWS = 100  # Table.from_dataframe(truncate=True): the first rows shown
@@ -67,11 +67,11 @@ class Table(_Updatable):
 
     @classmethod
     def from_dataframe(cls, dataframe: Any = None, truncate: bool = True) -> Table:
-        """A pandas DataFrame: its columns as headers (a named or non-default index as the first column),
+        """A pandas DataFrame: its columns as headers (a named index as the first column),
         the first MAX_ROWS rows when ``truncate``, with a note of how many there are."""
         frame = dataframe.head(MAX_ROWS) if truncate else dataframe
         index_name = getattr(frame.index, "name", None)
-        show_index = index_name is not None or type(frame.index).__name__ not in ("RangeIndex",)
+        show_index = index_name is not None  # an unnamed index is row numbers, not data
         headers = ([index_name or ""] if show_index else []) + [str(c) for c in frame.columns]
         rows = []
         for index, row in zip(frame.index, frame.itertuples(index=False, name=None)):

@@ -26,6 +26,7 @@ def _narrowing(func: Any) -> Any:
             click.option("--type", "card_type", default=None, help="Only cards of this type."),
             click.option("--id", "card_id", default=None, help="Only the card with this id."),
             click.option("--follow-resumed/--no-follow-resumed", default=True, help="Accepted for Metaflow's sake."),
+            click.option("--store", "sub_store", default=None, help="Store directory or s3://bucket/prefix."),
         ]
     ):
         func = option(func)
@@ -45,7 +46,8 @@ def _tasks(ctx: click.Context, pathspec: Optional[str]) -> Tuple[str, List[Any]]
     from ..client_state import ClientError
     from ..store.names import check_name
 
-    store, flow_file = ctx.parent.params["store"], ctx.parent.params["flow_file"]
+    store = ctx.params.get("sub_store") or ctx.parent.params["store"]
+    flow_file = ctx.parent.params["flow_file"]
     metadata(store_config(ctx, store).store_url)
     namespace(None)  # as Metaflow's card commands: any run in the store
     parts = [p for p in (pathspec or "").strip("/").split("/") if p]
@@ -120,7 +122,7 @@ def _show(found: List[Tuple[Any, List[Any]]]) -> None:
 @click.option("--as-json", is_flag=True, help="Print the cards as JSON (Metaflow's form).")
 @click.option("--file", "out_file", type=click.Path(dir_okay=False), default=None, help="Write the list here.")
 @click.pass_context
-def list_cards(ctx, pathspec, card_hash, card_type, card_id, follow_resumed, as_json, out_file):
+def list_cards(ctx, pathspec, card_hash, card_type, card_id, follow_resumed, sub_store, as_json, out_file):
     """The cards of a task, a step or a run."""
     asked, found = _cards(ctx, pathspec, card_type, card_id, card_hash)
     if not as_json:
@@ -158,7 +160,7 @@ def _one(
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @_narrowing
 @click.pass_context
-def get(ctx, pathspec, path, card_hash, card_type, card_id, follow_resumed):
+def get(ctx, pathspec, path, card_hash, card_type, card_id, follow_resumed, sub_store):
     """Write a card's HTML to PATH (or print it)."""
     found = _one(ctx, pathspec, card_hash, card_type, card_id, "get")
     if found is None:
@@ -176,7 +178,7 @@ def get(ctx, pathspec, path, card_hash, card_type, card_id, follow_resumed):
 @click.argument("pathspec")
 @_narrowing
 @click.pass_context
-def view(ctx, pathspec, card_hash, card_type, card_id, follow_resumed):
+def view(ctx, pathspec, card_hash, card_type, card_id, follow_resumed, sub_store):
     """Open a card in the web browser."""
     import webbrowser
 

@@ -61,6 +61,17 @@ def _child(spec_json: str, flow_class: type) -> None:
         os._exit(code)
 
 
+def _preload_cards() -> bool:
+    """Import the card code and resolve the built-in card types in the server, before forking."""
+    try:
+        from ..cards import registry, session  # noqa: F401
+
+        registry.card_class("default")
+    except Exception:  # the task imports them itself, and reports what fails
+        pass
+    return True
+
+
 def serve(code_dir: str, flow_file: str, flow_name: str) -> int:
     from ..flowmodule import import_flow_class
     from ..task import runner  # noqa: F401 (imported once here, so no forked task pays for it)
@@ -78,6 +89,7 @@ def serve(code_dir: str, flow_file: str, flow_name: str) -> int:
     children: Dict[int, str] = {}
     by_id: Dict[str, int] = {}
     pending = b""
+    cards_loaded = False
     _emit({"event": "ready"})
 
     def reap() -> None:
@@ -119,6 +131,8 @@ def serve(code_dir: str, flow_file: str, flow_name: str) -> int:
             line, pending = pending.split(b"\n", 1)
             message = json.loads(line)
             if message["op"] == "run":
+                if not cards_loaded and '"cards": [{' in message["spec"]:
+                    cards_loaded = _preload_cards()  # once, so no forked task of a run with @card imports them
                 pid = os.fork()
                 if pid == 0:
                     _child(message["spec"], flow_class)

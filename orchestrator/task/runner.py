@@ -60,6 +60,7 @@ class TaskRunner:
         self._written: Tuple[str, ...] = ()
         self._deleted: Tuple[str, ...] = ()
         self._cards: Any = None  # a CardSession when the step has @card
+        self._caught_trace: Optional[str] = None
 
     # inputs
 
@@ -244,7 +245,9 @@ class TaskRunner:
         if self._cards is None:
             return ()
         try:
-            error = None if failure is None else ("%s: %s\n\n%s" % (failure.type, failure.message, failure.traceback))
+            error = self._caught_trace
+            if failure is not None:
+                error = "%s: %s\n\n%s" % (failure.type, failure.message, failure.traceback)
             return self._cards.finish(error)
         except Exception as exc:  # cards never fail the task
             print("@card WARNING: the cards of this task could not be stored: %s" % exc, file=sys.stderr)
@@ -290,6 +293,7 @@ class TaskRunner:
                 if not (spec.catch_var and spec.last_attempt):
                     raise
                 caught = CaughtException.of(exc, traceback.format_exc())
+                self._caught_trace = traceback.format_exc()  # a card of the step shows what @catch caught
                 if spec.catch_print:
                     traceback.print_exc()
                 print(
