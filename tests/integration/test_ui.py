@@ -5,6 +5,7 @@ chromedriver (no browser download). Pages are checked against the store; screens
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,3 +180,124 @@ def test_a_new_users_run_page_reads_well(orch, ui, browser):
     )
     assert widths and min(widths) >= 4
     browser.save_screenshot(str(SHOTS / "run_page_genre_stats.png"))
+
+
+def _in_card(browser, frame, script: str):
+    """Run ``script`` inside a card's frame (sandboxed: another origin, reached through WebDriver)."""
+    browser.switch_to.frame(frame)
+    try:
+        return browser.execute_script(script)
+    finally:
+        browser.switch_to.default_content()
+
+
+def test_cards_on_the_task_page(orch, ui, browser):
+    """A card with Markdown, a Table from a DataFrame, a matplotlib Image and a VegaChart shows all four
+    on its task page; the run page links the tasks that have cards."""
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import EXAMPLES
+
+    code, _, err = orch("run", str(EXAMPLES / "movie_cards_flow.py"))
+    assert code == 0, err
+    run = Flow("MovieCardsFlow").latest_run
+    report = run["report"].task
+    browser.get("%s/runs/MovieCardsFlow/%s" % (ui, run.id))
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href$='#cards']")]
+    assert any(link.endswith("/report/%s#cards" % report.id) for link in links), links
+    browser.get("%s/runs/MovieCardsFlow/%s/report/%s" % (ui, run.id, report.id))
+    (frame,) = browser.find_elements(By.CSS_SELECTOR, "iframe.card")
+    assert frame.get_attribute("sandbox") == "allow-scripts allow-popups"  # no same-origin: it cannot reach the UI
+    found = wait_for(
+        lambda: _in_card(
+            browser,
+            frame,
+            "return document.readyState === 'complete' && {"
+            " heading: (document.querySelector('h1') || {}).textContent,"
+            " chart: document.querySelectorAll('.orch-chart svg').length,"
+            " image: (document.querySelector('figure.orch-image img') || {src: ''}).src.slice(0, 22),"
+            " headers: Array.from(document.querySelectorAll('th')).map(t => t.textContent),"
+            " rows: document.querySelectorAll('table tr').length}",
+        ),
+        30,
+    )
+    assert found["heading"] == "Gross by genre"  # Markdown
+    assert found["chart"] == 1  # the VegaChart, drawn to SVG
+    assert found["image"] == "data:image/png;base64,"  # the matplotlib figure
+    assert found["headers"] == ["genre", "million USD"] and found["rows"] == 9  # Table.from_dataframe, top 8
+    assert wait_for(lambda: int(frame.get_attribute("offsetHeight")) > 700, 10), "the frame did not fit its card"
+    browser.execute_script("document.getElementById('cards').scrollIntoView()")
+    browser.save_screenshot(str(SHOTS / "cards_task_page.png"))
+
+
+def test_a_live_card_changes_in_the_browser(orch, ui, browser):
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import EXAMPLES
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli.main", "run", str(EXAMPLES / "movie_cards_flow.py")]
+        + ["--store", orch.store, "--executor", "local", "--pause", "0.5"],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        started = wait_for(
+            lambda: list(Path(orch.store).glob("flows/MovieCardsFlow/runs/*/steps/report/*/0.start.json")), 60
+        )
+        run_id, task_id = started[0].parts[-5], started[0].parts[-2]
+        browser.get("%s/runs/MovieCardsFlow/%s/report/%s" % (ui, run_id, task_id))
+
+        def progress():
+            frames = browser.find_elements(By.CSS_SELECTOR, "iframe.card")
+            if not frames:
+                return None
+            try:
+                return _in_card(
+                    browser,
+                    frames[0],
+                    "var b = document.querySelector('[role=progressbar]');"
+                    " return b && +b.getAttribute('aria-valuenow')",
+                )
+            except Exception:  # the frame was replaced by a newer render meanwhile
+                return None
+
+        first = wait_for(progress, 30)
+        assert first is not None and first < 15, "no live card while the task ran"
+        assert "live" in browser.find_element(By.ID, "cards").text
+        browser.save_screenshot(str(SHOTS / "cards_live.png"))
+        later = wait_for(lambda: (progress() or 0) > first and progress(), 30)
+        assert later and later > first, "the live card did not change on the page"
+        assert process.wait(120) == 0
+        final = wait_for(lambda: browser.find_element(By.ID, "cards").get_attribute("data-done") == "true", 30)
+        assert final, "the page did not switch to the final card"
+        assert progress() == 15
+    finally:
+        process.kill()
+
+
+def test_a_report_shows_the_cards_offline(orch, tmp_path, browser):
+    """``orch report`` embeds the run's cards whole: the file opens with no network and shows them."""
+    from selenium.webdriver.common.by import By
+
+    from orchestrator.cli.main import main
+    from tests.conftest import EXAMPLES
+
+    assert orch("run", str(EXAMPLES / "movie_cards_flow.py"))[0] == 0
+    out = tmp_path / "report.html"
+    assert main(["report", "MovieCardsFlow", "--store", orch.store, "--out", str(out)]) == 0
+    page = out.read_text()
+    assert page.count('<iframe class="card"') == 2
+    assert not re.search(r"""<(script|img|link)[^>]+(src|href)=["']?(https?:)?//""", page)  # nothing fetched
+    browser.get(out.as_uri())
+    frames = browser.find_elements(By.CSS_SELECTOR, "iframe.card")
+    texts = [
+        wait_for(lambda f=f: _in_card(browser, f, "return document.body && document.body.innerText"), 20)
+        for f in frames
+    ]
+    assert "Movies at a glance" in texts[0] and "Avatar" in texts[0]
+    assert "Gross by genre" in texts[1]
+    assert _in_card(browser, frames[1], "return document.querySelectorAll('.orch-chart svg, figure img').length") == 2
+    browser.execute_script("arguments[0].scrollIntoView()", frames[0])
+    browser.save_screenshot(str(SHOTS / "report_cards.png"))
