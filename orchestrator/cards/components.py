@@ -75,7 +75,7 @@ class Table(_Updatable):
         headers = ([index_name or ""] if show_index else []) + [str(c) for c in frame.columns]
         rows = []
         for index, row in zip(frame.index, frame.itertuples(index=False, name=None)):
-            rows.append(([index] if show_index else []) + [_plain(v) for v in row])
+            rows.append(([index] if show_index else []) + list(row))
         made = cls(rows, headers)
         if truncate and len(dataframe) > MAX_ROWS:
             made._note = "first %d of %d rows" % (MAX_ROWS, len(dataframe))
@@ -88,9 +88,10 @@ class Table(_Updatable):
 
     @render_safely
     def render(self) -> str:
-        rows = [[_cell(c) for c in row] for row in self._data]
+        head = "<tr>%s</tr>" % "".join("<th>%s</th>" % escape(h) for h in self._headers) if self._headers else ""
+        body = "".join("<tr>%s</tr>" % "".join(_cell(c) for c in row) for row in self._data)
         note = '<div class="orch-note">%s</div>' % escape(self._note) if self._note else ""
-        return table([escape(h) for h in self._headers], rows, raw=True) + note
+        return "<table>%s%s</table>%s" % (head, body, note)
 
 
 def _plain(value: Any) -> Any:
@@ -105,11 +106,14 @@ def _plain(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
+    """One ``<td>``: a component's HTML, or a value (numbers right-aligned, floats to 6 digits)."""
+    value = _plain(value)
     if isinstance(value, MetaflowCardComponent):
-        return fragment(value)
-    if isinstance(value, float):
-        return escape("%.6g" % value)
-    return escape(value)
+        return "<td>%s</td>" % fragment(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "<td>%s</td>" % escape(value)
+    text = "%.6g" % value if isinstance(value, float) else str(value)
+    return '<td class="num">%s</td>' % escape(text)
 
 
 _IMAGE_KINDS = [
