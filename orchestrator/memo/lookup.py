@@ -23,7 +23,7 @@ from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
-from ..store.records import AttemptEnd, AttemptStart, MemoInfo, Read
+from ..store.records import AttemptEnd, AttemptStart, CardRecord, MemoInfo, Read
 from ..task.inputs import branch_scope, digest_of_digests, element_digest, inputs_digest
 from .codehash import StepCode
 from .key import StaticKey, hashed_env
@@ -206,6 +206,15 @@ class Cache:
         artifacts.update(entry.written)
         return artifacts
 
+    def _cards(self, step: str, source: AttemptRef) -> Tuple[CardRecord, ...]:
+        """A hit of a step with @card shows the reused task's cards (as a resumed task shows its origin's)."""
+        if not any(d.NAME == "card" for d in self.keys.graph[step].decorators):
+            return ()
+        found = self.meta.attempt_end(
+            self.keys.flow, source.run or self.run_id, source.step, source.task, source.attempt
+        )
+        return found.cards if found is not None else ()
+
     def _reuse(
         self, planned: PlannedTask, task_id: str, key: StaticKey, entry: entries.CacheEntry, inherited: Dict
     ) -> Finished:
@@ -223,6 +232,7 @@ class Cache:
             num_splits=entry.num_splits,
             logs_from=entry.source,
             memo=memo,
+            cards=self._cards(planned.step, entry.source),
         )
         self.meta.start_attempt(key.flow, self.run_id, planned.step, task_id, start)
         self.meta.finish_attempt(key.flow, self.run_id, planned.step, task_id, end)

@@ -313,3 +313,14 @@ def test_cards_on_batch(on_batch, tmp_path):
     run = Flow("CardsFlow").latest_run
     (found,) = get_cards(run["start"].task)
     assert "<h1>Start of <em>hello cards</em></h1>" in found.get()  # written to S3 by the Batch job
+
+
+def test_a_cached_task_shows_the_cards_of_the_task_it_reused(orch):
+    assert orch("run", CARDS_FLOW, "--cache")[0] == 0
+    first = Flow("CardsFlow").latest_run
+    assert orch("run", CARDS_FLOW, "--cache")[0] == 0
+    again = Flow("CardsFlow").latest_run
+    assert again._end_record().tasks_cached == len(list(again["each"])) + 4  # every task was a hit
+    start = again["start"].task
+    assert start.cached_from and get_cards(start)[0].hash == get_cards(first["start"].task)[0].hash
+    assert [c.id for c in get_cards(list(again["each"])[0])] == ["progress", "summary", None]
