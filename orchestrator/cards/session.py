@@ -1,7 +1,7 @@
 """The task side of ``@card``: build the step's cards, render them while it runs (live cards) and once
 it ends (even when it failed), and store each as a content-addressed HTML blob.
 
-What the runner calls: ``CardSession.start`` before the step (it sets
+What the runner calls: ``CardSession(...).install()`` before the step (it sets
 ``current.card``), ``bind`` once the flow object exists, and ``finish``
 after the step, which returns the ``CardRecord``s the attempt's end record
 lists. A card that raises or runs past its ``timeout`` is replaced by an
@@ -44,8 +44,8 @@ def _rendered(component: MetaflowCardComponent) -> Any:
     return out if isinstance(out, (str, dict)) else None
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """A render past its time; a BaseException, so a card's own ``except Exception`` cannot swallow it."""
 
 
 def _call(function: Callable[[], str], seconds: float) -> str:
@@ -139,22 +139,14 @@ class CardSession:
         self._worker: Optional[threading.Thread] = None
         self._stopping = False
         self._started_at = started_at
+        self._parameters: List[str] = []
 
-    @classmethod
-    def start(
-        cls,
-        specs: Tuple[Dict[str, Any], ...],
-        pathspec: str,
-        attempt: int,
-        backend: Backend,
-        graph: Dict[str, Any],
-        started_at: float,
-    ) -> CardSession:
+    def install(self) -> CardSession:
+        """Make this session the running task's ``current.card``."""
         from ..current import current
 
-        session = cls(specs, pathspec, attempt, backend, graph, started_at)
-        current._update(card=session.collector)
-        return session
+        current._update(card=self.collector)
+        return self
 
     def bind(
         self,
@@ -172,9 +164,7 @@ class CardSession:
         names = self._names() if self.flow is not None else []
         sizes = self._sizes() if self.flow is not None else {}
         load = self._load if self.flow is not None else (lambda name: None)
-        task = CardTask(
-            self.pathspec, names, load, sizes, getattr(self, "_parameters", []), started_at=self._started_at
-        )
+        task = CardTask(self.pathspec, names, load, sizes, self._parameters, started_at=self._started_at)
         return task.ended(exception) if finished else task
 
     def _instance(self, slot: CardSlot, components: List[Any]) -> MetaflowCard:
@@ -222,7 +212,7 @@ class CardSession:
                 pending, self._pending = self._pending, None
             try:
                 self._write_live(*pending)
-            except Exception as exc:  # a live render that fails is skipped: the final card still comes
+            except (Exception, _Timeout) as exc:  # a live render that fails is skipped: the final card still comes
                 print("@card WARNING: a live card update failed: %s" % exc, file=sys.stderr)
 
     def _data(
@@ -316,7 +306,7 @@ class CardSession:
                 update = {"data": card.refresh(task, data), "reload_token": "final", "created_on": time.time()}
                 data_key = self._put(json.dumps(update, default=str).encode("utf-8"))
             return CardRecord(slot.spec.type, slot.id, self._put(html.encode("utf-8")), data_key)
-        except Exception as exc:
+        except (Exception, _Timeout) as exc:
             print(
                 "@card WARNING: card %r of %s could not be rendered: %s"
                 % (slot.spec.type, self.pathspec, str(exc).strip().splitlines()[-1] if str(exc).strip() else exc),

@@ -217,14 +217,14 @@ class TaskRunner:
         run = self._run_record()
         graph = dict(run.graph) if run is not None else {}
         spec = self.spec
-        return CardSession.start(spec.cards, spec.pathspec, spec.attempt, self.backend, graph, started)
+        return CardSession(spec.cards, spec.pathspec, spec.attempt, self.backend, graph, started).install()
 
     def _bind_cards(self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord]) -> None:
         """How cards read the task's artifacts: the step's own values from the flow object, inherited
         ones straight from the store (not through the flow, which would count them as the step's reads)."""
 
-        def own() -> Dict[str, Any]:
-            return {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
+        def own() -> Dict[str, Any]:  # a copy first: a live render reads it while the step runs
+            return {k: v for k, v in dict(flow.__dict__).items() if not k.startswith("_")}
 
         def names() -> List[str]:
             deleted = flow.__dict__.get("_orch_deleted", set())
