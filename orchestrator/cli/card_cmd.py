@@ -1,4 +1,4 @@
-"""``orch card list|get|view FLOW/RUN[/STEP[/TASK]]`` and Metaflow's ``python flow.py card ...``.
+"""``orch card list|get|view FLOW[/RUN[/STEP[/TASK]]]`` and Metaflow's ``python flow.py card ...``.
 
 With a flow file the pathspec is Metaflow's: ``STEP`` (the latest run),
 ``RUN/STEP`` or ``RUN/STEP/TASK``. ``--type``, ``--id`` and ``--hash`` (a
@@ -62,8 +62,14 @@ def _tasks(ctx: click.Context, pathspec: Optional[str]) -> Tuple[str, List[Any]]
                     raise OrchError("Flow %s has no runs yet." % flow, "Run it first: python %s run" % flow_file)
                 parts = [latest.id] + parts
             parts = [flow] + parts
-        elif len(parts) < 2:
-            raise UsageError("Give FLOW/RUN, FLOW/RUN/STEP or FLOW/RUN/STEP/TASK, not %r." % (pathspec or ""))
+        elif not parts:
+            raise UsageError("Give FLOW[/RUN[/STEP[/TASK]]], e.g. orch card list MyFlow (its latest run).")
+        elif len(parts) == 1:
+            check_name("flow", parts[0])
+            latest = Flow(parts[0]).latest_run
+            if latest is None:
+                raise OrchError("Flow %s has no runs yet." % parts[0])
+            parts = [parts[0], latest.id]
         for kind, value in zip(("flow", "run", "step", "task"), parts):
             check_name(kind, value)
         asked = "/".join(parts)
