@@ -43,8 +43,8 @@ border-radius:6px;height:14px;overflow:hidden;max-width:480px}
 # Tells a viewer that frames the card (orch ui) how tall it is; nothing else, and nothing fetched.
 HEIGHT_SCRIPT = (
     "<script>(function(){function h(){try{parent.postMessage({orchCardHeight:"
-    "document.documentElement.scrollHeight},'*')}catch(e){}}addEventListener('load',h);"
-    "if(window.ResizeObserver){new ResizeObserver(h).observe(document.documentElement)}})();</script>"
+    "Math.ceil(document.body.getBoundingClientRect().height)},'*')}catch(e){}}addEventListener('load',h);"
+    "if(window.ResizeObserver){new ResizeObserver(h).observe(document.body)}})();</script>"
 )
 
 

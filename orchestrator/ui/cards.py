@@ -40,8 +40,22 @@ async function followCards() {
       const holder = document.createElement('div');
       holder.innerHTML = text;
       const fresh = holder.firstElementChild;
-      if (fresh && fresh.dataset.sig !== box.dataset.sig) { box.replaceWith(fresh); }
-      else if (fresh) { box.dataset.done = fresh.dataset.done; }
+      const frames = box.querySelectorAll('iframe.card'), now = fresh ? fresh.querySelectorAll('iframe.card') : [];
+      if (fresh && fresh.dataset.sig !== box.dataset.sig) {
+        if (frames.length && frames.length === now.length) {
+          // the same cards, newer renders: reload each changed frame in place (it keeps its height)
+          now.forEach(function (frame, i) {
+            const src = frame.getAttribute('src');
+            if (frames[i].getAttribute('src') !== src) frames[i].setAttribute('src', src);
+          });
+          const heads = box.querySelectorAll('h3'), freshHeads = fresh.querySelectorAll('h3');
+          heads.forEach(function (head, i) { if (freshHeads[i]) head.innerHTML = freshHeads[i].innerHTML; });
+          box.dataset.sig = fresh.dataset.sig;
+          box.dataset.done = fresh.dataset.done;
+        } else {
+          box.replaceWith(fresh);
+        }
+      } else if (fresh) { box.dataset.done = fresh.dataset.done; }
     }
   } finally {
     setTimeout(followCards, 2000);
