@@ -8,6 +8,7 @@ and flows. Task-side code: standard library only, Python 3.8 compatible.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Dict, Optional, Tuple
@@ -430,6 +431,12 @@ class Card(Decorator):
             options = dict(options)
         if not isinstance(options, dict):
             raise BadArgument("options", "options=%r must be a dict." % (options,))
+        try:
+            json.dumps(options)
+        except (TypeError, ValueError):
+            raise BadArgument(
+                "options", "options=%r must be JSON-encodable (it goes to the task)." % (options,)
+            ) from None
         if args["scope"] != "task":
             raise BadArgument("scope", "scope=%r: only scope='task' is supported." % (args["scope"],))
         return {
