@@ -20,7 +20,7 @@ from benchmarks.metaflow_env import ROOT, metaflow_env, metaflow_python, to_meta
 from benchmarks.timing import alternating_medians
 
 FLOW = ROOT / "benchmarks" / "flows" / "foreach_flow.py"
-REPEAT = 5
+REPEAT = 9
 
 
 def _overhead(label: str, plain: float, carded: float, target: str = "") -> str:

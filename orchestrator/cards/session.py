@@ -302,7 +302,7 @@ class CardSession:
             html = _call(lambda: card.render(task), slot.spec.timeout)
             html = html.replace(MetaflowCard.RELOAD_POLICY_TOKEN, self._token(card, task, data))
             data_key = None
-            if slot.runtime:
+            if slot.runtime and self._worker is not None:  # a data update only where refresh() was called
                 update = {"data": card.refresh(task, data), "reload_token": "final", "created_on": time.time()}
                 data_key = self._put(json.dumps(update, default=str).encode("utf-8"))
             return CardRecord(slot.spec.type, slot.id, self._put(html.encode("utf-8")), data_key)

@@ -64,9 +64,15 @@ def _child(spec_json: str, flow_class: type) -> None:
 def _preload_cards() -> bool:
     """Import the card code and resolve the built-in card types in the server, before forking."""
     try:
-        from ..cards import registry, session  # noqa: F401
+        import time
 
-        registry.card_class("default")
+        from ..cards import registry, session  # noqa: F401
+        from ..cards.task_view import CardTask
+
+        # one throw-away render: the code paths (and the time zone a card's timestamp reads) are warm
+        # in every task forked from here
+        task = CardTask("Flow/1/step/1", ["x"], lambda name: [1], {}, [], started_at=time.time()).ended(None)
+        registry.card_class("default")(graph={"steps": [{"name": "step", "next": []}]}).render(task)
     except Exception:  # the task imports them itself, and reports what fails
         pass
     return True

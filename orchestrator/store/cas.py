@@ -80,6 +80,18 @@ def choose_codec(views: Sequence[memoryview]) -> int:
     return ZLIB if len(zlib.compress(sample, 1)) <= RATIO * len(sample) else RAW
 
 
+def _encoded(views: Sequence[memoryview], size: int) -> tuple:
+    """(codec, body chunks). A blob no bigger than one sample is compressed once and kept compressed
+    only if that paid (the sample would be the whole blob anyway); a larger one is sampled first."""
+    if MIN_COMPRESS <= size <= SAMPLE:
+        packed = zlib.compress(b"".join(views), 3)
+        return (ZLIB, [packed]) if len(packed) <= RATIO * size else (RAW, views)
+    if choose_codec(views) == RAW:
+        return RAW, views
+    compressor = zlib.compressobj(3)  # level 3 compresses as well as 6 on pickles here, twice as fast
+    return ZLIB, [compressor.compress(v) for v in views] + [compressor.flush()]
+
+
 def _hashed_in_background(views: Sequence[memoryview], digest: hashlib._Hash) -> Iterator[memoryview]:
     """Yield slices to write while a helper thread hashes each one (both release the GIL)."""
     from concurrent.futures import ThreadPoolExecutor  # only large blobs need it: keep task start-up lean
@@ -126,12 +138,7 @@ class ContentAddressedStore:
         path = self.key_path(key)
         if self.backend.exists(path):
             return BlobRef(key, size, 0)
-        codec = choose_codec(views)
-        if codec == ZLIB:
-            compressor = zlib.compressobj(3)  # level 3 compresses as well as 6 on pickles here, twice as fast
-            body = [compressor.compress(v) for v in views] + [compressor.flush()]
-        else:
-            body = views
+        codec, body = _encoded(views, size)
         header = MAGIC + bytes([VERSION, codec, 0])
         self.backend.put(path, [header] + body, if_absent=True)
         return BlobRef(key, size, HEADER_SIZE + sum(_nbytes(b) for b in body))

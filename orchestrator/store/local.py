@@ -96,6 +96,10 @@ class LocalBackend(Backend):
     def _create(self, folder: str, temp: str) -> BinaryIO:
         """Open a new temp file in ``folder``, making the folder first. gc removes folders it empties, so
         one may vanish between making it and opening the file: make it again, a few times."""
+        try:
+            return open(temp, "wb")  # the folder is usually there: no mkdir, no stat
+        except FileNotFoundError:
+            pass
         for attempt in range(5):
             self._makedirs(folder)
             try:
