@@ -2,8 +2,8 @@
 ``--with card`` (a default card on every step: parameters, artifact previews, the flow), run in turns.
 
 Target (the cards issue): rendering and storing the default cards adds at
-most 10% to the run. Metaflow's own figure for the same flows, side by side,
-for scale. With no @card, the task runtime imports no card code and writes
+most 10% to the run. For scale, the same under the Docker executor, and
+Metaflow's own figure for the same flows, side by side. With no @card, the task runtime imports no card code and writes
 nothing for cards (tests/integration/test_cards.py checks that), so the
 no-card run is the baseline itself.
 """
@@ -47,6 +47,11 @@ def run() -> list:
             base + ["run", *args], base + ["--with", "card", "run", *args], REPEAT, (str(folder),) * 2, (orch_env,) * 2
         )
         lines.append(_overhead("orch foreach-100, default cards", plain, carded, " (target <= 10%)"))
+        docker_env = dict(orch_env, ORCH_EXECUTOR="docker")  # the default executor: a container per task
+        plain, carded = alternating_medians(
+            base + ["run", *args], base + ["--with", "card", "run", *args], 3, (str(folder),) * 2, (docker_env,) * 2
+        )
+        lines.append(_overhead("orch foreach-100 on Docker, cards", plain, carded))
         shutil.rmtree(folder)
         folder = Path(tmp, "metaflow")
         folder.mkdir()
