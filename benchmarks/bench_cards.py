@@ -3,9 +3,10 @@
 
 Target (the cards issue): rendering and storing the default cards adds at
 most 10% to the run. For scale, the same under the Docker executor, and
-Metaflow's own figure for the same flows, side by side. With no @card, the task runtime imports no card code and writes
-nothing for cards (tests/integration/test_cards.py checks that), so the
-no-card run is the baseline itself.
+Metaflow's own figure for the same flows, side by side. With no @card, the
+task runtime imports no card code and writes nothing for cards
+(tests/integration/test_cards.py checks that), so the no-card run is the
+baseline itself.
 """
 
 from __future__ import annotations
