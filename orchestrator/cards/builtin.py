@@ -5,11 +5,11 @@ that failed to render shows in its place)."""
 from __future__ import annotations
 
 import datetime
-import json
 import reprlib
 from typing import Any, Dict, List, Optional
 
 from .base import MetaflowCard
+from .components import rendered_html
 from .page import dag_svg, document, escape, table
 
 PREVIEW_BYTES = 1_000_000  # larger artifacts are listed, not loaded, for the default card
@@ -23,13 +23,6 @@ def _status(task: Any) -> str:
     if task.successful:
         return '<span class="orch-status succeeded">succeeded</span>'
     return '<span class="orch-status failed">failed</span>'
-
-
-def _component(rendered: Any) -> str:
-    """A component as the step rendered it: HTML text, or a custom component's dict shown as JSON."""
-    if isinstance(rendered, str):
-        return rendered
-    return "<pre>%s</pre>" % escape(json.dumps(rendered, indent=2, default=str))
 
 
 def _preview(datum: Any) -> str:
@@ -59,7 +52,7 @@ class _ComponentCard(MetaflowCard):
         self._graph = graph or {}
 
     def _components_html(self) -> str:
-        return "\n".join('<div class="orch-section">%s</div>' % _component(c) for c in self._components)
+        return "\n".join('<div class="orch-section">%s</div>' % rendered_html(c) for c in self._components)
 
     def _body(self, task: Any) -> str:
         raise NotImplementedError()

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional, Union
 from ..store.metadata import task_prefix
 from ..store.records import CardRecord
 from .errors import CardNotPresentException, IncorrectArgumentException, IncorrectPathspecException
-from .live import live_cards
+from .live import attempt_cards, read_pointer
 
 
 class Card:
@@ -65,9 +65,8 @@ class Card:
             return self._record
         from ..client_state import _store
 
-        backend = _store()[0]
         try:
-            pointer = json.loads(bytes(backend.get(self._live_key)))
+            self._record = read_pointer(_store()[0], self._live_key)
         except Exception:  # the task ended and its final card replaced the pointer
             finals = [c for c in _cards(self._task, refresh=True) if not c.live]
             final = next((c for c in finals if (c.type, c.id) == (self.type, self.id)), None)
@@ -76,7 +75,6 @@ class Card:
             self._live_key, self._record = None, final._record
             self.hash = final.hash
             return self._record
-        self._record = CardRecord(pointer["type"], pointer.get("id"), pointer["html"], pointer.get("data"))
         self.hash = self._record.html
         return self._record
 
@@ -138,16 +136,14 @@ class CardContainer:
 
 def _cards(task: Any, refresh: bool = False) -> List[Card]:
     """Every card of the task's latest attempt: the end record's, else the live pointers'."""
+    from ..client_state import _store
+
     if refresh:
         task._end = None
     end = task._end_record()
     origin = task.origin_pathspec if end is not None else None
-    if end is not None:
-        return [Card(task, record, i, origin_pathspec=origin) for i, record in enumerate(end.cards)]
-    from ..client_state import _store
-
-    pointers = live_cards(_store()[0], task.flow_name, task.run_id, task.step_name, task.id, task._latest())
-    return [Card(task, record, index, live_key=key) for index, record, key in pointers]
+    found = attempt_cards(_store()[0], task.flow_name, task.run_id, task.step_name, task.id, task._latest(), end)
+    return [Card(task, record, index, live_key=key, origin_pathspec=origin) for index, record, key in found]
 
 
 def get_cards(

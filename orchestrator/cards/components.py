@@ -21,16 +21,23 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .base import MetaflowCardComponent, render_safely
 from .markdown import to_html as markdown_html
-from .page import escape, table
+from .page import cell, escape, table
 
 MAX_ROWS = 100  # Table.from_dataframe(truncate=True): the first rows shown
 
 
+def rendered_html(rendered: Any) -> str:
+    """A component's render() as HTML: orch's components give HTML text; a custom component's dict is
+    shown as JSON."""
+    if isinstance(rendered, str):
+        return rendered
+    return "<pre>%s</pre>" % escape(json.dumps(rendered, indent=2, default=str))
+
+
 def fragment(value: Any) -> str:
-    """Any appended value as HTML: a component renders itself; a dict is shown as JSON; the rest as text."""
+    """Any value as HTML: a component renders itself; anything else is shown as text."""
     if isinstance(value, MetaflowCardComponent):
-        rendered = value.render()
-        return rendered if isinstance(rendered, str) else "<pre>%s</pre>" % escape(json.dumps(rendered, indent=2))
+        return rendered_html(value.render())
     return escape(value)
 
 
@@ -88,10 +95,8 @@ class Table(_Updatable):
 
     @render_safely
     def render(self) -> str:
-        head = "<tr>%s</tr>" % "".join("<th>%s</th>" % escape(h) for h in self._headers) if self._headers else ""
-        body = "".join("<tr>%s</tr>" % "".join(_cell(c) for c in row) for row in self._data)
         note = '<div class="orch-note">%s</div>' % escape(self._note) if self._note else ""
-        return "<table>%s%s</table>%s" % (head, body, note)
+        return table(self._headers, self._data, cell=_cell) + note
 
 
 def _plain(value: Any) -> Any:
@@ -106,14 +111,13 @@ def _plain(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
-    """One ``<td>``: a component's HTML, or a value (numbers right-aligned, floats to 6 digits)."""
+    """One ``<td>`` of a Table: a component's HTML, or a value (as ``page.cell``, floats to 6 digits)."""
     value = _plain(value)
     if isinstance(value, MetaflowCardComponent):
         return "<td>%s</td>" % fragment(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "<td>%s</td>" % escape(value)
-    text = "%.6g" % value if isinstance(value, float) else str(value)
-    return '<td class="num">%s</td>' % escape(text)
+    if isinstance(value, float):
+        return '<td class="num">%s</td>' % escape("%.6g" % value)
+    return cell(value)
 
 
 _IMAGE_KINDS = [

@@ -8,7 +8,7 @@ viewer the card's height. Standard library only.
 from __future__ import annotations
 
 import html
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;--accent:#0969da;--bad:#cf222e}
@@ -65,16 +65,16 @@ def document(title: str, body: str, live_token: Optional[str] = None) -> str:
     )
 
 
-def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], raw: bool = False) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (they are already HTML)."""
+def cell(value: Any) -> str:
+    """One ``<td>``: the value escaped, a number right-aligned."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return "<td%s>%s</td>" % (' class="num"' if number else "", escape(value))
 
-    def cell(value: Any, tag: str) -> str:
-        text = value if raw else escape(value)
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return "<%s%s>%s</%s>" % (tag, ' class="num"' if number else "", text, tag)
 
-    head = "<tr>%s</tr>" % "".join(cell(h, "th") for h in headers) if headers else ""
-    body = "".join("<tr>%s</tr>" % "".join(cell(c, "td") for c in row) for row in rows)
+def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], cell: Callable[[Any], str] = cell) -> str:
+    """An HTML table: escaped headers, and each value made a ``<td>`` by ``cell``."""
+    head = "<tr>%s</tr>" % "".join("<th>%s</th>" % escape(h) for h in headers) if headers else ""
+    body = "".join("<tr>%s</tr>" % "".join(cell(c) for c in row) for row in rows)
     return "<table>%s%s</table>" % (head, body)
 
 

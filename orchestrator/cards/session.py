@@ -29,7 +29,7 @@ from ..store.records import CardRecord
 from .base import MetaflowCard, MetaflowCardComponent
 from .builtin import ErrorCard
 from .collector import CardCollector, CardSlot
-from .live import live_key
+from .live import live_key, write_pointer
 from .page import escape
 from .registry import card_class, skipped
 from .task_view import CardTask
@@ -241,17 +241,15 @@ class CardSession:
             html = _call(lambda card=card, data=data: card.render_runtime(task, data), slot.spec.timeout)
             html = self._mark_live(html, token)
             update = {"data": card.refresh(task, data), "reload_token": token, "created_on": time.time()}
-            pointer = {
-                "type": slot.spec.type,
-                "id": slot.id,
-                "html": self._put(html.encode("utf-8")),
-                "data": self._put(json.dumps(update, default=str).encode("utf-8")),
-                "token": token,
-                "at": time.time(),
-            }
+            rendered_card = CardRecord(
+                slot.spec.type,
+                slot.id,
+                self._put(html.encode("utf-8")),
+                self._put(json.dumps(update, default=str).encode("utf-8")),
+            )
             flow, run, step, task_id = self.pathspec.split("/")
-            self.backend.put(
-                live_key(flow, run, step, task_id, self.attempt, slot.index), [json.dumps(pointer).encode("utf-8")]
+            write_pointer(
+                self.backend, live_key(flow, run, step, task_id, self.attempt, slot.index), rendered_card, token
             )
             self._last_write[slot.index] = time.time()
 

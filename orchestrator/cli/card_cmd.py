@@ -15,6 +15,7 @@ from typing import Any, List, Optional, Tuple
 
 import click
 
+from ..envs.lock import write_atomic
 from ..errors import OrchError, UsageError
 from .common import load, quiet, store_config
 
@@ -138,7 +139,7 @@ def list_cards(ctx, pathspec, card_hash, card_type, card_id, follow_resumed, sub
     listing = _listing(*found[0]) if one_task else [_listing(t, c) for t, c in found]
     text = json.dumps(listing, indent=4)
     if out_file:
-        _write(out_file, text)
+        write_atomic(out_file, text)
     else:
         click.echo(text)
 
@@ -173,7 +174,7 @@ def get(ctx, pathspec, path, card_hash, card_type, card_id, follow_resumed, sub_
         return
     html = found.get()
     if path:
-        _write(path, html)
+        write_atomic(path, html)
         if not quiet(ctx):
             click.echo("Card %s of %s written to %s" % (found.type, found._task.pathspec, path), err=True)
     else:
@@ -193,20 +194,10 @@ def view(ctx, pathspec, card_hash, card_type, card_id, follow_resumed, sub_store
     found = _one(ctx, pathspec, card_hash, card_type, card_id, "view")
     if found is None:
         return
-    folder = os.path.join(Config.from_env().cache_dir, "cards")
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "%s.html" % found.hash)
-    _write(path, found.get())
+    path = os.path.join(Config.from_env().cache_dir, "cards", "%s.html" % found.hash)
+    write_atomic(path, found.get())
     click.echo("Opening %s" % path, err=True)
     webbrowser.open("file://" + path)
-
-
-def _write(path: str, text: str) -> None:
-    """Atomically, so a reader never sees half a card."""
-    temp = "%s.tmp-%d" % (path, os.getpid())
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temp, path)
 
 
 COMMANDS = (card,)

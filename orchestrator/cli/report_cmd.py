@@ -39,13 +39,13 @@ def report(run, store, out, cards):
     out = out or "%s-%s.html" % (flow, run_id)
     temp = "%s.tmp-%d" % (out, os.getpid())
     with open(temp, "w", encoding="utf-8") as handle:
-        embedded, total = _cards(backend, meta, view) if cards else ([], 0)
+        embedded, total = _cards(backend, view) if cards else ([], 0)
         handle.write(render_report(view, cards=embedded, total_cards=total))
     os.replace(temp, out)
     click.echo("Wrote %s (%s/%s, %d tasks)" % (out, flow, run_id, len(view.tasks)))
 
 
-def _cards(backend, meta, view) -> tuple:
+def _cards(backend, view) -> tuple:
     """(task label, card name, HTML) of the run's first cards, in step order, and how many there are."""
     from ..store.cas import ContentAddressedStore
 
@@ -56,11 +56,9 @@ def _cards(backend, meta, view) -> tuple:
             total += len(task.cards)
             if not task.cards or len(found) >= MAX_REPORT_CARDS:
                 continue
-            end = meta.attempt_end(view.flow, view.run_id, step.name, task.task_id, task.attempts[-1].number)
-            for record in end.cards if end else ():
+            for record in task.cards:
                 page = bytes(cas.load_blob(record.html, "card %s" % record.type)).decode("utf-8", "replace")
-                name = record.type + ("[%s]" % record.id if record.id else "")
-                found.append(("%s/%s" % (step.name, task.label), name, page))
+                found.append(("%s/%s" % (step.name, task.label), record.label, page))
     return found[:MAX_REPORT_CARDS], total
 
 

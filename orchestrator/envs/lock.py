@@ -62,7 +62,8 @@ def file_digest(path: str) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    """Write ``text`` to ``path`` through a temp file, so a reader never sees half of it."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     temp = "%s.tmp-%d" % (path, os.getpid())
     with open(temp, "w", encoding="utf-8") as handle:
         handle.write(text)

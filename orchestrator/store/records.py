@@ -363,6 +363,11 @@ class CardRecord:
     data: Optional[str] = None  # blob key of the JSON data update, for cards that take them
     error: bool = False  # the card failed to render (or timed out): this is the error card in its place
 
+    @property
+    def label(self) -> str:
+        """``type``, or ``type[id]`` for a card with an id: how lists name it."""
+        return self.type + ("[%s]" % self.id if self.id else "")
+
     def blob_keys(self) -> Tuple[str, ...]:
         return (self.html,) + ((self.data,) if self.data else ())
 

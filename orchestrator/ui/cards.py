@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from typing import Any, List, Optional, Tuple
 
-from ..cards.live import live_cards
+from ..cards.live import attempt_cards
 from ..store.records import AttemptEnd, CardRecord
 
 CARD_CSP = (
@@ -69,13 +69,7 @@ def task_cards(
     backend: Any, path: Tuple[str, str, str, str], attempt: int, done: Optional[AttemptEnd]
 ) -> List[Tuple[int, CardRecord]]:
     """The attempt's final cards once it ended, else its live ones. ``path``: (flow, run, step, task)."""
-    if done is not None:
-        return list(enumerate(done.cards))
-    return [(index, record) for index, record, _ in live_cards(backend, *path, attempt)]
-
-
-def card_name(record: CardRecord) -> str:
-    return record.type + ("[%s]" % record.id if record.id else "")
+    return [(index, record) for index, record, _ in attempt_cards(backend, *path, attempt, done)]
 
 
 def cards_fragment(path: str, attempt: int, cards: List[Tuple[int, CardRecord]], finished: bool) -> str:
@@ -91,7 +85,7 @@ def cards_fragment(path: str, attempt: int, cards: List[Tuple[int, CardRecord]],
             '<h3>%s%s <a class="muted" href="%s" target="_blank">open</a></h3>'
             '<iframe class="card" title="card %s" sandbox="allow-scripts allow-popups" src="%s" '
             'style="width:100%%;height:600px;border:1px solid #d0d7de;border-radius:6px;resize:vertical"></iframe>'
-            % (html.escape(card_name(record)), notes, url, html.escape(card_name(record)), url)
+            % (html.escape(record.label), notes, url, html.escape(record.label), url)
         )
     if not parts:
         parts.append('<p class="muted">%s</p>' % ("No cards." if finished else "No card yet; live cards appear here."))
@@ -115,7 +109,7 @@ def run_cards_links(view: Any) -> str:
                         step.name,
                         task.task_id,
                         html.escape("%s/%s" % (step.name, task.label)),
-                        html.escape(", ".join(task.cards)),
+                        html.escape(", ".join(c.label for c in task.cards)),
                     )
                 )
     if not rows:

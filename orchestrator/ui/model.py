@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..store.artifacts import load_artifact
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
-from ..store.records import AttemptEnd, AttemptStart
+from ..store.records import AttemptEnd, AttemptStart, CardRecord
 
 # task and step states, as the UI colours them
 SUCCEEDED, FAILED, RUNNING, PENDING, CLONED = "succeeded", "failed", "running", "pending", "cloned"
@@ -61,7 +61,7 @@ class TaskView:
     artifacts: List[ArtifactInfo] = field(default_factory=list)
     foreach_value: Optional[str] = None  # what self.input was, shortened: "Action"
     python: str = ""  # the Python the task ran on (its last attempt)
-    cards: List[str] = field(default_factory=list)  # @card: "type" or "type[id]" of its last attempt's cards
+    cards: Tuple[CardRecord, ...] = ()  # @card: its last attempt's cards
 
     @property
     def label(self) -> str:
@@ -161,7 +161,7 @@ def run_view(meta: MetadataStore, flow: str, run_id: str, threads: int = 16) -> 
         index = last_start.foreach_index if last_start else None
         view = TaskView(step, task, views, index, _artifacts(last_end), python=last_start.python if last_start else "")
         view.foreach_value = _foreach_value(meta, flow, run_id, last_start)
-        view.cards = [c.type + ("[%s]" % c.id if c.id else "") for c in (last_end.cards if last_end else ())]
+        view.cards = last_end.cards if last_end else ()
         return view
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
