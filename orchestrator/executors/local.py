@@ -56,10 +56,13 @@ class _ForkServer:
             start_new_session=True,
         )
         threading.Thread(target=self._read_events, name="orch-forkserver", daemon=True).start()
+
+    def wait_ready(self) -> None:
+        """Block until the server imported the flow; it boots in the background from ``__init__`` on."""
         self.ready.wait()
         if self.error:
             raise ExecutorStartError(
-                "The local executor could not import the flow with %s: %s" % (python, self.error),
+                "The local executor could not import the flow with %s: %s" % (self.python, self.error),
                 "Run 'orch check' on the flow to see the problem.",
             )
 
@@ -151,10 +154,16 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(
-        self, code_dir: str, flow_file: str, flow_name: str, step_pythons: Optional[Mapping[str, str]] = None
+        self,
+        code_dir: str,
+        flow_file: str,
+        flow_name: str,
+        step_pythons: Optional[Mapping[str, str]] = None,
+        cards: bool = False,
     ) -> None:
-        """``step_pythons``: step → python of its pinned env; other steps use this interpreter."""
-        self._argv_tail = [code_dir, flow_file, flow_name]
+        """``step_pythons``: step → python of its pinned env; other steps use this interpreter.
+        ``cards``: some step has @card, so the servers load the card code before forking any task."""
+        self._argv_tail = [code_dir, flow_file, flow_name] + (["--cards"] if cards else [])
         self._step_pythons = dict(step_pythons or {})
         self._servers: Dict[str, _ForkServer] = {}
         self._by_handle: Dict[str, _ForkServer] = {}
@@ -170,8 +179,14 @@ class LocalExecutor(Executor):
             )
         return self._servers[python]
 
+    def prepare(self, steps: List[str], flow: str) -> None:
+        """Start the first steps' fork servers now: they import the flow while the run is set up."""
+        for step in steps:
+            self._server(step)
+
     def submit(self, spec: TaskSpec) -> str:
         server = self._server(spec.step)
+        server.wait_ready()
         with self._lock:
             self._counter += 1
             handle = "%s-%d" % (spec.task_id, self._counter)
@@ -208,7 +223,8 @@ class LocalSetup(ExecutorSetup):
         return {}
 
     def create(self, place: RunPlace) -> LocalExecutor:
-        return LocalExecutor(place.code_dir, place.flow_file, place.flow, self.step_pythons)
+        cards = any(node.decorator("card") is not None for node in place.graph if node.name in self.steps)
+        return LocalExecutor(place.code_dir, place.flow_file, place.flow, self.step_pythons, cards)
 
 
 def prepare(request: SetupRequest) -> LocalSetup:
