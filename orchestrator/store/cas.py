@@ -29,7 +29,9 @@ VERSION = 1
 RAW, ZLIB = 0, 1
 HEADER_SIZE = 5
 SAMPLE = 64 * 1024
-MIN_COMPRESS = 512  # smaller blobs are not worth a codec decision
+# Smaller blobs are stored raw: on disk one takes a whole 4 KiB block compressed or not, and zlib's
+# set-up (a quarter MiB of tables, first touched in a freshly forked task) costs more than the write.
+MIN_COMPRESS = 4096
 RATIO = 0.8  # compress when a sample shrinks to at most this fraction
 STREAM_MIN = 32 * 1024 * 1024  # from this size, hashing overlaps with writing and reading
 STEP = 8 * 1024 * 1024
@@ -122,9 +124,12 @@ class ContentAddressedStore:
     def save_blob(self, chunks: Sequence[Buffer], key: Optional[str] = None, fresh: bool = False) -> BlobRef:
         """Store the concatenation of ``chunks``; a blob already present is not rewritten.
 
-        ``fresh`` says the data is probably new (not just loaded from the store):
-        a large raw blob is then written while it is hashed, in one pass,
-        instead of hashed first to check whether it exists.
+        ``fresh`` says the data is probably new (not just loaded from the store),
+        so it is written without asking first whether it exists: the backend's
+        create-if-absent keeps a copy already there. A small blob then costs
+        one write, and a large raw one is written while it is hashed, in one
+        pass. (A large compressible one is still looked up first: writing it
+        again for nothing would cost more than the look-up.)
         """
         views = [memoryview(c).cast("B") for c in chunks]
         size = sum(v.nbytes for v in views)
@@ -136,12 +141,12 @@ class ContentAddressedStore:
                 digest.update(view)
             key = digest.hexdigest()
         path = self.key_path(key)
-        if self.backend.exists(path):
+        if not (fresh and size <= SAMPLE) and self.backend.exists(path):
             return BlobRef(key, size, 0)
         codec, body = _encoded(views, size)
         header = MAGIC + bytes([VERSION, codec, 0])
-        self.backend.put(path, [header] + body, if_absent=True)
-        return BlobRef(key, size, HEADER_SIZE + sum(_nbytes(b) for b in body))
+        written = self.backend.put(path, [header] + body, if_absent=True)
+        return BlobRef(key, size, HEADER_SIZE + sum(_nbytes(b) for b in body) if written else 0)
 
     def _stream_raw(self, views: Sequence[memoryview], size: int) -> BlobRef:
         digest = hashlib.sha256()

@@ -67,8 +67,6 @@ class LocalBackend(Backend):
     def put(self, key: str, chunks: Sequence[Buffer], if_absent: bool = False) -> bool:
         path = self._path(key)
         folder = os.path.dirname(path)
-        if if_absent and os.path.exists(path):
-            return False
         temp = os.path.join(folder, "%s%s.%s" % (TEMP_PREFIX, os.path.basename(path), uuid.uuid4().hex[:12]))
         try:
             handle = self._create(folder, temp)
