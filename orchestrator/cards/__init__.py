@@ -7,21 +7,41 @@ step's own Python, with the standard library; ``get_cards`` is the client's
 and is loaded only when used.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .base import MetaflowCard, MetaflowCardComponent
 from .builtin import BlankCard, DefaultCard, ErrorCard
-from .components import (
-    Artifact,
-    Error,
-    EventsTimeline,
-    Image,
-    JSONViewer,
-    Markdown,
-    ProgressBar,
-    PythonCode,
-    Table,
-    ValueBox,
-    VegaChart,
-    YAMLViewer,
+
+if TYPE_CHECKING:
+    from .client import Card, CardContainer, get_cards
+    from .components import (
+        Artifact,
+        Error,
+        EventsTimeline,
+        Image,
+        JSONViewer,
+        Markdown,
+        ProgressBar,
+        PythonCode,
+        Table,
+        ValueBox,
+        VegaChart,
+        YAMLViewer,
+    )
+
+_COMPONENTS = (
+    "Artifact",
+    "Error",
+    "EventsTimeline",
+    "Image",
+    "JSONViewer",
+    "Markdown",
+    "ProgressBar",
+    "PythonCode",
+    "Table",
+    "ValueBox",
+    "VegaChart",
+    "YAMLViewer",
 )
 
 __all__ = [
@@ -48,7 +68,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # PEP 562: the client (and its store code) loads only when used
+def __getattr__(name: str) -> Any:
+    """PEP 562: the components load when a flow imports one, the client (and its store code) when it
+    is used; a task whose step has only a default card loads neither."""
+    if name in _COMPONENTS:
+        from . import components
+
+        return getattr(components, name)
     if name in ("get_cards", "Card", "CardContainer"):
         from . import client
 

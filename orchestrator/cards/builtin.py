@@ -4,12 +4,11 @@ that failed to render shows in its place)."""
 
 from __future__ import annotations
 
-import datetime
 import reprlib
+import time
 from typing import Any, Dict, List, Optional
 
 from .base import MetaflowCard
-from .components import rendered_html
 from .page import dag_svg, document, escape, table
 
 PREVIEW_BYTES = 1_000_000  # larger artifacts are listed, not loaded, for the default card
@@ -52,6 +51,8 @@ class _ComponentCard(MetaflowCard):
         self._graph = graph or {}
 
     def _components_html(self) -> str:
+        from .components import rendered_html  # only a card with components needs them
+
         return "\n".join('<div class="orch-section">%s</div>' % rendered_html(c) for c in self._components)
 
     def _body(self, task: Any) -> str:
@@ -64,7 +65,7 @@ class _ComponentCard(MetaflowCard):
         title = self._options.get("title") or task.pathspec
         when = ""
         if task.started_at:
-            when = " · started %s" % datetime.datetime.fromtimestamp(task.started_at).strftime("%Y-%m-%d %H:%M:%S")
+            when = " · started %s" % time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(task.started_at))
         where = "step %s · task %s" % (task.step_name, task.id)
         return '<h1>%s</h1><p class="orch-meta">%s %s%s</p>' % (
             escape(title),

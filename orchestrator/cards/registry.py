@@ -16,14 +16,11 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-from ..plugins.cards.card_modules import test_cards
 from .base import MetaflowCard
 from .builtin import BlankCard, DefaultCard, ErrorCard
 
 _NAMESPACES = ("orch_extensions", "metaflow_extensions")
 _BUILTIN: Dict[str, type] = {c.type: c for c in (DefaultCard, BlankCard, ErrorCard)}
-for _card in test_cards.CARDS:  # Metaflow's conformance suite's card types
-    _BUILTIN.setdefault(_card.type, _card)
 _external: Optional[Dict[str, type]] = None
 skipped: List[str] = []  # extension card packages that failed to import: "module: error"
 
@@ -77,6 +74,10 @@ def _external_cards() -> Dict[str, type]:
 def card_class(card_type: str) -> Optional[type]:
     """The class of a card type, or None when no built-in or extension card has that type."""
     found = _BUILTIN.get(card_type)
+    if found is None:
+        from ..plugins.cards.card_modules import test_cards  # Metaflow's conformance suite's types
+
+        found = next((c for c in test_cards.CARDS if c.type == card_type), None)
     if found is None:
         found = _external_cards().get(card_type)
     return found
