@@ -14,6 +14,8 @@ from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.cas import ContentAddressedStore
 from ..store.records import Read
 
+KEEP_BYTES = 1 << 20  # a foreach list up to this size stays loaded once a task took its element
+
 
 class ReadLog:
     """What a task read, for step memoization: every artifact (``self.x``, ``inputs[i].x``, its own
@@ -69,6 +71,9 @@ class ArtifactSource:
         self.records = dict(records)
         self.where = where  # "Flow/run/step/task", for error messages
         self.reads, self.scope = reads, scope
+        # Small foreach lists ``element`` loaded, kept for the task's cards, whose previews show them:
+        # the same value, not a second read from the store.
+        self.kept: Dict[str, Any] = {}
 
     def __contains__(self, name: str) -> bool:
         found = name in self.records
@@ -85,7 +90,15 @@ class ArtifactSource:
     def element(self, name: str, index: int) -> Any:
         """Element ``index`` of list artifact ``name`` (a foreach task's input): noted as a read of that
         element alone, scope ``frame:<scope>``, so a change elsewhere in the list does not count."""
-        value = load_artifact(self.cas, self.records[name], "artifact '%s' of task %s" % (name, self.where))[index]
+        record = self.records[name]
+        whole = (
+            self.kept[name]
+            if name in self.kept
+            else load_artifact(self.cas, record, "artifact '%s' of task %s" % (name, self.where))
+        )
+        if record.size <= KEEP_BYTES:
+            self.kept[name] = whole
+        value = whole[index]
         if self.reads is not None:
             self.reads.note("frame:" + self.scope, "%s#%d" % (name, index), element_digest(value))
         return value

@@ -230,10 +230,15 @@ class TaskRunner:
             deleted = flow.__dict__.get("_orch_deleted", set())
             return sorted((set(inherited) - set(deleted)) | set(own()))
 
+        source = flow.__dict__.get("_orch_source")
+        kept = source.kept if source is not None else {}
+
         def load(name: str) -> Any:
             values = own()
             if name in values:
                 return values[name]
+            if name in kept and source.records[name] == inherited[name]:  # the foreach list self.input read
+                return kept[name]
             return load_artifact(self.cas, inherited[name], "artifact %s" % name)
 
         def sizes() -> Dict[str, int]:
