@@ -234,15 +234,16 @@ class TaskRunner:
         kept = source.kept if source is not None else {}
 
         def load(name: str) -> Any:
-            values = own()
-            if name in values:
-                return values[name]
+            value = flow.__dict__.get(name, own)  # one key: no copy needed (``own`` stands for none)
+            if value is not own:
+                return value
             if name in kept and source.records[name] == inherited[name]:  # the foreach list self.input read
                 return kept[name]
             return load_artifact(self.cas, inherited[name], "artifact %s" % name)
 
         def sizes() -> Dict[str, int]:
-            return {name: record.size for name, record in inherited.items() if name not in own()}
+            values = own()
+            return {name: record.size for name, record in inherited.items() if name not in values}
 
         self._cards.bind(flow, names, load, sizes, [attr for attr, _ in flow_parameters(type(flow))])
 
