@@ -2,7 +2,9 @@
 
 Each task gets its own process (its own memory, its own crash), but skips
 interpreter start-up and imports, which is where Metaflow spends most of a
-trivial task's time. Runs as ``python -m orchestrator.executors.forkserver
+trivial task's time. The server keeps one process forked ahead of the next
+task, waiting on a pipe for its spec, so a task starts without a fork in
+between; it forks the next spare while that task runs. Runs as ``python -m orchestrator.executors.forkserver
 CODE_DIR FLOW_FILE FLOW_NAME [--cards]``, single-threaded, so forking is safe;
 ``--cards`` (a step has @card) loads the card code before it says it is ready.
 
@@ -72,7 +74,6 @@ def _spare(spec_pipe: int, flow_class: type, close: Tuple[int, ...]) -> None:
         from ..task.spec import TaskSpec
 
         spec_json = _read_all(spec_pipe)
-
         if not spec_json:
             code = 0
             return
