@@ -88,7 +88,7 @@ def _spare(spec_pipe: int, flow_class: type, close: Tuple[int, ...]) -> None:
         os._exit(code)
 
 
-def _preload_cards() -> bool:
+def _preload_cards() -> None:
     """Import the card code and run it once in the server, before forking: every task forked from
     here finds it imported and its caches (the time zone a card's timestamp reads) filled."""
     try:
@@ -97,7 +97,6 @@ def _preload_cards() -> bool:
         warm_up()
     except Exception:  # the task imports them itself, and reports what fails
         pass
-    return True
 
 
 class _Server:
@@ -105,7 +104,8 @@ class _Server:
 
     def __init__(self, flow_class: type, cards: bool) -> None:
         self.flow_class = flow_class
-        self.cards_loaded = cards and _preload_cards()
+        if cards:
+            _preload_cards()
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
@@ -125,8 +125,6 @@ class _Server:
         self.spare = (pid, write_end)
 
     def run(self, task_id: str, spec: str) -> None:
-        if not self.cards_loaded and '"cards": [{' in spec:
-            self.cards_loaded = _preload_cards()  # once, so no later task of a run with @card imports them
         for attempt in range(2):
             if self.spare is None:
                 self.fork_spare()
