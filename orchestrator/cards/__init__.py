@@ -29,21 +29,6 @@ if TYPE_CHECKING:
         YAMLViewer,
     )
 
-_COMPONENTS = (
-    "Artifact",
-    "Error",
-    "EventsTimeline",
-    "Image",
-    "JSONViewer",
-    "Markdown",
-    "ProgressBar",
-    "PythonCode",
-    "Table",
-    "ValueBox",
-    "VegaChart",
-    "YAMLViewer",
-)
-
 __all__ = [
     "Artifact",
     "BlankCard",
@@ -71,12 +56,12 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """PEP 562: the components load when a flow imports one, the client (and its store code) when it
     is used; a task whose step has only a default card loads neither."""
-    if name in _COMPONENTS:
-        from . import components
-
-        return getattr(components, name)
     if name in ("get_cards", "Card", "CardContainer"):
         from . import client
 
         return getattr(client, name)
+    if name in __all__:  # the names above are imported already, so the rest are the components
+        from . import components
+
+        return getattr(components, name)
     raise AttributeError("module 'orchestrator.cards' has no attribute %r" % name)

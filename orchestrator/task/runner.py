@@ -232,10 +232,11 @@ class TaskRunner:
 
         source = flow.__dict__.get("_orch_source")
         kept = source.kept if source is not None else {}
+        absent = object()
 
         def load(name: str) -> Any:
-            value = flow.__dict__.get(name, own)  # one key: no copy needed (``own`` stands for none)
-            if value is not own:
+            value = flow.__dict__.get(name, absent)  # one key: no copy of the attributes needed
+            if value is not absent:
                 return value
             if name in kept and source.records[name] == inherited[name]:  # the foreach list self.input read
                 return kept[name]
