@@ -75,6 +75,18 @@ class ParameterError(UsageError):
     """A flow parameter was given a bad value, or a required one is missing."""
 
 
+class MissingPackageFile(OrchError):
+    """A file that ships inside orch's package is not there: a broken or partial installation."""
+
+    def __init__(self, path: str) -> None:
+        from .version import DISTRIBUTION
+
+        super().__init__(
+            "orch's installation is missing its own file %s." % path,
+            "Reinstall it: pip install --force-reinstall %s." % DISTRIBUTION,
+        )
+
+
 def caller_location(*internal: str) -> Tuple[Optional[str], Optional[int]]:
     """File and line of the user code that called into orch (the class body that declared a
     parameter or config), skipping frames of the ``internal`` files, for located errors."""

@@ -49,7 +49,7 @@ def runtime_hash() -> str:
 
 def runtime_dir(target: Optional[str] = None) -> str:
     """A copy of the ``orchestrator`` package (source only) that envs put on their path, with the
-    runtime layer's boto3 in ``orch_vendor/`` beside it (see ``envs.vendor``)."""
+    runtime layer's boto3 in ``orchestrator/_vendor/`` (see ``envs.vendor``)."""
     target = target or os.path.join(cache_root(), "runtime", runtime_hash()[:16])
     if not os.path.isdir(os.path.join(target, "orchestrator")):
         temp = "%s.tmp-%s" % (target, uuid.uuid4().hex)  # unique per thread too: builds run in parallel
@@ -57,7 +57,7 @@ def runtime_dir(target: Optional[str] = None) -> str:
             destination = os.path.join(temp, "orchestrator", os.path.relpath(path, PACKAGE_ROOT))
             os.makedirs(os.path.dirname(destination), exist_ok=True)
             shutil.copyfile(path, destination)
-        copy_vendor(os.path.join(temp, VENDOR_DIR))
+        copy_vendor(os.path.join(temp, "orchestrator", VENDOR_DIR))
         try:
             os.rename(temp, target)
         except OSError:

@@ -14,19 +14,23 @@ import os
 from dataclasses import dataclass, replace
 from typing import Optional
 
+from ..errors import MissingPackageFile
+
 SCHEMA = 1
 REPOSITORY = "orch-env"
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def templates_dir() -> str:
-    """The Dockerfile templates shipped with orch: part of every image's hash, so never overridden."""
-    return os.path.join(PACKAGE_PARENT, "images")
+# The Dockerfile templates, inside the package: in a checkout ``templates`` links to the top-level
+# ``images/`` (their source), and a wheel or sdist carries them as plain files at the same place.
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
 
 def template_text(kind: str) -> str:
-    with open(os.path.join(templates_dir(), "Dockerfile.%s" % kind), encoding="utf-8") as handle:
-        return handle.read()
+    """A Dockerfile template shipped with orch: part of every image's hash, so never overridden."""
+    path = os.path.join(TEMPLATES, "Dockerfile.%s" % kind)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise MissingPackageFile(path) from None
 
 
 @dataclass(frozen=True)

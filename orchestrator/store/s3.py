@@ -19,14 +19,13 @@ from .backend import Backend, Buffer, KeyInfo, MissingKey
 from .names import check_key
 
 PARALLEL_GETS = 8
-VENDOR_DIR = "orch_vendor"  # the runtime layer's boto3, beside the orchestrator package in runtime copies
+VENDOR_DIR = "_vendor"  # the runtime layer's boto3, inside the orchestrator package of runtime copies only
 
 
 def import_boto3() -> Any:
     """boto3 from the runtime layer when orch runs from a runtime copy (images, host envs), so a task
     never depends on the step's own environment for it; else the installed one."""
-    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    vendor = os.path.join(package_parent, VENDOR_DIR)
+    vendor = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), VENDOR_DIR)
     if os.path.isdir(vendor) and vendor not in sys.path:
         sys.path.insert(0, vendor)
     try:
