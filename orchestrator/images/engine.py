@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform as _platform
 from typing import Any, Optional
 
@@ -26,11 +27,25 @@ def client(timeout: int = 600) -> Any:
         engine = docker.from_env(timeout=timeout)
         engine.ping()
     except Exception as err:
-        raise EngineError(
-            "Cannot reach the Docker engine: %s" % (str(err).splitlines()[0] if str(err) else type(err).__name__),
-            "Start it (Debian: apt-get install docker.io; dockerd &), set DOCKER_HOST, or use --executor local.",
-        ) from None
+        raise _unreachable(err) from None
     return engine
+
+
+def _unreachable(err: Exception) -> EngineError:
+    """Where orch looked for an engine, why it got no answer, and the ways to get one."""
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    text = str(err)
+    if "Permission denied" in text or "PermissionError" in text:
+        why = "permission denied: add your user to the docker group, or run as root"
+    elif "No such file" in text or "FileNotFoundError" in text:
+        why = "no engine is running there"
+    else:
+        why = text.splitlines()[0][:200] if text else type(err).__name__
+    return EngineError(
+        "No Docker engine answers at %s (%s)." % (where, why),
+        "Install and start one (Debian/Ubuntu: apt-get install docker.io, then start dockerd or "
+        "systemctl start docker), point DOCKER_HOST at one, or run tasks without containers: --executor local.",
+    )
 
 
 def available() -> bool:
