@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+RELEASE ?= .release
 
-.PHONY: install test lint fixtures docker demo bench clean
+.PHONY: install dev test lint docs dist fixtures docker demo bench clean
 
+# orch itself (editable) and what it needs to run: all that `make demo` installs.
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -14,13 +16,21 @@ $(VENV)/.installed: pyproject.toml
 		{ echo "Installing python3-venv (Debian/Ubuntu)..."; apt-get update -qq && apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	@$(BIN)/python -m pip uninstall -q -y orchestrator 2>/dev/null || true  # orch's distribution name until 0.1.0
+	$(BIN)/python -m pip install -q -e .
 	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null 2>&1; } || \
 		echo "Graphviz is not installed: orch show --format svg|png will say so (apt-get install graphviz)."
 	@touch $@
 
-test: install lint fixtures
+# The test, docs and release tools on top (the dev extra: cards' libraries, pytest, ruff, moto, mkdocs, build...).
+dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+test: dev lint docs dist fixtures
 	$(BIN)/python -m pytest -q
 
 # A Docker engine (installed and started if missing, as root) and the offline base image.
@@ -29,7 +39,7 @@ docker: install
 	$(BIN)/orch images bootstrap
 
 # Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
-fixtures: install docker
+fixtures: dev docker
 	@for tool in docker-registry:docker-registry chromium:chromium chromedriver:chromium-driver dot:graphviz; do \
 		command -v $${tool%%:*} >/dev/null && continue; \
 		echo "Installing $${tool#*:} (for the Batch registry, report browser and picture tests)..."; \
@@ -40,9 +50,18 @@ fixtures: install docker
 	$(BIN)/python tests/fixtures/conda_channel.py
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "."); from benchmarks.metaflow_env import metaflow_python; metaflow_python()'
 
-lint: install
-	$(BIN)/ruff check orchestrator tests benchmarks
-	$(BIN)/ruff format --check orchestrator tests benchmarks
+lint: dev
+	$(BIN)/ruff check orchestrator tests benchmarks scripts docs/hooks
+	$(BIN)/ruff format --check orchestrator tests benchmarks scripts docs/hooks
+
+# The documentation site; --strict turns a broken link or reference into a failure.
+docs: dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(RELEASE)/site
+
+# The sdist and wheel users install (no build warning, twine check), installed into a fresh venv,
+# not editable: tests/package runs the installed command from outside the checkout.
+dist: dev
+	$(BIN)/python scripts/release.py --out $(RELEASE)
 
 demo: install docker
 	$(BIN)/orch check examples/genre_stats_flow.py
@@ -53,8 +72,8 @@ demo: install docker
 	@echo "Results are in examples/.orch and examples/pandas_versions/.orch. Read them in Python:"
 	@echo "  cd examples && ../$(BIN)/python -c \"from orchestrator import Flow; print(Flow('GenreStatsFlow').latest_successful_run.data.genre_stats)\""
 
-bench: install
+bench: dev
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .bench .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(RELEASE) .bench .pytest_cache .ruff_cache *.egg-info build dist
