@@ -29,7 +29,7 @@ from .client_state import (  # noqa: F401 - re-exported: the client's public fun
     reset,
     use_store,
 )
-from .exception import CaughtException
+from .exception import MetaflowExceptionWrapper
 from .ids import PARALLEL_VAR
 from .store.artifacts import ArtifactRecord, load_artifact
 from .store.backend import MissingKey
@@ -204,29 +204,30 @@ class Task(_InRun):
 
     @property
     def successful(self) -> bool:
+        """Metaflow's rule: the step returned. A failure ``@catch`` caught is finished, not successful."""
         end = self._end_record()
-        return end is not None and end.succeeded
+        return end is not None and end.successful
 
     @property
     def finished(self) -> bool:
-        return self._end_record() is not None
+        """Metaflow's rule: the flow goes on from the task (``@catch`` included); a failed one is not."""
+        end = self._end_record()
+        return end is not None and end.succeeded
 
     @property
     def current_attempt(self) -> int:
         return self._latest()
 
     @property
-    def exception(self) -> Optional[CaughtException]:
-        """The failure of the latest attempt, or None, as Metaflow's: ``.type``, ``.exception`` (the
-        message), ``.stacktrace``, and ``str()`` the stacktrace. A process that died (timeout, kill,
-        OOM) has its state as the type."""
+    def exception(self) -> Optional[MetaflowExceptionWrapper]:
+        """The failure of the latest attempt as Metaflow's ``MetaflowExceptionWrapper``, or None. A process
+        that died (timeout, kill, OOM) has its state as the type: orch records why, Metaflow nothing."""
         end = self._end_record()
-        if end is None:
+        if end is None or (end.died is None and end.exception is None):
             return None
         if end.died is not None:
-            return CaughtException(end.died.state.value, end.died.message, None)
-        info = end.exception
-        return CaughtException(info.type, info.message, info.traceback) if info is not None else None
+            return MetaflowExceptionWrapper.from_parts(end.died.state.value, end.died.message)
+        return MetaflowExceptionWrapper.from_parts(end.exception.type, end.exception.message, end.exception.traceback)
 
     @property
     def created_at(self) -> Optional[_dt.datetime]:
@@ -235,8 +236,9 @@ class Task(_InRun):
 
     @property
     def finished_at(self) -> Optional[_dt.datetime]:
+        """When the latest attempt ended, failed or not; None while it runs or when its process died."""
         end = self._end_record()
-        return _timestamp(end.finished_at if end else None)
+        return _timestamp(end.finished_at if end is not None and end.died is None else None)
 
     @property
     def index(self) -> Optional[int]:
@@ -472,12 +474,15 @@ class Run(Same):
 
     @property
     def successful(self) -> bool:
-        end = self._end_record()
-        return end is not None and end.succeeded
+        """Metaflow's rule: the run's end task is successful."""
+        end = self.end_task
+        return end is not None and end.successful
 
     @property
     def finished(self) -> bool:
-        return self._end_record() is not None
+        """Metaflow's rule: the run's end task finished."""
+        end = self.end_task
+        return end is not None and end.finished
 
     @property
     def status(self) -> str:
@@ -491,8 +496,9 @@ class Run(Same):
 
     @property
     def finished_at(self) -> Optional[_dt.datetime]:
-        end = self._end_record()
-        return _timestamp(end.finished_at if end else None)
+        """When the end task finished (Metaflow's rule), or None when the run never reached it."""
+        end = self.end_task
+        return end.finished_at if end is not None else None
 
     @property
     def origin_run_id(self) -> Optional[str]:
@@ -538,9 +544,9 @@ class Run(Same):
 
     @property
     def data(self) -> Optional[MetaflowData]:
-        """The artifacts of the end step, or None when the run did not reach it."""
+        """The artifacts of the end task (failed or not, as Metaflow), or None when the run did not reach it."""
         task = self.end_task
-        return task.data if task is not None and task.successful else None
+        return task.data if task is not None else None
 
     def __repr__(self) -> str:
         return "Run('%s')" % self.pathspec

@@ -34,7 +34,9 @@ class MetaflowData:
         self._task = task
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        """An artifact's value; a name the task does not have is an ``AttributeError``, as in Metaflow,
+        so ``getattr(task.data, "x", default)`` and ``hasattr(run.data, "x")`` work."""
+        if name.startswith("_") or name not in self._task._records():
             raise AttributeError(name)
         return self._task[name].data
 

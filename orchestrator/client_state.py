@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from typing import Dict, Optional, Tuple
 
-from .config import Config, resolve_store
+from .config import DEFAULT_STORE, Config, resolve_store
 from .errors import OrchError
 from .exception import MetaflowNamespaceMismatch, MetaflowNotFound
 from .store.backend import Backend
@@ -25,8 +26,9 @@ class ClientError(OrchError, MetaflowNotFound):
     """A flow, run, step, task or artifact that does not exist (Metaflow's ``MetaflowNotFound`` too)."""
 
 
-class MissingChild(ClientError, KeyError):
-    """``task["x"]``, ``run["step"]``: no such child. A ``KeyError`` too, as in Metaflow's client."""
+class MissingChild(OrchError, KeyError):
+    """``task["x"]``, ``run["step"]``: no such child. A ``KeyError``, and only that, as in Metaflow's
+    client (where ``MetaflowNotFound`` is for objects asked for by pathspec)."""
 
     def __str__(self) -> str:
         return self.format()
@@ -37,10 +39,21 @@ class NamespaceMismatch(ClientError, MetaflowNamespaceMismatch):
 
 
 def metadata(url: str) -> str:
-    """Point the client at a store: a local directory or s3://bucket/prefix. Returns get_metadata()."""
+    """Point the client at a store: a local directory, s3://bucket/prefix, or Metaflow's forms, ``local``
+    (the default store) and ``local@DIR`` (the folder holding the store). Returns get_metadata()."""
     global _store_url
-    _store_url = resolve_store(url)
+    _store_url = resolve_store(_store_of(url))
     return get_metadata()
+
+
+def _store_of(url: str) -> str:
+    if url == "local":
+        return DEFAULT_STORE
+    if url.startswith("local@"):
+        folder = url[len("local@") :]
+        inside = os.path.join(folder, os.path.basename(DEFAULT_STORE))
+        return inside if os.path.isdir(inside) or not os.path.isdir(os.path.join(folder, "flows")) else folder
+    return url
 
 
 def use_store(url: Optional[str]) -> None:
@@ -50,9 +63,14 @@ def use_store(url: Optional[str]) -> None:
 
 
 def get_metadata() -> str:
-    """Where the client reads from, e.g. 'local@/home/me/project/.orch' or 's3://bucket/prefix'."""
+    """Where the client reads from, as Metaflow says it: ``local@`` and the folder that holds the store
+    (``local@/home/me/project`` for ``/home/me/project/.orch``; a store named otherwise is its own
+    folder), or the ``s3://bucket/prefix`` of an S3 store."""
     url = _current_url()
-    return url if url.startswith("s3://") else "local@" + url
+    if url.startswith("s3://"):
+        return url
+    folder, name = os.path.split(url)
+    return "local@" + (folder if name == os.path.basename(DEFAULT_STORE) else url)
 
 
 def _current_url() -> str:

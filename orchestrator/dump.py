@@ -18,7 +18,7 @@ class ArtifactTooLarge:
     """Stands in for a value above ``--max-value-size``: what Metaflow's dump puts in its place."""
 
     def __repr__(self) -> str:
-        return "<artifact too large>"
+        return "< artifact too large >"
 
     __str__ = __repr__
 
@@ -46,9 +46,10 @@ def task_values(
 
 
 def format_task(task: Task, values: Dict[str, Any]) -> List[str]:
-    """One line per artifact: ``*name* [size: N type: T] = value``, sorted by name."""
+    """One line per artifact, sorted by name, as Metaflow prints it: ``name [size: N type: <class 'T'>] =
+    value``, the type as ``str()`` of the value's class."""
     sizes = {artifact.id: artifact for artifact in task.artifacts}
     return [
-        "*%s* [size: %d type: %s] = %s" % (name, sizes[name].size, sizes[name].type, values[name])
+        "%s [size: %d type: <class '%s'>] = %s" % (name, sizes[name].size, sizes[name].type, values[name])
         for name in sorted(values)
     ]

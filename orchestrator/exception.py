@@ -37,27 +37,39 @@ __all__ = [
 FAILURE_HANDLED_BY_CATCH = "metaflow.plugins.catch_decorator.FailureHandledByCatch"
 
 
-class CaughtException(Exception):
+class MetaflowExceptionWrapper(Exception):
     """What ``@catch(var=...)`` stores: the failure of a step, picklable without the original exception.
 
-    As Metaflow's ``MetaflowExceptionWrapper``: ``type`` is ``module.Class`` of
-    what the step raised, ``exception`` its ``str()``, ``stacktrace`` the
-    formatted traceback (None when there was none), and ``str()`` gives the
-    stacktrace, or ``[no stacktrace]`` and the type and message.
+    Metaflow's class, under its name: ``MetaflowExceptionWrapper(exc)`` takes
+    ``type`` (``module.Class`` of what the step raised), ``exception`` (its
+    ``str()``) and, inside an ``except`` block, ``stacktrace`` (the formatted
+    traceback; None otherwise); ``str()`` gives the stacktrace, or ``[no
+    stacktrace]`` and the type and message.
     """
 
-    def __init__(self, type_name: str = "", message: str = "", stacktrace: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.type = type_name
-        self.exception = message
-        self.stacktrace = stacktrace or None
+    def __init__(self, exc: Optional[BaseException] = None) -> None:
+        super().__init__()
+        if exc is not None:
+            import sys
+            import traceback
+
+            self.type = type_name(exc)
+            self.exception = str(exc)
+            self.stacktrace = traceback.format_exc() if sys.exc_info()[0] is not None else None
 
     @classmethod
-    def of(cls, exc: BaseException, stacktrace: Optional[str]) -> CaughtException:
-        return cls(type_name(exc), str(exc), stacktrace)
+    def of(cls, exc: BaseException, stacktrace: Optional[str]) -> MetaflowExceptionWrapper:
+        return cls.from_parts(type_name(exc), str(exc), stacktrace)
+
+    @classmethod
+    def from_parts(cls, type_name: str, message: str, stacktrace: Optional[str] = None) -> MetaflowExceptionWrapper:
+        """A failure known by its record (a died process, a stored exception), not by a live exception."""
+        wrapper = cls()
+        wrapper.type, wrapper.exception, wrapper.stacktrace = type_name, message, stacktrace or None
+        return wrapper
 
     def __reduce__(self) -> Any:
-        return CaughtException, (), self.__dict__
+        return MetaflowExceptionWrapper, (None,), self.__dict__
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -66,9 +78,13 @@ class CaughtException(Exception):
         return str(self)
 
     def __str__(self) -> str:
-        if self.stacktrace:
-            return self.stacktrace
-        return "[no stacktrace]\n%s: %s" % (self.type, self.exception)
+        if getattr(self, "stacktrace", None):
+            return self.stacktrace  # type: ignore[return-value]
+        return "[no stacktrace]\n%s: %s" % (getattr(self, "type", None), getattr(self, "exception", None))
+
+
+# orch's name for it until 0.1.0: @catch values stored then unpickle through this name.
+CaughtException = MetaflowExceptionWrapper
 
 
 def type_name(exc: BaseException) -> str:
@@ -76,10 +92,6 @@ def type_name(exc: BaseException) -> str:
     Metaflow's (``TimeoutException``) gives Metaflow's path, so checks written for Metaflow hold."""
     kind = type(exc)
     return kind.__dict__.get("METAFLOW_TYPE") or "%s.%s" % (kind.__module__, kind.__name__)
-
-
-# What @catch stores, under Metaflow's name for it.
-MetaflowExceptionWrapper = CaughtException
 
 
 class MetaflowException(Exception):

@@ -312,7 +312,7 @@ class FlowSpec:
                 "Check the names, or drop them from include.",
             )
         conflicts, merged = [], {}
-        fixed = _read_only_names(type(self))  # parameters and constants: the join has them already
+        fixed = _read_only_names(type(self)) | {"name"}  # parameters, constants, the flow's name: set already
         for name in sorted(wanted):
             if name.startswith("_") or name in self.__dict__ or name in fixed:
                 continue

@@ -21,6 +21,12 @@ from .errors import ParameterError, caller_location
 from .flowattr import FlowAttribute
 
 _PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+# click.Option's own keywords, which Metaflow passes through to the option a Parameter becomes: accepted
+# here too. ``multiple`` changes what the value is; the others are kept but change nothing in orch.
+_CLICK_KEYWORDS = frozenset(
+    "multiple envvar hidden metavar show_envvar show_choices prompt hide_input confirmation_prompt "
+    "prompt_required allow_from_autoenv is_flag flag_value count nargs deprecated".split()
+)
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 
@@ -67,8 +73,18 @@ class Parameter(FlowAttribute):
         required: bool = False,
         show_default: bool = True,
         separator: Optional[str] = None,
+        **kwargs: Any,
     ) -> None:
         self.file, self.line = caller_location(__file__)
+        unknown = sorted(set(kwargs) - _CLICK_KEYWORDS)
+        if unknown:
+            self._fail(
+                "Parameter %r got an unexpected keyword argument %r." % (name, unknown[0]),
+                "Parameter takes default, type, help, required, show_default, separator, and click's option "
+                "keywords (multiple, envvar, hidden, metavar...).",
+            )
+        self.kwargs = dict(kwargs)
+        self.multiple = bool(kwargs.get("multiple", False))  # --name a --name b gives the tuple ('a', 'b')
         if not isinstance(name, str) or not _PARAM_NAME.match(name):
             self._fail(
                 "Parameter name %r is invalid." % (name,),
@@ -84,11 +100,15 @@ class Parameter(FlowAttribute):
         self.type = self._resolve_type(type, default)
         if default is not None and not callable(default) and not _is_delayed(default):
             try:
-                self.default = self._convert_one(default) if separator is None else self.convert(default)
+                self.default = (
+                    self.convert(default) if separator is not None or self.multiple else self._convert_one(default)
+                )
             except ParameterError as err:
                 self._fail("Parameter '%s' has a default that does not fit its type: %s" % (name, err.headline))
 
     def _resolve_type(self, kind: Any, default: Any) -> Any:
+        if kind is None and self.multiple and isinstance(default, (list, tuple)):
+            default = default[0] if default else None  # the values' type, not the tuple's
         if kind is None:
             if default is None or callable(default) or _is_delayed(default):
                 return str
@@ -136,10 +156,16 @@ class Parameter(FlowAttribute):
                     "%s: computing the default failed: %s: %s" % (self.option, type(exc).__name__, exc)
                 ) from None
             return self.convert(value)
+        if self.multiple and self.default is None:
+            return ()  # click's value for a multiple option given no times
         return self.default
 
     def convert(self, value: Any) -> Any:
-        """Turn a command-line string (or a Python value) into the typed value."""
+        """Turn a command-line string (or a Python value) into the typed value; with ``multiple``, a
+        list of them (the option given several times, or a default list) into a tuple, as click gives."""
+        if self.multiple:
+            values = value.split() if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
+            return tuple(self._convert_one(one) for one in values)
         if self.separator is not None and isinstance(value, str):
             return [self._convert_one(part) for part in value.split(self.separator)]
         if self.separator is not None and isinstance(value, (list, tuple)):

@@ -39,6 +39,12 @@ class ConfigError(UsageError):
     """A config value is missing, unreadable or malformed, or an expression over configs failed."""
 
 
+class ConfigParserError(ConfigError):
+    """The flow's own parser raised: the flow's code failed, not the command line (exit 1, as Metaflow)."""
+
+    exit_code = 1
+
+
 class ConfigValue(collections.abc.Mapping, dict):
     """An immutable, nested configuration: ``cfg.a.b`` and ``cfg["a"]["b"]`` both read it.
 
@@ -301,7 +307,7 @@ class Config(FlowAttribute, collections.abc.Mapping):
             try:
                 value = parser(text)
             except Exception as exc:  # the user's parser: report, never crash
-                raise ConfigError(
+                raise ConfigParserError(
                     "Config '%s' (%s): the parser failed: %s: %s" % (self.name, origin, type(exc).__name__, exc)
                 ) from None
         elif self.plain:

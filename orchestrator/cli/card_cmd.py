@@ -44,7 +44,7 @@ def card(store: Optional[str], flow_file: Optional[str]) -> None:
 def _tasks(ctx: click.Context, pathspec: Optional[str]) -> Tuple[str, List[Any]]:
     """(what was asked for, the tasks it names), newest run's when only a step is given."""
     from ..client import Flow, Run, Step, Task, metadata, namespace
-    from ..client_state import ClientError
+    from ..client_state import ClientError, MissingChild
     from ..store.names import check_name
 
     store = ctx.params.get("sub_store") or ctx.parent.params["store"]
@@ -79,7 +79,7 @@ def _tasks(ctx: click.Context, pathspec: Optional[str]) -> Tuple[str, List[Any]]
         if len(parts) == 3:
             return asked, list(Step(asked))
         return asked, [t for s in Run(asked, _check_namespace=False) for t in s]
-    except ClientError as err:
+    except (ClientError, MissingChild) as err:
         raise OrchError(err.headline, "`orch runs` lists runs; `orch card list FLOW/RUN` lists their cards.") from None
 
 

@@ -80,3 +80,9 @@ def task_pathspec(ctx: click.Context, given: str, flow_file: Optional[str]) -> T
     for kind, value in zip(("flow", "run", "step", "task"), parts):
         check_name(kind, value)
     return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None
+
+
+def echo_marked(text: str, err: bool = False) -> None:
+    """Print ``text`` as Metaflow's echo does: ``*word*`` marks a highlight, and the marks themselves are
+    not printed (scripts that read Metaflow's output see none)."""
+    click.echo(text.replace("*", ""), err=err)

@@ -14,7 +14,7 @@ import pickle
 import click
 
 from ..errors import OrchError
-from .common import quiet, store_config, task_pathspec
+from .common import echo_marked, quiet, store_config, task_pathspec
 
 DEFAULT_MAX_VALUE_SIZE = 1000  # bytes, as Metaflow's dump
 
@@ -73,7 +73,7 @@ def _echo(ctx: click.Context):
 
     def echo(line: str) -> None:
         if not silent:
-            click.echo(line, err=True)
+            echo_marked(line, err=True)
 
     return echo
 

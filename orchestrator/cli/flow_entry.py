@@ -67,7 +67,7 @@ def run_as_script(flow_class: type) -> None:
     flow_file = getattr(module, "__file__", None) or sys.argv[0]
     if os.path.abspath(sys.argv[0]) == os.path.abspath(flow_file):
         flow_file = sys.argv[0]  # show paths as the user typed them
-    state = CliState(preloaded={os.path.abspath(flow_file): module})
+    state = CliState(preloaded={os.path.abspath(flow_file): module}, script=True)
     argv = script_argv(sys.argv[1:], flow_file)
     prog = "python " + os.path.basename(flow_file)
     line = banner(flow_class.__name__, sys.argv[1:])

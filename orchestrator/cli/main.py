@@ -27,6 +27,7 @@ class CliState:
     debug: bool = False
     preloaded: dict = field(default_factory=dict)  # abspath -> module
     top: top_options.TopLevel = field(default_factory=top_options.TopLevel)  # Metaflow's top-level options
+    script: bool = False  # started as ``python flow.py COMMAND``: print what Metaflow's own CLI prints
 
 
 # command name → module of ``orchestrator.cli`` defining it: a command's module is imported only when

@@ -56,7 +56,10 @@ def parse_flow_options(loaded: LoadedFlow, args: list) -> dict:
             else:
                 value = following
                 index += 1
-        raw[name] = value
+        if params[name].multiple:  # --name a --name b: every value, in order
+            raw.setdefault(name, []).append(value)
+        else:
+            raw[name] = value
         index += 1
     return raw
 
@@ -272,17 +275,21 @@ def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, config_f
     Without STEP, every task that succeeded is reused by reference (no data
     copied, no code re-run) and only what failed or never ran runs again.
     With STEP, tasks before it are reused and STEP and everything after it
-    run again. Parameters and configs come from the origin run (a config
-    given here replaces the origin's); the code is the flow as it is now.
+    run again. Parameters and configs come from the origin run, as in
+    Metaflow, which refuses --config and --config-value here; the code is
+    the flow as it is now.
     """
     store, with_decorators, options = _top(ctx, store, with_decorators, options)
+    if common.given_configs(ctx, config_inputs(config_files, config_values)).names:
+        raise UsageError(
+            "Cannot specify --config or --config-value with 'resume'.",
+            "A resumed run keeps its origin's configs: start a new run with orch run to change them.",
+        )
     settings = Config.from_env(store=store)
-    given = config_inputs(config_files, config_values)
-    loaded = load(ctx, flow_file, given)
-    origin = origin_configs(loaded, settings, origin_run_id)  # the origin run's configs, unless given anew
+    loaded = load(ctx, flow_file)
+    origin = origin_configs(loaded, settings, origin_run_id)  # the origin run's configs
     if origin.parsed:
-        explicit = ConfigInputs.from_env(os.environ).merged(common.given_configs(ctx, given))
-        loaded = load(ctx, flow_file, origin.merged(explicit), loaded.module)
+        loaded = load(ctx, flow_file, origin.merged(ConfigInputs.from_env(os.environ)), loaded.module)
     options["branch"], options["production"] = project_from_env(options["branch"], options["production"])
     loaded = _with(loaded, with_decorators)
     _check_refresh(loaded, options)

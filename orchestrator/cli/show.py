@@ -7,7 +7,7 @@ import os
 import click
 
 from ..graph.picture import PICTURE_FORMATS, draw
-from ..graph.render import RENDERERS, to_dot
+from ..graph.render import RENDERERS, to_dot, to_metaflow_text
 from .common import FLOW_ARGUMENT, load
 
 
@@ -35,6 +35,10 @@ def show(ctx: click.Context, flow_file: str, fmt: str, out: str) -> None:
     `orch check` does, and exits 1.
     """
     loaded = load(ctx, flow_file)
+    if getattr(ctx.find_root().obj, "script", False) and fmt == "text":  # python flow.py show: Metaflow's
+        for line, err in to_metaflow_text(loaded.graph):
+            click.echo(line, err=err)
+        return
     if fmt in PICTURE_FORMATS:
         picture = draw(to_dot(loaded.graph), fmt)
         out = out or "%s.%s" % (loaded.name, fmt)

@@ -14,7 +14,7 @@ from ..store.maintenance import fsck as fsck_store
 from ..store.maintenance import gc as gc_store
 from ..store.metadata import MetadataStore, attempt_log_key
 from ..store.names import check_name
-from .common import quiet, store_backend, task_pathspec
+from .common import echo_marked, quiet, store_backend, task_pathspec
 
 STORE_OPTION = click.option(
     "--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE; default ./.orch]."
@@ -104,11 +104,10 @@ def logs(ctx, words, store, stdout, stderr, both, timestamps, attempt, flow_file
     for task in tasks:
         number = latest[(step, task)].attempt if attempt is None else attempt
         end = meta.attempt_end(flow, run, step, task, number)
-        if not silent:
-            header = "Dumping logs of run_id=*%s* step=*%s* task_id=*%s* (attempt %d)" % (run, step, task, number)
-            click.echo(header, err=True)
+        if not silent:  # Metaflow's header, on stderr
+            echo_marked("Dumping logs of run_id=*%s* step=*%s* task_id=*%s*" % (run, step, task), err=True)
         for stream in streams:
-            if not silent and len(streams) > 1:
+            if not silent:
                 click.echo(stream, err=True)
             try:
                 text = bytes(backend.get(attempt_log_key(flow, run, step, task, number, end, stream)))

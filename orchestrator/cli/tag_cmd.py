@@ -7,7 +7,7 @@ change is one write-once record, so concurrent changes never lose a tag.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 import click
 
@@ -17,7 +17,7 @@ from ..store.metadata import MetadataStore
 from ..store.names import check_name
 from ..store.records import RunRecord
 from ..tagging import mutate
-from .common import load, store_backend
+from .common import echo_marked, load, quiet, store_backend
 
 _STORE = click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE].")
 _RUN_ID = click.option("--run-id", default=None, help="The run (with python flow.py; else give FLOW/RUN).")
@@ -64,17 +64,42 @@ def _record(meta: MetadataStore, flow: str, run: str) -> RunRecord:
 
 
 def _show(
-    record: RunRecord, user_tags: Tuple[str, ...], flat: bool = False, hide_system: bool = False, err: bool = False
+    ctx: click.Context,
+    record: RunRecord,
+    user_tags: Tuple[str, ...],
+    group: str,
+    flat: bool = False,
+    hide_system: bool = False,
+    err: bool = False,
 ) -> None:
+    """A run's tags as Metaflow's ``tag`` commands print them: one per line with ``--flat``; ``GROUP ;
+    SYSTEM ; USER`` (comma-separated, on stderr as Metaflow's) under the top-level ``--quiet``; else a grid."""
     user = set(user_tags)
     system = set() if hide_system else set(record.system_tags)
     if flat:
         for name in sorted(user | system):
             click.echo(name, err=err)
         return
-    click.echo("System tags and *tags*; only *tags* can be modified")
-    for name in sorted(user | system):
-        click.echo("  %s" % (name if name in system and name not in user else "*%s*" % name))
+    if quiet(ctx):
+        click.echo(" ; ".join([group, ",".join(sorted(system)), ",".join(sorted(user - system))]), err=True)
+        return
+    header = ["", "System tags and *tags*; only *tags* can be modified", "-" * 56, ""]
+    echo_marked("\n".join(header + tag_grid(user | system, system) + [""]))
+
+
+def tag_grid(tags: Set[str], system: Set[str], width: int = 124) -> List[str]:
+    """Metaflow's layout of a run's tags: sorted down columns as wide as the longest tag, 4 spaces apart,
+    as many as fit in ``width``; a user tag is marked ``*tag*`` (its marks count in its column's width)."""
+    longest = max((len(name) for name in tags), default=0)
+    marked = [name if name in system else "*%s*" % name for name in sorted(tags)]
+    columns = max(width // (longest + 4), 1)
+    rows = (len(marked) + columns - 1) // columns if width // (longest + 4) else len(marked)
+    marked += [" "] * (rows * columns - len(marked))
+    lines = []
+    for row in range(rows):
+        cells = [marked[row + column * rows] for column in range(columns)]
+        lines.append("    ".join(cell.ljust(longest + 2 if cell[0] == "*" else longest) for cell in cells))
+    return lines
 
 
 def _change(ctx: click.Context, target, run_id, store, add=(), remove=()) -> None:
@@ -82,8 +107,9 @@ def _change(ctx: click.Context, target, run_id, store, add=(), remove=()) -> Non
     flow, run = _run_of(ctx, target, run_id, meta)
     record = _record(meta, flow, run)
     tags = mutate(meta, flow, run, add, remove, config.username, record)
-    click.echo("Operation successful. New tags:")
-    _show(record, tags)
+    if not quiet(ctx):
+        click.echo("Operation successful. New tags:", err=bool(remove))  # as Metaflow: add says it on stdout
+    _show(ctx, record, tags, "%s/%s" % (flow, run))
 
 
 def _one_way(name: str, doc: str) -> click.Command:
@@ -136,7 +162,8 @@ def tag_list(ctx, target, run_id, user_namespace, flat, hide_system_tags, store)
     record = _record(meta, flow, run)
     # python flow.py tag list --flat writes to stderr, after the banner, as Metaflow's does
     metaflow_form = bool(ctx.meta.get("orch_flow_file"))
-    _show(record, meta.user_tags(flow, run, record), flat, hide_system_tags, err=metaflow_form)
+    group = "%s/%s" % (flow, run)  # Metaflow names the runs listed
+    _show(ctx, record, meta.user_tags(flow, run, record), group, flat, hide_system_tags, err=metaflow_form)
 
 
 def _split(ctx: click.Context, args: Tuple[str, ...]) -> Tuple[Optional[str], Tuple[str, ...]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Any
+from typing import Any, List, Tuple
 
 from ..envs.spec import step_env
 from .model import Graph, StepNode, StepType
@@ -54,6 +54,41 @@ def to_text(graph: Graph) -> str:
         lines.append("      " + _transition_text(node))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def metaflow_order(graph: Graph) -> List[str]:
+    """Steps in the order Metaflow's ``show`` lists them: depth first from ``start``, children in
+    ``self.next`` order, a step reached again moving to the end (so a join follows all its branches)."""
+    order: List[str] = []
+
+    def visit(name: str, seen: Tuple[str, ...]) -> None:
+        if name in order:
+            order.remove(name)
+        order.append(name)
+        for child in graph[name].out:
+            if child not in seen and child in graph:
+                visit(child, seen + (child,))
+
+    if "start" in graph:
+        visit("start", ())
+    return order
+
+
+def to_metaflow_text(graph: Graph) -> List[Tuple[str, bool]]:
+    """``python flow.py show`` as Metaflow prints it: (line, to stderr) pairs. The flow's docstring and the
+    blank lines between steps go to stderr; each step's decorators, name, docstring (or ``?``) and
+    ``=> next, steps`` go to stdout."""
+    lines = [("\n" + graph.doc, True)]
+    for name in metaflow_order(graph):
+        node = graph[name]
+        lines.append(("", True))
+        lines += [("@%s" % deco.NAME, False) for deco in reversed(node.decorators)]  # applied bottom-up
+        lines.append(("Step %s" % node.name, False))
+        lines.append(("\n".join("    " + line for line in (node.doc or "?").splitlines()), False))
+        if node.type is not StepType.END:
+            lines.append(("    => %s" % ", ".join(node.out), False))
+    lines.append(("", True))
+    return lines
 
 
 def _jsonable(value: Any) -> Any:

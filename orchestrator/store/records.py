@@ -400,10 +400,17 @@ class AttemptEnd:
     logs_from: Optional[AttemptRef] = None  # whose logs these are, when not this attempt's own
     memo: Optional[MemoInfo] = None  # a cached step (@cache, --cache): its key, reads, and any hit
     cards: Tuple[CardRecord, ...] = ()  # @card: the cards this attempt rendered, in decorator order
+    caught: Optional[ExceptionInfo] = None  # @catch caught this failure: the task is finished, not successful
 
     @property
     def succeeded(self) -> bool:
+        """The attempt committed and the flow goes on from it (a failure @catch caught included)."""
         return self.status is Status.SUCCEEDED
+
+    @property
+    def successful(self) -> bool:
+        """Metaflow's ``Task.successful``: the step itself returned; a caught failure is not."""
+        return self.succeeded and self.caught is None
 
     def error_text(self) -> str:
         """``Type: message`` of a failure (the state for a death), for one-line displays."""
@@ -429,6 +436,7 @@ class AttemptEnd:
             "logs_from": _str(self.logs_from),
             "memo": self.memo.to_json() if self.memo else None,
             "cards": [card.to_json() for card in self.cards],
+            "caught": self.caught.to_json() if self.caught else None,
         }
 
     @classmethod
@@ -451,5 +459,6 @@ class AttemptEnd:
             logs_from=_ref(data.get("logs_from")),
             memo=MemoInfo.from_json(data["memo"]) if data.get("memo") else None,
             cards=tuple(CardRecord.from_json(c) for c in data.get("cards") or ()),
+            caught=ExceptionInfo.from_json(data["caught"]) if data.get("caught") else None,
         )
         return cls(**values)

@@ -22,9 +22,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from ..current import current
 from ..decorators import bind_configs, step_decorators
 from ..errors import OrchError
-from ..exception import TimeoutException, type_name
+from ..exception import MetaflowExceptionWrapper, TimeoutException, type_name
 from ..flowmodule import import_flow_class
-from ..flowspec import FAILURE_HANDLED_BY_CATCH, CaughtException, FlowSpec, ForeachFrame, Transition
+from ..flowspec import FAILURE_HANDLED_BY_CATCH, FlowSpec, ForeachFrame, Transition
 from ..ids import AttemptRef
 from ..parameters import flow_parameters
 from ..secret_sources import INLINE, fetch
@@ -56,7 +56,8 @@ class TaskRunner:
         self.meta = MetadataStore(self.backend)
         self._run: Any = _UNREAD
         self._reads = ReadLog() if spec.cache else None  # a cached step notes what it reads
-        self._caught = False  # @catch caught this attempt's exception: never a cache entry
+        self._caught: Optional[ExceptionInfo] = None  # what @catch caught: never a cache entry
+        self._salvaged: Dict[str, ArtifactRecord] = {}  # a failed step's artifacts, kept as Metaflow keeps them
         self._written: Tuple[str, ...] = ()
         self._deleted: Tuple[str, ...] = ()
         self._cards: Any = None  # a CardSession when the step has @card
@@ -188,7 +189,7 @@ class TaskRunner:
             artifacts, num_splits = self._execute(flow_class)
         except BaseException as exc:  # the step's failure, whatever it is, becomes the attempt's record
             traceback.print_exc()
-            failure, artifacts, num_splits = describe_exception(exc, spec.code_dir), {}, None
+            failure, artifacts, num_splits = describe_exception(exc, spec.code_dir), self._salvaged, None
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -204,6 +205,7 @@ class TaskRunner:
             exception=failure,
             memo=self._memo(failure is not None),
             cards=cards,
+            caught=self._caught,
         )
         self._upload_logs(stdout_path, stderr_path)
         self.meta.finish_attempt(spec.flow, spec.run_id, spec.step, spec.task_id, end)
@@ -283,6 +285,16 @@ class TaskRunner:
         current._update(parameter_names=[attr for attr, _ in flow_parameters(flow_class)])
         flow = flow_class(use_cli=False)
         inputs, inherited = self.prepare(flow)
+        try:
+            return self._run_step(flow, inputs, inherited)
+        except BaseException:
+            self._salvaged = self._persist(flow, inherited, salvage=True)
+            raise
+
+    def _run_step(
+        self, flow: FlowSpec, inputs: Optional[Inputs], inherited: Dict[str, ArtifactRecord]
+    ) -> Tuple[Dict[str, ArtifactRecord], Optional[int]]:
+        spec = self.spec
         if self._cards is not None:
             self._bind_cards(flow, inherited)
         if spec.fallback_reason is not None:
@@ -290,7 +302,7 @@ class TaskRunner:
                 "Task execution kept failing over %d attempts. Your code did not raise an exception. "
                 "Something in the execution environment caused the failure: %s" % (spec.attempt, spec.fallback_reason)
             )
-            self._catch(flow, CaughtException(FAILURE_HANDLED_BY_CATCH, message))
+            self._catch(flow, MetaflowExceptionWrapper.from_parts(FAILURE_HANDLED_BY_CATCH, message))
         else:
             function = getattr(flow, spec.step)
             try:
@@ -299,7 +311,7 @@ class TaskRunner:
             except Exception as exc:
                 if not (spec.catch_var and spec.last_attempt):
                     raise
-                caught = CaughtException.of(exc, traceback.format_exc())
+                caught = MetaflowExceptionWrapper.of(exc, traceback.format_exc())
                 self._caught_trace = traceback.format_exc()  # a card of the step shows what @catch caught
                 if spec.catch_print:
                     traceback.print_exc()
@@ -314,8 +326,8 @@ class TaskRunner:
         num_splits = self._check_transition(flow)
         return self._persist(flow, inherited), num_splits
 
-    def _catch(self, flow: FlowSpec, caught: CaughtException) -> None:
-        self._caught = True
+    def _catch(self, flow: FlowSpec, caught: MetaflowExceptionWrapper) -> None:
+        self._caught = ExceptionInfo(caught.type, caught.exception, caught.stacktrace or "")
         if self.spec.catch_var:
             setattr(flow, self.spec.catch_var, caught)
         if self.spec.foreach_var is not None:
@@ -419,19 +431,32 @@ class TaskRunner:
             )
         return count
 
-    def _persist(self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord]) -> Dict[str, ArtifactRecord]:
+    def _persist(
+        self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord], salvage: bool = False
+    ) -> Dict[str, ArtifactRecord]:
+        """The attempt's artifacts: what it inherited, what the step set, and the flow's ``name``. With
+        ``salvage`` (the step failed), a value that cannot be saved is left out with a warning instead
+        of failing the record: the artifacts set before a failure are what people debug it with."""
         deleted = flow.__dict__.get("_orch_deleted", set())
         loaded = flow.__dict__.get("_orch_loaded", set())
         records = {n: r for n, r in inherited.items() if n not in deleted}
         written = []
-        for name, value in list(flow.__dict__.items()):
-            if not name.startswith("_"):
-                # Values read from the store are re-saved too (they may have been changed in
-                # place); unchanged ones hash to the blobs they came from and write nothing.
+        values = [(n, v) for n, v in list(flow.__dict__.items()) if not n.startswith("_")]
+        if "name" not in records:  # Metaflow's artifact of every task; inherited unchanged after start
+            values.insert(0, ("name", flow.name))
+        for name, value in values:
+            # Values read from the store are re-saved too (they may have been changed in
+            # place); unchanged ones hash to the blobs they came from and write nothing.
+            try:
                 records[name] = save_artifact(self.cas, name, value, fresh=name not in loaded)
-                before = inherited.get(name)
-                if name not in loaded or before is None or before.digest != records[name].digest:
-                    written.append(name)
+            except Exception as err:
+                if not salvage:
+                    raise
+                print("orch: artifact %s of the failed step was not saved: %s" % (name, err), file=sys.stderr)
+                continue
+            before = inherited.get(name)
+            if name not in loaded or before is None or before.digest != records[name].digest:
+                written.append(name)
         self._written, self._deleted = tuple(sorted(written)), tuple(sorted(set(deleted) & set(inherited)))
         return records
 
@@ -461,7 +486,7 @@ def step_alarm(timeout: Optional[Tuple[int, int, int]], step: str) -> Iterator[N
     def expire(signum: int, frame: Any) -> None:
         stack = "\n".join(">  " + line for text in traceback.format_stack(frame) for line in text.splitlines())
         message = "Step %s timed out after %d hours, %d minutes, %d seconds" % (step, hours, minutes, seconds)
-        print(message, file=sys.stderr)
+        print(message)  # the task's stdout, where Metaflow's logger writes it
         raise TimeoutException("%s\nStack when the timeout was raised:\n%s" % (message, stack))
 
     try:

@@ -74,20 +74,41 @@ def test_bad_config_input_gets_one_line_errors(orch, tmp_path):
         assert "Traceback" not in err
 
 
-def test_resume_keeps_the_origin_runs_configs(orch):
+def test_resume_keeps_the_origin_runs_configs(orch, monkeypatch):
     value = json.dumps({"project": "cfgproj", "base": 7, "tag": "first", "nested": {"cpu": 1}})
+    monkeypatch.setenv("CONFIG_FLOW_FAIL", "1")
     code, _, err = orch(
         "run", FLOW, "--config-value", "settings", value, "--config-value", "must_fail", '{"fail": true}'
     )
     assert code == 1
     origin = Flow("ConfigFlow").latest_run.id
-    # the origin's settings are reused; must_fail is given anew so the resumed end step passes
-    code, _, err = orch("resume", FLOW, "--config-value", "must_fail", '{"fail": false}')
+    # as Metaflow: a resume takes its origin's configs, and refuses new ones (a usage error, exit 2)
+    for given in (("--config-value", "must_fail", '{"fail": false}'), ("--config", "extra", "extra.txt")):
+        code, _, err = orch("resume", FLOW, *given)
+        assert code == 2 and "Cannot specify --config or --config-value with 'resume'." in err, err
+    monkeypatch.delenv("CONFIG_FLOW_FAIL")
+    code, _, err = orch("resume", FLOW)
     assert code == 0, err
     run, seen = _seen()
     assert run.id != origin and seen["tag"] == "first" and seen["base"] == 7
     assert run["end"].task.data.settings["base"] == 7
-    assert run["end"].task.data.must_fail == {"fail": False}
+    assert run["end"].task.data.must_fail == {"fail": True}
+
+
+def test_a_failing_config_parser_is_the_flows_error(orch, tmp_path):
+    """The flow's own parser raised: exit 1 as in Metaflow (bad input on the command line is exit 2)."""
+    flow = tmp_path / "parser_flow.py"
+    flow.write_text(
+        "from orchestrator import Config, FlowSpec, step\n\n"
+        "def strict(text):\n    raise ValueError('nope')\n\n"
+        "class ParserFlow(FlowSpec):\n"
+        "    cfg = Config('cfg', default_value='{}', parser=strict)\n\n"
+        "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    code, _, err = orch("run", str(flow))
+    assert code == 1 and "Config 'cfg' (default_value): the parser failed: ValueError: nope" in err, err
+    assert "Traceback" not in err
 
 
 def test_python_flow_py_takes_configs_before_the_command(tmp_path):

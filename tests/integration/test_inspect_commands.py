@@ -34,10 +34,12 @@ def test_dump_prints_and_pickles_artifacts_as_metaflow(orch, tmp_path):
     assert main(["dump", "%s/join" % run.pathspec, "--store", orch.store]) == 0
     out = orch.capsys.readouterr()
     lines = out.out.splitlines()
-    assert "*by_name* [size: " in lines[0] and lines[0].endswith("= ('from a', 'from b')")
-    assert [line.split("*")[1] for line in lines] == sorted(line.split("*")[1] for line in lines)
-    assert not any(line.startswith("*_") for line in lines)  # private artifacts need --private
-    assert "Dumping output of run_id=*%s* step=*join*" % run.id in out.err  # headers on stderr
+    # Metaflow's lines: name [size: N type: <class 'T'>] = value, sorted by name, with no highlight marks
+    assert lines[0].startswith("by_name [size: ") and lines[0].endswith("type: <class 'tuple'>] = ('from a', 'from b')")
+    assert [line.split(" ")[0] for line in lines] == sorted(line.split(" ")[0] for line in lines)
+    assert "name [size: 27 type: <class 'str'>] = BranchesFlow" in lines  # the flow's name, as Metaflow stores it
+    assert not any(line.startswith("_") or "*" in line for line in lines)  # private artifacts need --private
+    assert "Dumping output of run_id=%s step=join" % run.id in out.err  # headers on stderr
 
     # --file: Metaflow's pickle {RUN/STEP/TASK: {name: value}} with every value, --include filters
     target = tmp_path / "dump.pkl"
@@ -49,12 +51,12 @@ def test_dump_prints_and_pickles_artifacts_as_metaflow(orch, tmp_path):
 
     # --max-value-size: a larger value is not loaded
     assert main(["dump", "%s/a" % run.pathspec, "--max-value-size", "1", "--store", orch.store]) == 0
-    assert "= <artifact too large>" in orch.capsys.readouterr().out
+    assert "= < artifact too large >" in orch.capsys.readouterr().out
 
     # Metaflow's form, through the flow file: RUN/STEP, and --private shows Metaflow's private artifacts
     result = _script(tmp_path, orch.store, "branches_flow.py", "dump", "%s/start" % run.id, "--private")
     assert result.returncode == 0, result.stderr
-    assert "*shared* [size: " in result.stdout
+    assert "\nshared [size: " in result.stdout
     assert result.stderr.splitlines()[0] == "orch 0.1.0 executing BranchesFlow for user:tester"
 
     assert main(["dump", "%s/nope" % run.pathspec, "--store", orch.store]) == 1
@@ -73,7 +75,7 @@ def test_logs_show_both_streams_with_metaflows_options(orch, tmp_path):
     result = _script(tmp_path, orch.store, "params_flow.py", "logs", "show", "%s/end" % run.id)
     assert result.returncode == 0 and result.stdout.startswith("final (2, 20, 0.5)\n")
     assert result.stderr.splitlines()[1:] == [
-        "Dumping logs of run_id=*%s* step=*end* task_id=*%s* (attempt 0)" % (run.id, run["end"].task.id),
+        "Dumping logs of run_id=%s step=end task_id=%s" % (run.id, run["end"].task.id),
         "stdout",
         "stderr",
     ]
@@ -92,5 +94,9 @@ def test_tag_list_flat_goes_where_metaflows_scripts_read_it(orch, tmp_path):
     assert lines[0].startswith("orch ") and " executing BranchesFlow for user:" in lines[0]
     assert set(lines[1:]) == set(run.tags)
     quiet = _script(tmp_path, orch.store, "branches_flow.py", "tag", "list", "--run-id", run.id, quiet=True)
-    assert "*first*" in quiet.stdout and not quiet.stderr  # grouped form: stdout, as Metaflow's
+    # under --quiet, Metaflow's form for scripts: GROUP ; SYSTEM TAGS ; USER TAGS, on stderr
+    assert quiet.stderr == "%s ; %s ; first\n" % (run.pathspec, ",".join(sorted(run.system_tags))) and not quiet.stdout
+    grid = _script(tmp_path, orch.store, "branches_flow.py", "tag", "list", "--run-id", run.id)
+    assert grid.stdout.splitlines()[:4] == ["", "System tags and tags; only tags can be modified", "-" * 56, ""]
+    assert grid.stdout.splitlines()[4].split() == sorted(run.tags) and "*" not in grid.stdout
     assert os.listdir(str(tmp_path)) == ["store"]  # nothing written beside the store

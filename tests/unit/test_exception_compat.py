@@ -60,7 +60,22 @@ def test_the_catch_wrapper_is_metaflows_and_pickles():
 
     assert CaughtException.of(MyFailure("x"), None).type == "%s.MyFailure" % __name__
     assert "Traceback" in str(again) and isinstance(again, Exception)
-    assert str(CaughtException("builtins.ValueError", "x")) == "[no stacktrace]\nbuiltins.ValueError: x"
+    assert str(CaughtException.from_parts("builtins.ValueError", "x")) == "[no stacktrace]\nbuiltins.ValueError: x"
+    assert type(again).__name__ == "MetaflowExceptionWrapper"
+
+
+def test_the_wrapper_is_built_as_metaflows_is():
+    """MetaflowExceptionWrapper(exc) as flows build it: inside an except block it keeps the stacktrace."""
+    try:
+        raise ValueError("bad value")
+    except ValueError as exc:
+        inside = MetaflowExceptionWrapper(exc)
+    outside = MetaflowExceptionWrapper(KeyError("k"))
+    assert (inside.type, inside.exception) == ("builtins.ValueError", "bad value")
+    assert "Traceback" in inside.stacktrace and str(inside) == inside.stacktrace
+    assert (outside.type, outside.exception, outside.stacktrace) == ("builtins.KeyError", "'k'", None)
+    assert str(outside) == "[no stacktrace]\nbuiltins.KeyError: 'k'"
+    assert pickle.loads(pickle.dumps(inside)).__dict__ == inside.__dict__
 
 
 def test_merge_errors_are_metaflows():
