@@ -15,6 +15,7 @@ from .decorators import (
     conda,
     conda_base,
     environment,
+    exit_hook,
     parallel,
     project,
     pypi,
@@ -27,6 +28,7 @@ from .decorators import (
     timeout,
 )
 from .flowspec import FlowSpec
+from .multicore_utils import parallel_imap_unordered, parallel_map, profile
 from .mutators import FlowMutator, StepMutator, UserStepDecorator, user_step_decorator
 from .parameters import IncludeFile, JSONType, Parameter
 from .user_configs import Config, ConfigValue, config_expr
@@ -95,6 +97,10 @@ __all__ = [
     "conda_base",
     "current",
     "environment",
+    "exit_hook",
+    "parallel_imap_unordered",
+    "parallel_map",
+    "profile",
     "FlowMutator",
     "StepMutator",
     "UserStepDecorator",

@@ -332,6 +332,50 @@ class Project(Decorator):
 
 
 @dataclass(frozen=True)
+class ExitHook(Decorator):
+    """Functions called once a run has ended: those of ``on_success`` when it succeeded, of ``on_error``
+    when it failed. Each is a function of the flow's module or its name, or a dotted import path; one
+    that takes ``run`` gets the client's Run. Several ``@exit_hook``s add up, as in Metaflow."""
+
+    NAME: ClassVar[str] = "exit_hook"
+    IS_FLOW: ClassVar[bool] = True
+    MULTIPLE: ClassVar[bool] = True
+    on_success: Tuple[str, ...] = ()
+    on_error: Tuple[str, ...] = ()
+    options: Tuple[Tuple[str, Any], ...] = ()  # Metaflow's, for hooks run in containers on Argo: kept only
+
+    @classmethod
+    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
+        hooks = {key: _hook_names(key, args[key]) for key in ("on_success", "on_error")}
+        if not hooks["on_success"] and not hooks["on_error"]:
+            raise BadArgument("on_success", "@exit_hook needs functions in on_success=[...] or on_error=[...].")
+        options = args["options"]
+        if not isinstance(options, (dict, tuple)):
+            raise BadArgument("options", "options must be a dict.")
+        return dict(hooks, options=tuple(sorted(dict(options).items())))
+
+    def combined(self, other: ExitHook) -> ExitHook:
+        """This hook's functions, then ``other``'s: the flow's ``@exit_hook``s together."""
+        return ExitHook(
+            self.on_success + other.on_success, self.on_error + other.on_error, self.options + other.options
+        )
+
+
+def _hook_names(key: str, hooks: Any) -> Tuple[str, ...]:
+    if not isinstance(hooks, (list, tuple)):
+        raise BadArgument(key, "%s must be a list of functions, e.g. %s=[notify]." % (key, key))
+    names = []
+    for hook in hooks:
+        if isinstance(hook, str) and hook:
+            names.append(hook)
+        elif callable(hook) and getattr(hook, "__name__", None):
+            names.append(hook.__name__)
+        else:
+            raise BadArgument(key, "%r is not a function or the name of one." % (hook,))
+    return tuple(names)
+
+
+@dataclass(frozen=True)
 class Secrets(Decorator):
     """Secrets as environment variables of the task: inline ones from the code, AWS Secrets Manager
     ones fetched when the task starts. Values never reach the store, logs, images or ``orch show``."""
@@ -475,4 +519,4 @@ STEP_DECORATORS: Dict[str, type] = {
         Card,
     )
 }
-FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project)}
+FLOW_DECORATORS: Dict[str, type] = {c.NAME: c for c in (CondaBase, PypiBase, Project, ExitHook)}

@@ -30,6 +30,7 @@ from .decorator_specs import (  # noqa: F401 - re-exported: the specs are read t
     CondaBase,
     Decorator,
     Environment,
+    ExitHook,
     Parallel,
     Project,
     Pypi,
@@ -201,7 +202,9 @@ def _attach_flow(spec_class: type, kwargs: Dict[str, Any], cls: Any) -> Any:
         )
     spec = _record(spec_class, kwargs, cls)
     own = dict(cls.__dict__.get(_FLOW_ATTR, {}))
-    if spec.NAME in own:
+    if spec.NAME in own and getattr(spec_class, "MULTIPLE", False) and not isinstance(own[spec.NAME], Pending):
+        spec = own[spec.NAME].combined(spec)  # decorators apply bottom-up: the lower one's hooks run first
+    elif spec.NAME in own:
         _, file, line = _where(cls)
         raise FlowDefinitionError("@%s is applied twice to flow %s." % (spec.NAME, cls.__name__), file=file, line=line)
     inherited = dict(getattr(cls, _FLOW_ATTR, {}))
@@ -253,6 +256,7 @@ card = _decorator_function(Card)
 conda_base = _decorator_function(CondaBase)
 pypi_base = _decorator_function(PypiBase)
 project = _decorator_function(Project)
+exit_hook = _decorator_function(ExitHook)
 
 
 def step(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -44,6 +44,7 @@ from ..store.metadata import MetadataStore
 from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
 from ..user_configs import ConfigInputs, bound_values, flow_configs
 from .console import make_console
+from .exit_hooks import run_exit_hooks
 from .logs import LogFollower
 from .resume import plan_resume
 from .scheduler import RunContext, RunOutcome, Scheduler
@@ -348,6 +349,7 @@ def execute(
         follower.close()
         console.close()
     _finish(meta, flow, run_id, outcome, console, executor.stats(), options.debug)
+    run_exit_hooks(loaded.cls, loaded.abspath, "%s/%s" % (flow, run_id), config.store_url, outcome.succeeded, print)
     return RunResult(flow, run_id, outcome)
 
 
