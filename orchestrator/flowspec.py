@@ -276,6 +276,22 @@ class FlowSpec:
         """In a foreach task: the index of ``self.input`` in the foreach list."""
         return self._orch_foreach[-1].index if self._orch_foreach else None
 
+    def __str__(self) -> str:
+        """``<flow F step S[i,j] (input: x)>`` as Metaflow prints a flow: its step, the foreach indices
+        and the input (cut at 20 characters), for messages such as @catch's."""
+        step = self.__dict__.get("_current_step")
+        if not step:
+            return "<flow %s>" % self.name
+        frames = self.__dict__.get("_orch_foreach") or ()
+        if not frames:
+            return "<flow %s step %s>" % (self.name, step)
+        where = "<flow %s step %s[%s]" % (self.name, step, ",".join(str(f.index) for f in frames))
+        value = self.input
+        if value is None:
+            return where + ">"
+        text = str(value)
+        return "%s (input: %s)>" % (where, text[:20] + "..." if len(text) > 20 else text)
+
     def foreach_stack(self) -> List[Tuple[int, int, Any]]:
         """(index, num_splits, value) for each enclosing foreach, outermost first."""
         return [(f.index, f.num_splits, self._orch_frame_value(f)) for f in self._orch_foreach]

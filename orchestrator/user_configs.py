@@ -273,6 +273,16 @@ class Config(FlowAttribute, collections.abc.Mapping):
         self.parser = parser
         self.plain = bool(plain)
 
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        """In a step, the run's value, read-only (a ``ConfigValue``): the artifact itself is a plain dict,
+        as Metaflow stores it, so clients and ``dump`` see a dict."""
+        value = super().__get__(instance, owner)
+        if instance is None or self.plain or not isinstance(value, dict) or isinstance(value, ConfigValue):
+            return value
+        frozen = ConfigValue(value)
+        instance.__dict__[self.attr or self.name] = frozen  # read from the store once, frozen once
+        return frozen
+
     def _outside_a_task(self, cls: type) -> Any:
         return bound_values(cls).get(self.name)  # the class's bound value
 
@@ -475,8 +485,8 @@ def compute_values(cls: type, given: ConfigInputs, user: str = "", base_dir: str
     values: Dict[str, Any] = {}
     for name, config in sorted(configs.items()):
         context = parameter_context(cls.__name__, user, name, None)
-        if name in parsed:
-            value = parsed[name]
+        if name in parsed:  # a resumed run's: stored as a plain dict, parsed again into a ConfigValue
+            value = parsed[name] if config.plain else config.parse(parsed[name], "the origin run")
         elif name in files:
             value = config.parse(_read(files[name], base_dir, name, "--config"), "file %s" % files[name])
         elif name in texts:
@@ -518,6 +528,11 @@ _BOUND = "_orch_config_values"
 def store_values(cls: type, values: Mapping[str, Any]) -> None:
     """Keep a flow class's config values on it (``decorators.bind_configs`` also builds what waited)."""
     type.__setattr__(cls, _BOUND, dict(values))
+
+
+def stored(value: Any) -> Any:
+    """A config's value as the run stores it: a plain dict for a ``ConfigValue`` (Metaflow's artifact)."""
+    return value.to_dict() if isinstance(value, ConfigValue) else value
 
 
 def bound_values(cls: type) -> Dict[str, Any]:

@@ -42,7 +42,7 @@ from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
-from ..user_configs import ConfigInputs, bound_values, flow_configs
+from ..user_configs import ConfigInputs, bound_values, flow_configs, stored
 from .console import make_console
 from .exit_hooks import run_exit_hooks
 from .logs import LogFollower
@@ -182,7 +182,7 @@ def _prepare(
         param_display = {attr: _jsonable(value) for attr, value in values.items()}
     constants = {attr: save_artifact(cas, attr, value) for attr, value in flow_constants(loaded.cls, FlowSpec)}
     bound = bound_values(loaded.cls)
-    configs = {attr: save_artifact(cas, attr, bound.get(c.name)) for attr, c in flow_configs(loaded.cls)}
+    configs = {attr: save_artifact(cas, attr, stored(bound.get(c.name))) for attr, c in flow_configs(loaded.cls)}
     root = os.path.dirname(loaded.abspath)
     package = build_package(root, loaded.abspath, DEFAULT_SUFFIXES + options.package_suffixes)
     code_key = cas.save_blob([package]).key

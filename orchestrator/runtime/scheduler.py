@@ -153,7 +153,6 @@ class Scheduler:
             next_steps=node.out,
             foreach_var=node.foreach_var,
             join_order=join_order,
-            max_num_splits=ctx.max_num_splits,
             catch_var=catch.var if catch else None,
             catch_print=catch.print_exception if catch else True,
             last_attempt=not retry or retry.times == 0,
@@ -374,7 +373,8 @@ class Scheduler:
             return self._finish_gang(settled, shown, retries_left)
         if settled.finished is not None:
             self.reporter.task_finished(spec, shown, "")
-            return self.planner.on_success(settled.finished), None
+            too_many = self._too_many_splits(spec.pathspec, settled.finished)
+            return ([], too_many) if too_many else (self.planner.on_success(settled.finished), None)
         # A step that raised was caught inside the task; one whose process died gets a fallback attempt
         # that runs no user code and records the failure in the @catch variable.
         fallback = (
@@ -393,6 +393,17 @@ class Scheduler:
         else:
             return [], Failure(spec.pathspec, settled.state, settled.message, settled.exception)
         return [], None
+
+    def _too_many_splits(self, pathspec: str, done: Finished) -> Optional[Failure]:
+        """A foreach wider than --max-num-splits: as in Metaflow, its task succeeded and the run fails."""
+        limit = self.ctx.max_num_splits
+        if done.num_splits is None or done.num_splits <= limit:
+            return None
+        message = (
+            "Foreach in step %s yielded %d child steps, more than the maximum of %d (--max-num-splits). "
+            "Raise it with --max-num-splits %d." % (done.step, done.num_splits, limit, done.num_splits)
+        )
+        return Failure(pathspec, TaskState.FAILED, message)
 
     def _finish_gang(
         self, settled: Settled, shown: TaskResult, retries_left: bool

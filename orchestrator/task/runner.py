@@ -35,7 +35,7 @@ from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, log_key
 from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo, MemoInfo, RunRecord
-from ..user_configs import flow_configs
+from ..user_configs import flow_configs, stored
 from .capture import redirect_output
 from .inputs import ArtifactSource, Inputs, JoinInput, ReadLog, branch_scope, inputs_digest
 from .spec import TaskSpec
@@ -97,11 +97,12 @@ class TaskRunner:
         if run is None or not run.configs:
             return
         names = {attr: config.name for attr, config in flow_configs(flow_class)}
-        values = {
-            names[attr]: load_artifact(self.cas, record, "config %s" % attr)
-            for attr, record in run.configs.items()
-            if attr in names
-        }
+        configs = dict(flow_configs(flow_class))
+        values = {}
+        for attr, record in run.configs.items():
+            if attr in names:  # stored as a plain dict (Metaflow's artifact); decorators read a ConfigValue
+                value = load_artifact(self.cas, record, "config %s" % attr)
+                values[names[attr]] = value if configs[attr].plain else configs[attr].parse(value, "the run")
         bind_configs(flow_class, values)
 
     def _where(self, path: str) -> str:
@@ -313,8 +314,9 @@ class TaskRunner:
                     raise
                 caught = MetaflowExceptionWrapper.of(exc, traceback.format_exc())
                 self._caught_trace = traceback.format_exc()  # a card of the step shows what @catch caught
-                if spec.catch_print:
-                    traceback.print_exc()
+                if spec.catch_print:  # on the task's stdout, as Metaflow's @catch prints it
+                    lines = ["@catch caught an exception from %s" % flow]
+                    print("\n".join(lines + [">  " + line for line in self._caught_trace.splitlines()]))
                 print(
                     "@catch stored %s in self.%s; the flow continues." % (caught.type, spec.catch_var), file=sys.stderr
                 )
@@ -423,13 +425,7 @@ class TaskRunner:
                 "foreach='%s' in step '%s' has no elements." % (var, spec.step),
                 "A foreach needs at least one element to run.",
             )
-        if count > spec.max_num_splits:
-            raise StepContractError(
-                "foreach='%s' in step '%s' has %d elements, more than --max-num-splits %d."
-                % (var, spec.step, count, spec.max_num_splits),
-                "Raise the limit with --max-num-splits %d, or split the work into fewer tasks." % count,
-            )
-        return count
+        return count  # more than --max-num-splits: the task succeeded, the run fails (the scheduler says so)
 
     def _persist(
         self, flow: FlowSpec, inherited: Dict[str, ArtifactRecord], salvage: bool = False
@@ -441,7 +437,7 @@ class TaskRunner:
         loaded = flow.__dict__.get("_orch_loaded", set())
         records = {n: r for n, r in inherited.items() if n not in deleted}
         written = []
-        values = [(n, v) for n, v in list(flow.__dict__.items()) if not n.startswith("_")]
+        values = [(n, stored(v)) for n, v in list(flow.__dict__.items()) if not n.startswith("_")]
         if "name" not in records:  # Metaflow's artifact of every task; inherited unchanged after start
             values.insert(0, ("name", flow.name))
         for name, value in values:
@@ -486,7 +482,8 @@ def step_alarm(timeout: Optional[Tuple[int, int, int]], step: str) -> Iterator[N
     def expire(signum: int, frame: Any) -> None:
         stack = "\n".join(">  " + line for text in traceback.format_stack(frame) for line in text.splitlines())
         message = "Step %s timed out after %d hours, %d minutes, %d seconds" % (step, hours, minutes, seconds)
-        print(message)  # the task's stdout, where Metaflow's logger writes it
+        now = time.time()  # on the task's stdout with a timestamp, as Metaflow's logger writes it
+        print("%s.%03d %s" % (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)), now % 1 * 1000, message))
         raise TimeoutException("%s\nStack when the timeout was raised:\n%s" % (message, stack))
 
     try:

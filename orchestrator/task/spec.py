@@ -11,7 +11,6 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, Optional, Tuple
 
-from ..defaults import MAX_NUM_SPLITS
 from ..ids import AttemptRef, Frame, foreach_key
 from ..store.backend import Backend
 from ..store.metadata import log_files
@@ -33,7 +32,6 @@ class TaskSpec:
     next_steps: Tuple[str, ...] = ()  # what self.next must name, from the static graph
     foreach_var: Optional[str] = None
     join_order: Tuple[str, ...] = ()  # for static joins: the branch steps in split order
-    max_num_splits: int = MAX_NUM_SPLITS
     catch_var: Optional[str] = None
     catch_print: bool = True
     last_attempt: bool = True  # @catch applies only once retries are used up

@@ -189,7 +189,10 @@ def test_resume_named_step_and_unknown_run(orch):
 def test_runtime_contract_errors(orch):
     code, _, err = orch("run", "bad_runtime_flow.py", "--what", "too-many")
     assert code == 1
-    assert "foreach='items' in step 'start' has 150 elements, more than --max-num-splits 100." in err
+    # as in Metaflow: the split task itself succeeded, the run fails
+    assert "Foreach in step start yielded 150 child steps, more than the maximum of 100 (--max-num-splits)." in err
+    start = Run("BadRuntimeFlow/%s" % Flow("BadRuntimeFlow").latest_run.id)["start"].task
+    assert start.successful and start.finished
     assert orch("run", "bad_runtime_flow.py", "--what", "too-many", "--max-num-splits", "200")[0] == 0
     code, _, err = orch("run", "bad_runtime_flow.py", "--what", "not-iterable")
     assert code == 1 and "self.items is a int, which is not iterable." in err

@@ -90,7 +90,7 @@ CASES = [
         "max-num-splits",
         ["run", str(BAD / "too_many_splits_flow.py"), "--max-num-splits", "3"],
         1,
-        "foreach='items' in step 'start' has 5 elements, more than --max-num-splits 3. Raise the limit with --max-num-splits 5, or split the work into fewer tasks.",
+        "Foreach in step start yielded 5 child steps, more than the maximum of 3 (--max-num-splits). Raise it with --max-num-splits 5.",
     ),
     (
         "join-reads-missing-artifact",
