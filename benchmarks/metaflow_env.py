@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 
 METAFLOW_VERSION = "2.19.39"
+# What flows of the benchmarks and the differential corpus import besides Metaflow (the corpus's
+# notebooks plot with matplotlib); bump EXTRAS_VERSION when the list changes, so venvs catch up.
+EXTRAS = ("numpy", "matplotlib")
+EXTRAS_VERSION = 2
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".bench" / "metaflow-venv"
 
@@ -16,14 +20,14 @@ VENV = ROOT / ".bench" / "metaflow-venv"
 def metaflow_python(install: bool = True) -> str:
     """The venv's python, creating the venv and installing Metaflow on first use (unless ``install`` is off)."""
     python = VENV / "bin" / "python"
-    marker = VENV / (".installed-" + METAFLOW_VERSION)
+    marker = VENV / (".installed-%s-%s" % (METAFLOW_VERSION, EXTRAS_VERSION))
     if not marker.exists() and not install:
         raise FileNotFoundError("Metaflow %s is not installed in %s" % (METAFLOW_VERSION, VENV))
     if not marker.exists():
         print("installing metaflow==%s into %s ..." % (METAFLOW_VERSION, VENV), file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "metaflow==" + METAFLOW_VERSION, "numpy"], check=True
+            [str(python), "-m", "pip", "install", "-q", "metaflow==" + METAFLOW_VERSION, *EXTRAS], check=True
         )
         marker.touch()
     return str(python)

@@ -1,15 +1,16 @@
 """What a notebook sees of a flow's latest run, through either client: run under Metaflow's or orch's Python.
 
-Usage: python client_view.py metaflow|orchestrator FLOW_NAME [STORE]   (cwd: where the flow ran)
+Usage: python client_view.py metaflow|orchestrator FLOW_NAME [--store S] [--unstable a,b]   (cwd: where it ran)
 
 Prints one JSON document: the run's and every task's state (``successful``,
 ``finished``, whether ``finished_at`` is set), artifacts (private ones and
 Metaflow's internal ones left out), stdout, exception, the run's user tags,
-and how the client answers the questions notebooks ask of missing things
+the types and ids of each task's cards, and how the client answers the questions notebooks ask of missing things
 (``getattr(task.data, "x", default)``, ``hasattr(run.data, "x")``,
 ``run["nope"]``, ``Flow("Nope")``). Run ids, times and paths are masked, so
-the two documents compare equal when the clients agree. Standard library
-only besides the client under test.
+the two documents compare equal when the clients agree; ``--unstable``
+names artifacts the flow itself makes random, shown by name only. Standard
+library only besides the client under test.
 """
 
 from __future__ import annotations
@@ -59,29 +60,44 @@ def error_of(call):
 CATCHABLE = {"KeyError", "AttributeError", "MetaflowNotFound", "MetaflowNamespaceMismatch", "Exception"}
 
 
-def task_view(task) -> dict:
+def cards_of(library: str, task) -> list:
+    try:
+        get_cards = importlib.import_module(library + ".cards").get_cards
+        return sorted([card.type, card.id] for card in get_cards(task))
+    except Exception as exc:  # a task with no card: Metaflow raises here, and so may orch
+        return [type(exc).__name__] if "NotPresent" not in type(exc).__name__ else []
+
+
+def task_view(library: str, task, unstable=()) -> dict:
     exception = task.exception
     data = task.data
     return {
         "successful": task.successful,
         "finished": task.finished,
         "finished_at_set": task.finished_at is not None,
-        "artifacts": {a.id: plain(a.data) for a in task if not a.id.startswith("_")},
-        "stdout": mask(task.stdout or ""),
+        "artifacts": {
+            a.id: "<unstable>" if a.id in unstable else plain(a.data) for a in task if not a.id.startswith("_")
+        },
+        "cards": cards_of(library, task),
+        "stdout": mask(task.stdout or "").splitlines(),
         "exception": None if exception is None else str(exception.type).split(".")[-1],
         "missing_attr_default": getattr(data, "no_such_artifact", "DEFAULT"),
         "missing_item_error": error_of(lambda: task["no_such_artifact"]),
     }
 
 
-def main(library: str, flow_name: str, store: str = "") -> dict:
+def main(library: str, flow_name: str, store: str = "", unstable=()) -> dict:
     client = importlib.import_module(library)
     if store:
         client.metadata(store)
     client.namespace(None)
-    run = client.Flow(flow_name).latest_run
+    try:
+        run = client.Flow(flow_name).latest_run
+    except Exception:
+        return {"run": None, "flow_error": error_of(lambda: client.Flow(flow_name))}
     view = {
         "run": {
+            "id": run.id,
             "successful": run.successful,
             "finished": run.finished,
             "finished_at_set": run.finished_at is not None,
@@ -95,7 +111,7 @@ def main(library: str, flow_name: str, store: str = "") -> dict:
     }
     for step in run:
         tasks = sorted(step, key=lambda t: [frame[1] for frame in _stack(t)])
-        view["steps"][step.id] = [task_view(task) for task in tasks]
+        view["steps"][step.id] = [task_view(library, task, unstable) for task in tasks]
     return view
 
 
@@ -108,5 +124,13 @@ def _stack(task):
     return []
 
 
+def _arguments(argv: list) -> dict:
+    given = {"library": argv[0], "flow_name": argv[1]}
+    options = dict(zip(argv[2::2], argv[3::2]))
+    given["store"] = options.get("--store", "")
+    given["unstable"] = tuple(filter(None, options.get("--unstable", "").split(",")))
+    return given
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:]), indent=1, sort_keys=True))
+    print(json.dumps(main(**_arguments(sys.argv[1:])), indent=1, sort_keys=True, ensure_ascii=False))
