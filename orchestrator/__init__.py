@@ -64,6 +64,10 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
         from .client_root import Metaflow
 
         return Metaflow
+    if name == "S3":  # loads only when a flow uses it
+        from .datatools import S3
+
+        return S3
     raise AttributeError("module 'orchestrator' has no attribute %r" % name)
 
 
@@ -76,6 +80,7 @@ __all__ = [
     "NBRunner",
     "Runner",
     "Run",
+    "S3",
     "Step",
     "Task",
     "default_namespace",
