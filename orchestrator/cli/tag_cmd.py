@@ -93,7 +93,7 @@ def tag_grid(tags: Set[str], system: Set[str], width: int = 124) -> List[str]:
     longest = max((len(name) for name in tags), default=0)
     marked = [name if name in system else "*%s*" % name for name in sorted(tags)]
     columns = max(width // (longest + 4), 1)
-    rows = (len(marked) + columns - 1) // columns if width // (longest + 4) else len(marked)
+    rows = (len(marked) + columns - 1) // columns
     marked += [" "] * (rows * columns - len(marked))
     lines = []
     for row in range(rows):
