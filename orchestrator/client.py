@@ -30,7 +30,7 @@ from .client_state import (  # noqa: F401 - re-exported: the client's public fun
     use_store,
 )
 from .exception import MetaflowExceptionWrapper
-from .ids import PARALLEL_VAR
+from .ids import PARALLEL_VAR, in_order
 from .store.artifacts import ArtifactRecord, load_artifact
 from .store.backend import MissingKey
 from .store.metadata import attempt_log_key
@@ -310,13 +310,13 @@ class Step(_InRun):
         return {task: latest.attempt for (_, task), latest in found.items()}
 
     def _task_ids(self) -> List[str]:
-        return sorted(self._latest_attempts(), key=lambda t: (len(t), t))
+        return in_order(self._latest_attempts())
 
     def tasks(self, *tags: str) -> List[Task]:
         if tags and not all(t in self.tags for t in tags):
             return []
         latest = self._latest_attempts()
-        ids = sorted(latest, key=lambda t: (len(t), t))
+        ids = in_order(latest)
         return [Task("%s/%s" % (self.pathspec, t), _attempt=latest[t]) for t in ids]
 
     def __iter__(self) -> Iterator[Task]:
@@ -569,7 +569,7 @@ class Flow(Same):
         return [self.id]
 
     def _run_ids(self) -> List[str]:
-        return sorted(_store()[1].runs(self.id), key=lambda r: (len(r), r), reverse=True)
+        return _store()[1].runs_in_order(self.id, newest_first=True)
 
     def runs(self, *tags: str) -> List[Run]:
         """Runs newest first, in the current namespace, having every tag given."""

@@ -8,7 +8,7 @@ library only: the task runtime uses these inside containers.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional, Sequence
+from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 
 class Frame(NamedTuple):
@@ -23,6 +23,16 @@ class Frame(NamedTuple):
     def from_json(cls, data: Sequence[Any]) -> Frame:
         step, var, index, num_splits = data[:4]
         return cls(str(step), str(var), int(index), int(num_splits))
+
+
+def id_order(identifier: str) -> Tuple[int, str]:
+    """Run and task ids in the order they were made: a longer id is a later one (``10`` after ``9``),
+    then by text. The one sort key for ids: every listing of runs or tasks uses it."""
+    return len(identifier), identifier
+
+
+def in_order(identifiers: Iterable[str], newest_first: bool = False) -> List[str]:
+    return sorted(identifiers, key=id_order, reverse=newest_first)
 
 
 def foreach_key(stack: Sequence[Frame]) -> tuple:

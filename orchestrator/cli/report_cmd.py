@@ -27,10 +27,9 @@ def report(run, store, out, cards):
     check_name("flow", flow)
     _, backend, meta = _open(store)
     if not run_id:
-        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
-        if not runs:
+        run_id = meta.latest_run(flow)
+        if run_id is None:
             raise OrchError("Flow %s has no runs in this store." % flow, "List flows' runs with: orch runs FLOW")
-        run_id = runs[-1]
     view = run_view(meta, flow, check_name("run", run_id))
     if view is None:
         raise OrchError(

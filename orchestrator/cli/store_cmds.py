@@ -8,6 +8,7 @@ import click
 
 from ..config import Config
 from ..errors import OrchError, UsageError
+from ..ids import in_order
 from ..store.backend import MissingKey
 from ..store.factory import open_backend
 from ..store.maintenance import fsck as fsck_store
@@ -43,7 +44,7 @@ def runs(flow, store, limit):
     """List the runs of FLOW (a flow class name) with their status."""
     check_name("flow", flow)
     config, _, meta = _open(store)
-    ids = sorted(meta.runs(flow), key=lambda r: (len(r), r), reverse=True)
+    ids = meta.runs_in_order(flow, newest_first=True)
     if not ids:
         raise OrchError(
             "Flow %s has no runs in %s." % (flow, config.store_url), "Check the flow's class name, or pass --store."
@@ -95,7 +96,7 @@ def logs(ctx, words, store, stdout, stderr, both, timestamps, attempt, flow_file
     streams = [name for name, wanted in (("stdout", stdout), ("stderr", stderr)) if wanted]
     streams = streams or (["stdout", "stderr"] if both else ["stdout"])
     latest = meta.latest_attempts(flow, run, step)
-    tasks = sorted((t for (s, t) in latest if s == step), key=lambda t: (len(t), t))
+    tasks = in_order(t for (s, t) in latest if s == step)
     if task_id is not None:
         tasks = [t for t in tasks if t == task_id]
     if not tasks:

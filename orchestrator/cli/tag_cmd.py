@@ -44,8 +44,8 @@ def _run_of(ctx: click.Context, target: Optional[str], run_id: Optional[str], me
         flow = load(ctx, flow_file).name
         run = run_id or target
         if not run:
-            latest = sorted(meta.runs(flow), key=lambda r: (len(r), r))
-            hint = "Its latest run is %s." % latest[-1] if latest else "Run the flow before tagging it."
+            latest = meta.latest_run(flow)
+            hint = "Its latest run is %s." % latest if latest else "Run the flow before tagging it."
             raise UsageError("Please specify a run id using --run-id.", hint)
         return flow, check_name("run", run)
     if not target or target.count("/") != 1:

@@ -20,6 +20,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from ..codepkg import extract_package
+from ..ids import id_order
 from ..store import cache_entries as entries
 from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.backend import Backend
@@ -252,9 +253,7 @@ def _cache_attributes(record: Optional[RunRecord], step: str) -> Dict:
 def explain(backend: Backend, flow: str, run_id: str, step: str, task_id: Optional[str] = None) -> List[str]:
     """The lines ``orch why FLOW/RUN/STEP[/TASK]`` prints: one block per task of the step."""
     explainer = Explainer(backend, flow, run_id)
-    tasks = sorted(
-        {t for (s, t) in explainer.meta.latest_attempts(flow, run_id, step) if s == step}, key=lambda t: (len(t), t)
-    )
+    tasks = sorted({t for (s, t) in explainer.meta.latest_attempts(flow, run_id, step) if s == step}, key=id_order)
     if task_id is not None:
         tasks = [t for t in tasks if t == task_id] or [task_id]
     lines: List[str] = []

@@ -405,10 +405,9 @@ def step_secrets(graph: Any, targets: Mapping[str, Target], config: Config) -> D
 
 def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str, RunRecord]:
     if run_id is None:
-        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
-        if not runs:
+        run_id = meta.latest_run(flow)
+        if run_id is None:
             raise OrchError("Flow %s has no runs in this store to resume." % flow, "Start one with orch run.")
-        run_id = runs[-1]
     record = meta.run_record(flow, run_id)
     if record is None:
         raise OrchError(

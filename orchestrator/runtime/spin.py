@@ -32,6 +32,7 @@ from ..errors import OrchError, UsageError
 from ..executors.base import RunPlace
 from ..executors.factory import create_executor, resolve_here
 from ..graph.model import Graph
+from ..ids import in_order
 from ..loader import LoadedFlow
 from ..plan import Finished, PlannedTask, Planner
 from ..store.artifacts import save_artifact
@@ -119,15 +120,14 @@ def find_origin(meta: MetadataStore, flow: str, given: str) -> Origin:
         raise UsageError("Give the task to spin as STEP, RUN/STEP or RUN/STEP/TASK, not %r." % given)
     check_name("step", step)
     if run_id is None:
-        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r))
-        if not runs:
+        run_id = meta.latest_run(flow)
+        if run_id is None:
             raise OrchError("Flow %s has no runs in this store to spin a task of." % flow, "Run it first: orch run.")
-        run_id = runs[-1]
     record = meta.run_record(flow, check_name("run", run_id))
     if record is None:
         raise OrchError("Run %s/%s does not exist in this store." % (flow, run_id), "List runs: orch runs %s." % flow)
     latest = meta.latest_attempts(flow, run_id, step)
-    tasks = sorted((t for (_, t) in latest), key=lambda t: (len(t), t))
+    tasks = in_order(t for (_, t) in latest)
     if task_id is not None:
         tasks = [t for t in tasks if t == check_name("task", task_id)]
     if not tasks:

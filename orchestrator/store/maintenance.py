@@ -182,7 +182,7 @@ def gc(
     report = GcReport()
     kept: List[Tuple[str, str]] = []
     for flow in meta.flows():
-        runs = sorted(meta.runs(flow), key=lambda r: (len(r), r), reverse=True)
+        runs = meta.runs_in_order(flow, newest_first=True)
         for position, run in enumerate(runs):
             record = meta.run_record(flow, run)
             created = record.created_at if record is not None else now

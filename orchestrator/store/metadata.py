@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 
+from ..ids import in_order
 from .backend import Backend, MissingKey
 from .names import check_name
 from .records import AttemptEnd, AttemptStart, RunEnd, RunRecord, TagEvent
@@ -163,6 +164,15 @@ class MetadataStore:
             if len(parts) == 2 and parts[1] == "run.json":
                 runs.append(parts[0])
         return runs
+
+    def runs_in_order(self, flow: str, newest_first: bool = False) -> List[str]:
+        """The flow's runs (those with a record), oldest first or newest first."""
+        return in_order(self.runs(flow), newest_first)
+
+    def latest_run(self, flow: str) -> Optional[str]:
+        """The flow's newest run with a record, or None."""
+        runs = self.runs_in_order(flow, newest_first=True)
+        return runs[0] if runs else None
 
     def run_ids(self, flow: str) -> List[str]:
         """The run folders of a flow, from one shallow listing (cheap with thousands of runs). Unlike
