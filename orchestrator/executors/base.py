@@ -149,3 +149,24 @@ def stderr_tail(path: str, lines: int = 3) -> str:
     except OSError:
         return ""
     return (": " + " | ".join(line.strip() for line in found[-lines:])) if found else ""
+
+
+@dataclass(frozen=True)
+class StepResources:
+    """What a step asks of the machine its task runs on; None where it asks nothing."""
+
+    cpu: Optional[float] = None
+    memory: Optional[int] = None  # megabytes
+    gpu: Optional[int] = None
+
+
+def resources_of(node: Any) -> StepResources:
+    """A step's ``@resources`` and ``@batch`` requests together: the larger of the two wins, as in Metaflow,
+    whatever executor runs the step."""
+    resources, batch = node.decorator("resources"), node.decorator("batch")
+
+    def largest(field: str) -> Any:
+        present = [v for v in (getattr(resources, field, None), getattr(batch, field, None)) if v]
+        return max(present) if present else None
+
+    return StepResources(largest("cpu"), largest("memory"), largest("gpu"))

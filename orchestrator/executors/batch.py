@@ -35,7 +35,17 @@ from ..plan import Target
 from ..store.backend import Backend
 from ..store.metadata import log_key, run_prefix
 from ..task.spec import TaskSpec
-from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain, stderr_tail
+from .base import (
+    Executor,
+    ExecutorSetup,
+    RunPlace,
+    SetupRequest,
+    TaskResult,
+    TaskState,
+    drain,
+    resources_of,
+    stderr_tail,
+)
 from .batch_api import BatchApi, StepJob, job_definition_name, job_definition_request, job_name
 
 __all__ = ["BatchApi", "BatchExecutor", "BatchSetup", "StepJob", "job_definition_name", "job_definition_request"]
@@ -384,13 +394,8 @@ def aws_client(service: str, aws: AwsSettings) -> Any:
     return import_boto3().client(service, region_name=aws.region or None, endpoint_url=aws.endpoint_url or None)
 
 
-def _largest(*values: Any) -> Any:
-    present = [v for v in values if v]
-    return max(present) if present else None
-
-
 def step_job(node: Any, config: Config, image: str, python: str) -> StepJob:
-    batch, resources, timeout = node.decorator("batch"), node.decorator("resources"), node.decorator("timeout")
+    batch, timeout, wanted = node.decorator("batch"), node.decorator("timeout"), resources_of(node)
     queue_name = (batch.queue if batch else None) or config.aws.batch_queue
     if not queue_name:
         raise UsageError(
@@ -401,9 +406,9 @@ def step_job(node: Any, config: Config, image: str, python: str) -> StepJob:
         image=image,
         queue=queue_name,
         python=python,
-        vcpus=float(_largest(batch and batch.cpu, resources and resources.cpu) or DEFAULT_VCPUS),
-        memory=int(_largest(batch and batch.memory, resources and resources.memory) or DEFAULT_MEMORY),
-        gpus=int(_largest(batch and batch.gpu, resources and resources.gpu) or 0),
+        vcpus=float(wanted.cpu or DEFAULT_VCPUS),
+        memory=int(wanted.memory or DEFAULT_MEMORY),
+        gpus=int(wanted.gpu or 0),
         timeout=timeout.total_seconds if timeout else None,
         role=(dict(batch.extra).get("iam_role") if batch else None) or config.aws.job_role,
     )

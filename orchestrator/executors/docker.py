@@ -23,7 +23,17 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ..plan import Target
 from ..task.spec import TaskSpec
 from .attach import read_exit_marker, send_task
-from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain, stderr_tail
+from .base import (
+    Executor,
+    ExecutorSetup,
+    RunPlace,
+    SetupRequest,
+    TaskResult,
+    TaskState,
+    drain,
+    resources_of,
+    stderr_tail,
+)
 from .docker_pool import (
     CONTAINER_HOME,
     ENDING,
@@ -299,16 +309,14 @@ def sandbox_options(node: Any, uid: int, gid: int) -> Dict[str, Any]:
 
 
 def container_limits(node: Any) -> Dict[str, Any]:
-    """@resources / @batch → container limits; the larger of the two wins, as in Metaflow."""
-    resources, batch = node.decorator("resources"), node.decorator("batch")
-    cpus = [v for v in (resources and resources.cpu, batch and batch.cpu) if v]
-    memory = [v for v in (resources and resources.memory, batch and batch.memory) if v]
+    """@resources / @batch → container limits (``resources_of``: the larger of the two wins)."""
+    wanted = resources_of(node)
     limits: Dict[str, Any] = {}
-    if cpus:
-        limits["nano_cpus"] = int(max(cpus) * 1e9)
-    if memory:
-        limits["mem_limit"] = "%dm" % max(memory)
-        limits["memswap_limit"] = "%dm" % max(memory)  # no swap: over the limit means OOM, as on Batch
+    if wanted.cpu:
+        limits["nano_cpus"] = int(wanted.cpu * 1e9)
+    if wanted.memory:
+        limits["mem_limit"] = "%dm" % wanted.memory
+        limits["memswap_limit"] = "%dm" % wanted.memory  # no swap: over the limit means OOM, as on Batch
     return limits
 
 
