@@ -24,7 +24,7 @@ def main(flow_name, out):
         for task in step:
             stack = task["_foreach_stack"].data if "_foreach_stack" in task else []
             key = (step.id, tuple(frame.index for frame in stack))
-            artifacts = {a.id: normalise(a.data) for a in task if not a.id.startswith("_") and a.id != "name"}
+            artifacts = {a.id: normalise(a.data) for a in task if not a.id.startswith("_")}  # name included
             tasks.setdefault(key, []).append(artifacts)  # recursion: one key, a task per iteration
     for key in tasks:
         tasks[key].sort(key=lambda artifacts: repr(sorted(artifacts.items())))
