@@ -16,6 +16,7 @@ from .store.cas import ContentAddressedStore
 from .store.factory import open_backend
 from .store.metadata import MetadataStore
 
+_STORE_DIR = os.path.basename(DEFAULT_STORE)  # ".orch": Metaflow's metadata names the folder holding it
 _store_url: Optional[str] = None
 _namespace: Optional[str] = None
 _namespace_set = False
@@ -51,7 +52,7 @@ def _store_of(url: str) -> str:
         return DEFAULT_STORE
     if url.startswith("local@"):
         folder = url[len("local@") :]
-        inside = os.path.join(folder, os.path.basename(DEFAULT_STORE))
+        inside = os.path.join(folder, _STORE_DIR)
         return inside if os.path.isdir(inside) or not os.path.isdir(os.path.join(folder, "flows")) else folder
     return url
 
@@ -70,7 +71,7 @@ def get_metadata() -> str:
     if url.startswith("s3://"):
         return url
     folder, name = os.path.split(url)
-    return "local@" + (folder if name == os.path.basename(DEFAULT_STORE) else url)
+    return "local@" + (folder if name == _STORE_DIR else url)
 
 
 def _current_url() -> str:

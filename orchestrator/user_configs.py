@@ -308,6 +308,11 @@ class Config(FlowAttribute, collections.abc.Mapping):
     def option(self) -> str:
         return "config '%s'" % self.name
 
+    def from_stored(self, value: Any, origin: str) -> Any:
+        """The value a run stored (a plain dict, Metaflow's artifact) as steps and decorators read it: a
+        ``ConfigValue`` again, or the value itself for a ``plain`` config (never parsed a second time)."""
+        return value if self.plain else self.parse(value, origin)
+
     def parse(self, text: Any, origin: str) -> Any:
         """The value of the config from its text (or from a default that is already a value)."""
         if not isinstance(text, str):
@@ -486,7 +491,7 @@ def compute_values(cls: type, given: ConfigInputs, user: str = "", base_dir: str
     for name, config in sorted(configs.items()):
         context = parameter_context(cls.__name__, user, name, None)
         if name in parsed:  # a resumed run's: stored as a plain dict, parsed again into a ConfigValue
-            value = parsed[name] if config.plain else config.parse(parsed[name], "the origin run")
+            value = config.from_stored(parsed[name], "the origin run")
         elif name in files:
             value = config.parse(_read(files[name], base_dir, name, "--config"), "file %s" % files[name])
         elif name in texts:

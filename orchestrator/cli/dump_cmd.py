@@ -46,14 +46,15 @@ def dump(ctx, input_path, include, private, max_value_size, out_file, store, flo
         tasks = list(dumpable_tasks(Step("%s/%s/%s" % (flow, run, step)), task_id))
     except KeyError:
         tasks = []
+    missing = "No finished task at %s/%s/%s%s." % (flow, run, step, "/" + task_id if task_id else "")
     if not tasks and getattr(ctx.find_root().obj, "script", False):
         # python flow.py dump: Metaflow's prints nothing and exits 0 for a step with no finished task (a
         # failed run's end step); scripts that read its stdout get the same, people still get the reason
-        echo_marked("No finished task at %s/%s/%s%s." % (flow, run, step, "/" + task_id if task_id else ""), err=True)
+        click.echo(missing, err=True)
         return
     if not tasks:
         raise OrchError(
-            "No finished task at %s/%s/%s%s." % (flow, run, step, "/" + task_id if task_id else ""),
+            missing,
             "List the run's steps with: orch runs %s, or look at it in orch ui." % flow,
         )
     names = frozenset(name for name in include.split(",") if name)

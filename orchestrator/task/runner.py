@@ -96,13 +96,14 @@ class TaskRunner:
         run = self._run_record()
         if run is None or not run.configs:
             return
-        names = {attr: config.name for attr, config in flow_configs(flow_class)}
         configs = dict(flow_configs(flow_class))
-        values = {}
-        for attr, record in run.configs.items():
-            if attr in names:  # stored as a plain dict (Metaflow's artifact); decorators read a ConfigValue
-                value = load_artifact(self.cas, record, "config %s" % attr)
-                values[names[attr]] = value if configs[attr].plain else configs[attr].parse(value, "the run")
+        values = {
+            configs[attr].name: configs[attr].from_stored(
+                load_artifact(self.cas, record, "config %s" % attr), "the run"
+            )
+            for attr, record in run.configs.items()
+            if attr in configs
+        }
         bind_configs(flow_class, values)
 
     def _where(self, path: str) -> str:
@@ -315,8 +316,8 @@ class TaskRunner:
                 caught = MetaflowExceptionWrapper.of(exc, traceback.format_exc())
                 self._caught_trace = traceback.format_exc()  # a card of the step shows what @catch caught
                 if spec.catch_print:  # on the task's stdout, as Metaflow's @catch prints it
-                    lines = ["@catch caught an exception from %s" % flow]
-                    print("\n".join(lines + [">  " + line for line in self._caught_trace.splitlines()]))
+                    print("@catch caught an exception from %s" % flow)
+                    print("\n".join(">  " + line for line in self._caught_trace.splitlines()))
                 print(
                     "@catch stored %s in self.%s; the flow continues." % (caught.type, spec.catch_var), file=sys.stderr
                 )
