@@ -68,6 +68,12 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
         from .datatools import S3
 
         return S3
+    if not name.startswith("_"):
+        from .decorators import plugin_decorator
+
+        found = plugin_decorator(name)
+        if found is not None:
+            return found
     raise AttributeError("module 'orchestrator' has no attribute %r" % name)
 
 

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from .backends.spec import ConfigSection, Setting
 from .defaults import BASE_IMAGE, STORE
 from .errors import OrchError
 from .store.location import StoreLocation
@@ -56,16 +57,41 @@ class ConfigError(OrchError):
     """The config file cannot be read, or holds a value orch cannot use."""
 
 
+# ``orch configure aws``: the AWS settings every AWS part reads (the S3 store, the registry, Batch).
+AWS_SECTION = ConfigSection(
+    "aws",
+    "Set the S3 root, job queue, registry, region and endpoint for --with batch.",
+    (
+        Setting(
+            "s3_root",
+            "--s3-root",
+            "S3 root of the store for Batch runs, s3://bucket/prefix.",
+            ("ORCH_S3_ROOT",),
+            pattern=r"^s3://[^/]+",
+        ),
+        Setting("batch_queue", "--queue", "Default AWS Batch job queue.", ("ORCH_BATCH_QUEUE",)),
+        Setting("registry", "--registry", "'ecr', or a registry host such as 127.0.0.1:5000.", ("ORCH_REGISTRY",)),
+        Setting(
+            "region", "--region", "AWS region, e.g. us-east-1.", ("ORCH_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
+        ),
+        Setting(
+            "endpoint_url",
+            "--endpoint-url",
+            "A non-AWS endpoint (MinIO, moto, a VPC endpoint).",
+            ("ORCH_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"),
+        ),
+        Setting("job_role", "--job-role", "IAM role ARN the jobs run as.", ("ORCH_BATCH_JOB_ROLE",)),
+        Setting(
+            "forward_credentials",
+            "--forward-credentials",
+            "Pass this shell's AWS keys to each job (emulators and role-less compute only).",
+            ("ORCH_BATCH_FORWARD_CREDENTIALS",),
+            flag=True,
+        ),
+    ),
+)
 # AwsSettings field → the environment variables that override the config file, first one wins.
-AWS_ENV: Dict[str, Tuple[str, ...]] = {
-    "s3_root": ("ORCH_S3_ROOT",),
-    "batch_queue": ("ORCH_BATCH_QUEUE",),
-    "registry": ("ORCH_REGISTRY",),
-    "region": ("ORCH_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
-    "endpoint_url": ("ORCH_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"),
-    "job_role": ("ORCH_BATCH_JOB_ROLE",),
-    "forward_credentials": ("ORCH_BATCH_FORWARD_CREDENTIALS",),
-}
+AWS_ENV: Dict[str, Tuple[str, ...]] = {s.name: s.env for s in AWS_SECTION.settings}
 
 
 @dataclass(frozen=True)
@@ -132,23 +158,40 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def aws_settings(file_data: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettings:
+def section_values(section: ConfigSection, file_data: Mapping[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:
+    """A config section's values: the file's, then the environment's over them. Keys → values, and
+    ``"_origins"`` → (key, "file" or "env NAME") pairs, for ``orch configure show``."""
     values: Dict[str, Any] = {}
     origins = []
-    section = file_data.get("aws") or {}
-    known = {f.name for f in fields(AwsSettings)} - {"origins"}
-    for name, value in section.items():
+    stored = file_data.get(section.name) or {}
+    known = {s.name for s in section.settings}
+    for name, value in stored.items() if isinstance(stored, dict) else ():
         if name in known and value not in (None, ""):
             values[name] = value
             origins.append((name, "file"))
-    for name, variables in AWS_ENV.items():
-        for variable in variables:
-            if env.get(variable):
-                values[name] = _truthy(env[variable]) if name == "forward_credentials" else env[variable]
-                origins = [o for o in origins if o[0] != name] + [(name, "env " + variable)]
-                break
-    values["forward_credentials"] = bool(values.get("forward_credentials", False))
-    return AwsSettings(origins=tuple(origins), **values)
+    for setting in section.settings:
+        variable = next((v for v in setting.env if env.get(v)), None)
+        if variable is not None:
+            values[setting.name] = _truthy(env[variable]) if setting.flag else env[variable]
+            origins = [o for o in origins if o[0] != setting.name] + [(setting.name, "env " + variable)]
+    for setting in section.settings:
+        if setting.flag:
+            values[setting.name] = bool(values.get(setting.name, False))
+    values["_origins"] = tuple(origins)
+    return values
+
+
+def aws_settings(file_data: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettings:
+    values = section_values(AWS_SECTION, file_data, env)
+    return AwsSettings(origins=values.pop("_origins"), **values)
+
+
+def backend_settings(section: ConfigSection, environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+    """A backend's own ``orch configure`` section, as the file and the environment give it now."""
+    env = os.environ if environ is None else environ
+    values = section_values(section, read_config_file(config_path(env)), env)
+    values.pop("_origins")
+    return values
 
 
 @dataclass(frozen=True)
@@ -190,11 +233,10 @@ class Config:
             parameter_env=_parameter_env(env),
         )
 
-    def for_batch(self) -> Config:
-        """The config of a run with steps on Batch: its store is the S3 root unless one was given."""
-        if not self.store_given and self.aws.s3_root:
-            return replace(self, store=StoreLocation.parse(self.aws.s3_root))
-        return self
+    def with_store(self, url: str) -> Config:
+        """This config with the store at ``url``, unless the user gave one (--store, ORCH_STORE): a
+        backend whose tasks run elsewhere moves a run to the store they can reach."""
+        return self if self.store_given else replace(self, store=StoreLocation.parse(url))
 
 
 def _parameter_env(env: Mapping[str, str]) -> Tuple[Tuple[str, str], ...]:

@@ -39,6 +39,9 @@ class Decorator:
 
     NAME: ClassVar[str] = ""
     IS_FLOW: ClassVar[bool] = False
+    # Keyword arguments accepted besides the fields, recorded in an ``extra`` field as (name, value) pairs
+    # (Metaflow's arguments that orch takes so ported flows import, e.g. most of @batch's).
+    PASSTHROUGH: ClassVar[Tuple[str, ...]] = ()
 
     @classmethod
     def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -228,41 +231,6 @@ class PypiBase(Pypi):
 
     NAME: ClassVar[str] = "pypi_base"
     IS_FLOW: ClassVar[bool] = True
-
-
-_BATCH_PASSTHROUGH = tuple(
-    """iam_role execution_role shared_memory max_swap swappiness inferentia trainium efa host_volumes efs_volumes
-    use_tmpfs tmpfs_tempdir tmpfs_size tmpfs_path ephemeral_storage log_driver log_options aws_batch_tags
-    privileged""".split()
-)
-
-
-@dataclass(frozen=True)
-class Batch(Decorator):
-    """Run this step on AWS Batch. ``None`` means: take it from ``@resources`` or the default."""
-
-    NAME: ClassVar[str] = "batch"
-    cpu: Optional[float] = None
-    gpu: Optional[int] = None
-    memory: Optional[int] = None
-    image: Optional[str] = None
-    queue: Optional[str] = None
-    # Metaflow's other @batch arguments are accepted, so ported flows import;
-    # they are recorded for the Batch executor as (name, value) pairs.
-    extra: Tuple[Tuple[str, Any], ...] = field(default=())
-
-    @classmethod
-    def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:
-        extra = tuple(sorted((k, args.pop(k)) for k in list(args) if k in _BATCH_PASSTHROUGH))
-        extra = tuple((k, v) for k, v in extra if v is not None)
-        return {
-            "cpu": optional(positive_number)("cpu", args["cpu"]),
-            "gpu": optional(whole)("gpu", args["gpu"]),
-            "memory": optional(megabytes)("memory", args["memory"]),
-            "image": text("image", args["image"]),
-            "queue": text("queue", args["queue"]),
-            "extra": extra,
-        }
 
 
 _CAPABILITY = r"^[A-Z][A-Z_]{1,31}$"
@@ -511,7 +479,6 @@ STEP_DECORATORS: Dict[str, type] = {
         Environment,
         Conda,
         Pypi,
-        Batch,
         Sandbox,
         Parallel,
         Secrets,

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .argcheck import BadArgument
+from .backends.batch.decorator import Batch
 from .decorator_specs import (  # noqa: F401 - re-exported: the specs are read through this module
-    _BATCH_PASSTHROUGH,
     FLOW_DECORATORS,
     HIDDEN,
     STEP_DECORATORS,
-    Batch,
     Cache,
     Card,
     Catch,
@@ -88,8 +87,7 @@ def build_spec(spec_class: type, kwargs: Dict[str, Any], target: Any) -> Decorat
     """Validate ``kwargs`` for ``spec_class`` and return the frozen spec."""
     what, file, line = _where(target)
     valid = [f.name for f in fields(spec_class) if f.name not in ("extra", "given")]
-    if spec_class is Batch:
-        valid += list(_BATCH_PASSTHROUGH)
+    valid += list(spec_class.PASSTHROUGH)
     unknown = sorted(k for k in kwargs if k not in valid)
     if unknown:
         raise FlowDefinitionError(
@@ -214,7 +212,9 @@ def _attach_flow(spec_class: type, kwargs: Dict[str, Any], cls: Any) -> Any:
     return cls
 
 
-def _decorator_function(spec_class: type) -> Callable[..., Any]:
+def decorator_for(spec_class: type) -> Callable[..., Any]:
+    """The ``@name`` function that records ``spec_class`` on a step (or, with ``IS_FLOW``, the flow):
+    orch's own decorators and the plugins' are made the same way."""
     attach = _attach_flow if spec_class.IS_FLOW else _attach_step
 
     def attach_reporting(kwargs: Dict[str, Any], target: Any) -> Any:
@@ -240,23 +240,33 @@ def _decorator_function(spec_class: type) -> Callable[..., Any]:
     return decorator
 
 
-catch = _decorator_function(Catch)
-retry = _decorator_function(Retry)
-timeout = _decorator_function(Timeout)
-resources = _decorator_function(Resources)
-environment = _decorator_function(Environment)
-conda = _decorator_function(Conda)
-pypi = _decorator_function(Pypi)
-batch = _decorator_function(Batch)
-sandbox = _decorator_function(Sandbox)
-parallel = _decorator_function(Parallel)
-secrets = _decorator_function(Secrets)
-cache = _decorator_function(Cache)
-card = _decorator_function(Card)
-conda_base = _decorator_function(CondaBase)
-pypi_base = _decorator_function(PypiBase)
-project = _decorator_function(Project)
-exit_hook = _decorator_function(ExitHook)
+catch = decorator_for(Catch)
+retry = decorator_for(Retry)
+timeout = decorator_for(Timeout)
+resources = decorator_for(Resources)
+environment = decorator_for(Environment)
+conda = decorator_for(Conda)
+pypi = decorator_for(Pypi)
+batch = decorator_for(Batch)
+sandbox = decorator_for(Sandbox)
+parallel = decorator_for(Parallel)
+secrets = decorator_for(Secrets)
+cache = decorator_for(Cache)
+card = decorator_for(Card)
+conda_base = decorator_for(CondaBase)
+pypi_base = decorator_for(PypiBase)
+project = decorator_for(Project)
+exit_hook = decorator_for(ExitHook)
+
+
+def plugin_decorator(name: str) -> Optional[Callable[..., Any]]:
+    """``from orchestrator import NAME`` for a decorator an installed plugin registers (``orch.decorators``
+    entry points); None when no plugin has one by that name."""
+    from .backends.registry import flow_decorators, step_decorators
+
+    own = set(STEP_DECORATORS) | set(FLOW_DECORATORS) | {Batch.NAME}
+    found = dict(step_decorators(), **flow_decorators())
+    return decorator_for(found[name]) if name in found and name not in own else None
 
 
 def step(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -15,37 +15,11 @@ loop back increments the innermost, so every task keeps a distinct key.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from .graph.model import Graph, StepType
 from .ids import PARALLEL_VAR, AttemptRef, Frame, foreach_key, loop_key
-
-
-class Target(str, enum.Enum):
-    """Where a step's tasks run."""
-
-    LOCAL = "local"  # a process on this machine, in a host env
-    DOCKER = "docker"  # a container on this machine's engine
-    BATCH = "batch"  # an AWS Batch job
-
-    @property
-    def on_this_machine(self) -> bool:
-        return self is not Target.BATCH
-
-
-def step_targets(graph: Graph, here: Target) -> Dict[str, Target]:
-    """Each step's target: AWS Batch for steps with ``@batch`` (``--with batch`` adds it to every step),
-    ``here`` (local or docker) for the rest."""
-    return {node.name: Target.BATCH if node.decorator("batch") is not None else here for node in graph}
-
-
-def run_label(targets: Dict[str, Target]) -> str:
-    """What the run record calls its executor: local, docker, batch, or e.g. local+batch."""
-    used = list(dict.fromkeys(sorted(targets.values(), key=lambda t: t is Target.BATCH)))
-    return "+".join(t.value for t in used)
-
 
 Key = Tuple[str, Tuple[int, ...], Tuple[int, ...]]
 

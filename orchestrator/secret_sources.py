@@ -8,7 +8,7 @@ boto3 when the task starts; a JSON object secret gives one variable per key).
 
 Values are fetched by whoever launches the task, held in memory, and handed
 to it with its spec on stdin: on this machine by the orchestrator, on AWS
-Batch by the job's own supervisor (``task.batch_entry``). No value is ever
+Batch by the job's own supervisor (``backends.batch.entry``). No value is ever
 written to the store, a log, an image or ``orch show``. Standard library only;
 boto3 is imported only to read AWS secrets.
 """

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple
+from collections.abc import Sequence
+from typing import Any, Optional, Tuple
 
 import click
 
@@ -86,3 +87,21 @@ def echo_marked(text: str, err: bool = False) -> None:
     """Print ``text`` as Metaflow's echo does: ``*word*`` marks a highlight, and the marks themselves are
     not printed (scripts that read Metaflow's output see none)."""
     click.echo(text.replace("*", ""), err=err)
+
+
+class ExecutorChoices(Sequence):
+    """``--executor``'s choices, read from the backend registry when click first asks (not at import)."""
+
+    def _names(self) -> Tuple[str, ...]:
+        from ..backends.registry import here_choices
+
+        return here_choices() + ("auto",)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+EXECUTOR_CHOICES = ExecutorChoices()

@@ -1,76 +1,86 @@
-"""``orch configure aws`` writes where Batch runs go; ``orch configure show`` prints the effective settings."""
+"""``orch configure SECTION`` writes a backend's settings (``aws`` for Batch); ``orch configure show``
+prints the effective ones. The sections come from the backend registry, so a plugin backend's
+settings get a command of their own with no edit here."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from typing import Any, Dict, List, Optional
 
 import click
 
-from ..config import AWS_ENV, AwsSettings, Config, config_path, read_config_file, write_config_file
+from ..backends.registry import backends
+from ..backends.spec import ConfigSection
+from ..config import Config, config_path, read_config_file, section_values, write_config_file
 from ..errors import UsageError
 
-_PROMPTS = {
-    "s3_root": "S3 root for artifacts and metadata (s3://bucket/prefix)",
-    "batch_queue": "AWS Batch job queue",
-    "registry": "Image registry ('ecr' for the account's ECR, or HOST[:PORT])",
-    "region": "AWS region",
-    "endpoint_url": "Endpoint URL (blank for AWS itself)",
-    "job_role": "IAM role ARN for jobs (blank for none)",
-}
+
+def _sections() -> Dict[str, ConfigSection]:
+    return {b.configure.name: b.configure for b in backends() if b.configure is not None}
 
 
-@click.group()
+class ConfigureGroup(click.Group):
+    """``show``, plus one command per configuration section the registered backends declare."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_sections()))
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name not in self.commands and name in _sections():
+            self.add_command(section_command(_sections()[name]))
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=ConfigureGroup)
 def configure():
     """Write or show orch's configuration file [env ORCH_CONFIG; default ~/.config/orch/config.json]."""
 
 
-@configure.command("aws")
-@click.option("--s3-root", default=None, help="S3 root of the store for Batch runs, s3://bucket/prefix.")
-@click.option("--queue", "batch_queue", default=None, help="Default AWS Batch job queue.")
-@click.option("--registry", default=None, help="'ecr', or a registry host such as 127.0.0.1:5000.")
-@click.option("--region", default=None, help="AWS region, e.g. us-east-1.")
-@click.option("--endpoint-url", default=None, help="A non-AWS endpoint (MinIO, moto, a VPC endpoint).")
-@click.option("--job-role", default=None, help="IAM role ARN the jobs run as.")
-@click.option(
-    "--forward-credentials/--no-forward-credentials",
-    default=None,
-    help="Pass this shell's AWS keys to each job (emulators and role-less compute only).",
-)
-def configure_aws(**given):
-    """Set the S3 root, job queue, registry, region and endpoint for --with batch.
+def section_command(section: ConfigSection) -> click.Command:
+    """The ``orch configure NAME`` command of one section: an option per setting."""
+    variables = ", ".join(v for s in section.settings for v in s.env[:1])
+    doc = (
+        "%s\n\nOptions not given are asked for on a terminal and kept as they are otherwise. Environment "
+        "variables still override the file: %s. Credentials are never written here: boto3 and the like "
+        "find them as usual (environment, ~/.aws, a role)." % (section.help, variables)
+    )
 
-    Options not given are asked for on a terminal and kept as they are
-    otherwise. Environment variables still override the file: ORCH_S3_ROOT,
-    ORCH_BATCH_QUEUE, ORCH_REGISTRY, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL,
-    ORCH_BATCH_JOB_ROLE. Credentials are never written here: boto3 finds them
-    as usual (environment, ~/.aws, a role).
-    """
+    def write(**given: Any) -> None:
+        _write(section, given)
+
+    command = click.Command(section.name, callback=write, help=doc)
+    for setting in section.settings:
+        flag = setting.option.lstrip("-")
+        decl = ["%s/--no-%s" % (setting.option, flag)] if setting.flag else [setting.option]
+        command.params.append(click.Option(decl + [setting.name], default=None, help=setting.help))
+    return command
+
+
+def _write(section: ConfigSection, given: Dict[str, Any]) -> None:
     path = config_path()
     data = read_config_file(path)
-    section = dict(data.get("aws") or {})
+    values = dict(data.get(section.name) or {})
     interactive = sys.stdin.isatty() and not any(v is not None for v in given.values())
-    for name, value in given.items():
-        if value is None and interactive and name in _PROMPTS:
-            value = click.prompt(_PROMPTS[name], default=section.get(name) or "", show_default=True).strip()
+    for setting in section.settings:
+        value = given.get(setting.name)
+        if value is None and interactive and not setting.flag:
+            shown = setting.help.rstrip(".")
+            value = click.prompt(shown, default=values.get(setting.name) or "", show_default=True).strip()
         if value is None:
             continue
-        if value in ("", False) and name != "forward_credentials":
-            section.pop(name, None)
+        if setting.pattern and value and not re.match(setting.pattern, str(value)):
+            raise UsageError(
+                "%s %s: %r does not look right." % (section.name, setting.option, value), "Expected: %s" % setting.help
+            )
+        if value in ("", False) and not setting.flag:
+            values.pop(setting.name, None)
         else:
-            section[name] = value
-    root = section.get("s3_root")
-    if root and not str(root).startswith("s3://"):
-        raise UsageError("The S3 root must look like s3://bucket/prefix, not %r." % root)
-    data["aws"] = section
+            values[setting.name] = value
+    data[section.name] = values
     write_config_file(path, data)
     click.echo("Wrote %s" % path)
-
-
-def _show(settings: AwsSettings) -> None:
-    for name in ("s3_root", "batch_queue", "registry", "region", "endpoint_url", "job_role", "forward_credentials"):
-        value = getattr(settings, name)
-        click.echo("  %-20s %-40s (%s)" % (name, value if value not in (None, "") else "-", settings.origin(name)))
 
 
 @configure.command("show")
@@ -80,13 +90,22 @@ def configure_show():
     path = config_path()
     click.echo("config file: %s%s" % (path, "" if os.path.exists(path) else " (not written yet)"))
     click.echo("store:       %s%s" % (config.store_url, "" if config.store_given else " (default)"))
-    click.echo("aws:")
-    _show(config.aws)
-    keys = "set, from the environment" if os.environ.get("AWS_ACCESS_KEY_ID") else "boto3's chain (~/.aws, a role)"
-    click.echo("  %-20s %s" % ("credentials", keys))
-    overridden = [v for names in AWS_ENV.values() for v in names if os.environ.get(v)]
+    data = read_config_file(path)
+    overridden = []
+    for name, section in sorted(_sections().items()):
+        values = section_values(section, data, os.environ)
+        origins = dict(values.pop("_origins"))
+        click.echo("%s:" % name)
+        for setting in section.settings:
+            value = values.get(setting.name)
+            shown = value if value not in (None, "") else "-"
+            click.echo("  %-20s %-40s (%s)" % (setting.name, shown, origins.get(setting.name, "default")))
+        overridden += [v for s in section.settings for v in s.env if os.environ.get(v)]
+        if name == "aws":
+            keys = "set, from the environment" if os.environ.get("AWS_ACCESS_KEY_ID") else "boto3's chain"
+            click.echo("  %-20s %s" % ("credentials", keys + ("" if "env" in keys else " (~/.aws, a role)")))
     if overridden:
-        click.echo("environment overrides: %s" % ", ".join(overridden))
+        click.echo("environment overrides: %s" % ", ".join(dict.fromkeys(overridden)))
 
 
 COMMANDS = (configure,)

@@ -11,13 +11,13 @@ import click
 from ..config import Config
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..errors import ParameterError, UsageError
-from ..executors.factory import CHOICES as EXECUTORS
 from ..graph.overlay import apply_with, parse_with
 from ..loader import LoadedFlow
 from ..parameters import flow_parameters
 from ..runtime.launch import RunOptions, execute, origin_configs
 from ..user_configs import ConfigInputs
 from . import common
+from .common import EXECUTOR_CHOICES as EXECUTORS
 from .common import FLOW_ARGUMENT, load
 from .top_options import PAIR_OPTIONS, TopLevel, config_inputs, project_from_env
 from .top_options import config_options as config_option_list
@@ -163,7 +163,7 @@ def run_options(func):
     return func
 
 
-def _options(
+def options_of(
     max_workers,
     max_num_splits,
     executor,
@@ -258,7 +258,7 @@ def run(ctx, flow_file, store, with_decorators, dry_run, **options):
     if dry_run:
         _dry_run(loaded, Config.from_env(store=store), options, raw)
         return
-    result = execute(loaded, Config.from_env(store=store), _options(**options, debug=_debug(ctx)), raw)
+    result = execute(loaded, Config.from_env(store=store), options_of(**options, debug=_debug(ctx)), raw)
     ctx.exit(result.exit_code)
 
 
@@ -296,7 +296,7 @@ def resume(ctx, flow_file, step, origin_run_id, store, with_decorators, config_f
     result = execute(
         loaded,
         settings,
-        _options(**options, debug=_debug(ctx)),
+        options_of(**options, debug=_debug(ctx)),
         origin_run_id=origin_run_id,
         resume_step=step,
         resuming=True,

@@ -11,19 +11,18 @@ to a new run of the flow's store.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from typing import Any, Dict, Optional
 
 import click
 
 from ..errors import UsageError
-from ..executors.factory import CHOICES as EXECUTORS
 from ..runtime.launch import origin_configs
 from ..runtime.spin import SpinRequest, find_origin, spin
 from ..store.metadata import MetadataStore
+from .common import EXECUTOR_CHOICES as EXECUTORS
 from .common import FLOW_ARGUMENT, load, store_backend
-from .run import _options
+from .run import options_of
 
 
 def _artifacts(path: Optional[str]) -> Dict[str, Any]:
@@ -75,7 +74,8 @@ def spin_command(ctx, flow_file, pathspec, spin_pathspec, persist, skip_decorato
     if configs.parsed:
         loaded = load(ctx, flow_file, configs, loaded.module)
     top = getattr(ctx.find_root().obj, "top", None)
-    options = _options(1, 10000, executor, tags, run_id_file, quiet or bool(top and top.quiet), "")
+    quiet = quiet or bool(top and top.quiet)
+    options = options_of(1, 10000, executor, tags, run_id_file, quiet, "", runner_attribute_file)
     request = SpinRequest(
         "%s/%s/%s" % (origin.run_id, origin.step, origin.task_id),
         persist,
@@ -84,18 +84,6 @@ def spin_command(ctx, flow_file, pathspec, spin_pathspec, persist, skip_decorato
         spin_store,
     )
     result = spin(loaded, config, options, request)
-    if runner_attribute_file:  # the Runner API's ExecutingTask reads this
-        attributes = {
-            "flow_name": result.run.flow,
-            "run_id": result.run.run_id,
-            "step_name": result.step,
-            "task_id": result.task_id,
-            "metadata": result.store_url,
-        }
-        temp = "%s.tmp-%d" % (runner_attribute_file, os.getpid())
-        with open(temp, "w") as handle:
-            json.dump(attributes, handle)
-        os.replace(temp, runner_attribute_file)
     if result.run.exit_code == 0 and not persist:
         click.echo("Read it with: orchestrator.metadata(%r); Task(%r)" % (result.store_url, result.pathspec), err=True)
     ctx.exit(result.run.exit_code)

@@ -18,7 +18,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..config import Config
 from ..envs.lock import LockRef
 from ..graph.model import Graph
-from ..plan import Target
 from ..states import TaskState
 from ..store.backend import Backend
 from ..task.spec import TaskSpec
@@ -47,7 +46,6 @@ class Executor(abc.ABC):
     """Runs task attempts. ``poll`` blocks until something finishes or the timeout passes."""
 
     name = "base"
-    bounded_here = True  # its tasks run on this machine and count against --max-workers
 
     @abc.abstractmethod
     def submit(self, spec: TaskSpec) -> str:
@@ -68,10 +66,6 @@ class Executor(abc.ABC):
     def flush(self) -> None:
         """Called after each burst of submits: an executor may send them together (Batch array jobs)."""
         return None
-
-    def bounded(self, step: str) -> bool:
-        """Whether ``step``'s tasks count against --max-workers."""
-        return self.bounded_here
 
     def stats(self) -> Dict[str, Any]:
         """Figures for the run's done record, e.g. API calls made."""
@@ -113,7 +107,6 @@ class RunPlace:
 class ExecutorSetup(abc.ABC):
     """A frozen, prepared executor for some steps of one run. Subclasses are frozen dataclasses."""
 
-    target: Target
     steps: Tuple[str, ...]
 
     @abc.abstractmethod
@@ -161,12 +154,14 @@ class StepResources:
 
 
 def resources_of(node: Any) -> StepResources:
-    """A step's ``@resources`` and ``@batch`` requests together: the larger of the two wins, as in Metaflow,
-    whatever executor runs the step."""
-    resources, batch = node.decorator("resources"), node.decorator("batch")
+    """A step's ``@resources`` and its backend decorator's requests (``@batch(cpu=4)``) together: the
+    larger wins, as in Metaflow, whatever executor runs the step."""
+    from ..backends.registry import resource_decorators
+
+    asked = [node.decorator(name) for name in ("resources",) + resource_decorators()]
 
     def largest(field: str) -> Any:
-        present = [v for v in (getattr(resources, field, None), getattr(batch, field, None)) if v]
+        present = [v for v in (getattr(spec, field, None) for spec in asked) if isinstance(v, (int, float)) and v]
         return max(present) if present else None
 
     return StepResources(largest("cpu"), largest("memory"), largest("gpu"))

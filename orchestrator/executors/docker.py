@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ..plan import Target
 from ..task.spec import TaskSpec
 from .attach import read_exit_marker, send_task
 from .base import (
@@ -327,7 +326,6 @@ class DockerSetup(ExecutorSetup):
     steps: Tuple[str, ...]
     images: Mapping[str, Any]  # step → ImageSpec
     engine: Any = field(compare=False, repr=False)
-    target: Target = Target.DOCKER
 
     def env_records(self) -> Mapping[str, Mapping[str, Any]]:
         return {step: {"image": spec.tag} for step, spec in self.images.items()}

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import OrchError
-from ..plan import Target
 from ..task.spec import TaskSpec
 from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain
 
@@ -217,7 +216,6 @@ class LocalSetup(ExecutorSetup):
 
     steps: Tuple[str, ...]
     step_pythons: Mapping[str, str] = field(default_factory=dict)
-    target: Target = Target.LOCAL
 
     def env_records(self) -> Mapping[str, Mapping[str, Any]]:
         return {}

@@ -52,9 +52,6 @@ class RoutingExecutor(Executor):
         for executor in self.executors:
             executor.flush()
 
-    def bounded(self, step: str) -> bool:
-        return self._for(step).bounded(step)
-
     def stats(self) -> Dict[str, Any]:
         merged: Dict[str, Any] = {}
         for executor in self.executors:

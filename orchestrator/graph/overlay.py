@@ -11,7 +11,8 @@ import ast
 from dataclasses import replace
 from typing import Any, Dict, Iterable
 
-from ..decorators import STEP_DECORATORS, build_spec
+from ..backends.registry import step_decorators
+from ..decorators import build_spec
 from ..errors import FlowDefinitionError, UsageError
 from .model import Graph
 
@@ -33,10 +34,11 @@ def parse_with(option: str) -> Any:
     """One ``--with`` value → a validated decorator spec."""
     name, _, rest = option.partition(":")
     name = name.strip()
-    if name not in STEP_DECORATORS:
+    known = step_decorators()
+    if name not in known:
         raise UsageError(
             "--with %s: there is no step decorator named '%s'." % (option, name),
-            "Choose one of: %s." % ", ".join(sorted(STEP_DECORATORS)),
+            "Choose one of: %s." % ", ".join(sorted(known)),
         )
     kwargs: Dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in rest.split(","))):
@@ -51,7 +53,7 @@ def parse_with(option: str) -> Any:
         __name__ = "--with"
 
     try:
-        return build_spec(STEP_DECORATORS[name], kwargs, _Target())
+        return build_spec(known[name], kwargs, _Target())
     except FlowDefinitionError as err:
         raise UsageError(err.headline.replace(" on flow --with", " in --with"), err.hint) from None
 

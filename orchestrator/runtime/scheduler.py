@@ -13,7 +13,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field, replace
-from typing import Dict, Iterator, List, Mapping, Optional, Protocol, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple
 
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
@@ -59,6 +59,9 @@ class RunContext:
     code_key: Optional[str] = None
     # @secrets values of the steps that run on this machine, fetched at run start: in memory only
     secrets: Mapping[str, Tuple[Tuple[str, str], ...]] = field(default_factory=dict, repr=False, compare=False)
+    # The steps whose backend runs them elsewhere (AWS Batch): they do not count against --max-workers
+    elsewhere: FrozenSet[str] = frozenset()
+    placement: Mapping[str, Tuple[Tuple[str, str], ...]] = field(default_factory=dict)  # step → its backend's
 
 
 @dataclass
@@ -170,7 +173,12 @@ class Scheduler:
             parallel_control=self._control_task(planned, task_id) if node.decorator("parallel") else None,
             cache=self.cache.spec_field(planned) if self.cache is not None else None,
             cards=tuple(d.to_task() for d in node.decorators if d.NAME == "card"),
+            placement=tuple(ctx.placement.get(node.name, ())),
         )
+
+    def _here(self, step: str) -> bool:
+        """Whether ``step``'s tasks run on this machine: the one placement question the scheduler asks."""
+        return step not in self.ctx.elsewhere
 
     def _branch_order(self, join: str) -> Tuple[str, ...]:
         """A static join's incoming steps in the order of the split's branches (switches inside a
@@ -199,7 +207,7 @@ class Scheduler:
         """Seconds before a retry. As in Metaflow, a task on this machine is retried at once; only a
         step running elsewhere (AWS Batch) waits out ``@retry(minutes_between_retries=)``."""
         retry = self.graph[step].decorator("retry")
-        if retry is None or self.executor.bounded(step):
+        if retry is None or self._here(step):
             return 0.0
         return 60.0 * retry.minutes_between_retries
 
@@ -255,11 +263,11 @@ class Scheduler:
         runs elsewhere (AWS Batch) are bounded by their compute environment, so a
         whole foreach goes out together, as one array job.
         """
-        local = sum(1 for r in running.values() if self.executor.bounded(r.spec.step))
+        local = sum(1 for r in running.values() if self._here(r.spec.step))
         waiting: List[Tuple[PlannedTask, Optional[TaskSpec]]] = []
         while ready:
             planned, spec = ready.pop(0)
-            bounded = self.executor.bounded(planned.step)
+            bounded = self._here(planned.step)
             # A @parallel gang starts together whatever --max-workers says: its tasks wait for each other.
             gang = self.graph[planned.step].decorator("parallel") is not None
             if bounded and local >= self.max_workers and not gang:
@@ -326,6 +334,8 @@ class Scheduler:
         just stops is no help. A segfault (signal 11, or exit 139 from a container) is named."""
         if result.state in (TaskState.TIMED_OUT, TaskState.LOST) or result.message.startswith("stopped"):
             return  # stopped by orch: the console and the record say so
+        if not self._here(spec.step):
+            return  # its log lives where it ran (a Batch job notes its own death)
         if result.exit_code in (-11, 139):
             line = "Task failed with a segmentation fault."
         else:
@@ -335,7 +345,7 @@ class Scheduler:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write("\norch: %s\n" % line)
         except OSError:
-            pass  # a remote task's log lives elsewhere (Batch jobs note their own deaths)
+            pass  # the log folder is gone: nothing to add to
 
     def _settle(self, entry: _Running, result: TaskResult) -> Tuple[Settled, TaskResult]:
         """Read how an attempt ended. A process that ended without committing (timeout, kill, OOM, exit

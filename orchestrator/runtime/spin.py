@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from dataclasses import dataclass, replace
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..backends.spec import Backend
 from ..config import Config
 from ..errors import OrchError, UsageError
-from ..executors.base import RunPlace
-from ..executors.factory import create_executor, resolve_here
 from ..graph.model import Graph
 from ..ids import in_order
 from ..loader import LoadedFlow
@@ -43,19 +41,8 @@ from ..store.location import StoreLocation
 from ..store.metadata import MetadataStore
 from ..store.names import check_name
 from ..store.records import AttemptStart, RunRecord
-from .console import make_console
-from .launch import (
-    RunOptions,
-    RunResult,
-    _create_run,
-    _finish,
-    _FollowingReporter,
-    _prepare,
-    run_context,
-    step_secrets,
-)
-from .logs import LogFollower
-from .scheduler import Scheduler
+from .launch import stored_values
+from .session import Prepared, RunOptions, RunResult, RunSession, Values
 
 SCRATCH_DIR = ".orch_spin"
 # What still applies to a spun step (Metaflow's SPIN_ALLOWED_DECORATORS, in orch's names)
@@ -194,61 +181,57 @@ def _bring_inputs(
         copy_keys(source, target, (source_cas.key_path(k) for group in keys for k in group))
 
 
+class SpinRun(RunSession):
+    """The spin strategy: one task, its inputs copied in, in the scratch store (or the flow's)."""
+
+    verb = "Spinning"
+
+    def __init__(self, loaded: LoadedFlow, config: Config, options: RunOptions, request: SpinRequest) -> None:
+        self.source = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
+        self.origin = find_origin(MetadataStore(self.source), loaded.name, request.pathspec)
+        self.request = request
+        loaded = dataclasses.replace(loaded, graph=spin_graph(loaded.graph, self.origin.step, request.skip_decorators))
+        if not request.persist:
+            scratch = StoreLocation.parse(request.scratch or os.path.join(os.getcwd(), SCRATCH_DIR))
+            config = replace(config, store=scratch)
+        super().__init__(loaded, config, options)
+        if request.persist:
+            self.store = self.source
+            self.meta, self.cas = MetadataStore(self.source), ContentAddressedStore(self.source)
+        self.origin_run_id, self.origin_record = self.origin.run_id, self.origin.record
+
+    def values(self) -> Values:
+        origin = self.origin
+        if origin.record.parameters and self.store is not self.source:  # the record takes them by reference
+            keys = (k for r in origin.record.parameters.values() for k in r.blob_keys)
+            copy_keys(self.source, self.store, (self.cas.key_path(k) for k in keys))
+        return stored_values(self.loaded, self.config, self.options, self.cas, origin.record, None)
+
+    def targets(self, here: Backend) -> Dict[str, Backend]:
+        return {self.origin.step: here}
+
+    def run_created(self, run_id: str, prepared: Prepared) -> Dict[str, Any]:
+        origin = self.origin
+        _bring_inputs(origin, self.loaded.name, self.source, self.store, run_id, self.request.artifacts)
+        task = PlannedTask(origin.step, origin.start.inputs, origin.start.foreach_stack, _loops(origin.start))
+        return {"planner": _OneTask(self.loaded.graph, task), "task_ids": iter([origin.task_id])}
+
+    def attributes(self) -> Dict[str, Any]:
+        return {"step_name": self.origin.step, "task_id": self.origin.task_id}
+
+    def headline(self) -> str:
+        return "Spinning %s/%s" % (self.loaded.name, self.origin.pathspec)
+
+    def max_workers(self) -> int:
+        return 1
+
+
 def spin(loaded: LoadedFlow, config: Config, options: RunOptions, request: SpinRequest) -> SpinResult:
     """Run the task again in a spin run; its artifacts land in the scratch store (or the flow's with persist)."""
-    source = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
-    origin = find_origin(MetadataStore(source), loaded.name, request.pathspec)
-    graph = spin_graph(loaded.graph, origin.step, request.skip_decorators)
-    loaded = dataclasses.replace(loaded, graph=graph)
-    scratch = config
-    if not request.persist:
-        scratch = replace(config, store=StoreLocation.parse(request.scratch or os.path.join(os.getcwd(), SCRATCH_DIR)))
-    target = source if request.persist else open_backend(scratch.store, config.aws.region, config.aws.endpoint_url)
-    meta, cas = MetadataStore(target), ContentAddressedStore(target)
-    console = make_console(graph, loaded.name, options.interactive, options.show_logs)
-    executor = None
-    try:
-        here = resolve_here(options.executor, scratch.store, console.run_message)
-        if origin.record.parameters and not request.persist:  # the run record takes the origin's by reference
-            copy_keys(source, target, (cas.key_path(k) for r in origin.record.parameters.values() for k in r.blob_keys))
-        prepared = _prepare(loaded, scratch, options, cas, origin.record, None, console, here, {origin.step: here})
-        run_id = _create_run(meta, loaded, scratch, options, prepared, origin.run_id)
-        _bring_inputs(origin, loaded.name, source, target, run_id, request.artifacts)
-        place = RunPlace(loaded.name, prepared.code_dir, prepared.flow_file, target, scratch, graph)
-        executor = create_executor(prepared.setups, place)
-    except BaseException:
-        if executor is not None:
-            executor.close()
-        console.close()
-        raise
-    secrets = step_secrets(graph, {origin.step: here}, config)
-    ctx = run_context(loaded.name, run_id, scratch, options, prepared, origin.run_id, secrets)
-    task = PlannedTask(origin.step, origin.start.inputs, origin.start.foreach_stack, _loops(origin.start))
-    console.run_label = "%s/%s" % (loaded.name, run_id)
-    console.run_message(
-        "Spinning %s/%s as run %s (store: %s)" % (loaded.name, origin.pathspec, run_id, scratch.store_url)
-    )
-    follower = LogFollower(console.log)
-    scheduler = Scheduler(
-        graph,
-        ctx,
-        executor,
-        meta,
-        _FollowingReporter(console, follower, target),
-        1,
-        planner=_OneTask(graph, task),
-        task_ids=iter([origin.task_id]),
-    )
-    began = time.monotonic()
-    try:
-        outcome = scheduler.run()
-    finally:
-        executor.close()
-        follower.close()
-        console.close()
-    _finish(meta, loaded.name, run_id, outcome, console, dict(executor.stats(), seconds=time.monotonic() - began))
-    result = RunResult(loaded.name, run_id, outcome)
-    return SpinResult(result, origin.step, origin.task_id, scratch.store_url, origin.pathspec)
+    session = SpinRun(loaded, config, options, request)
+    result = session.execute()
+    origin = session.origin
+    return SpinResult(result, origin.step, origin.task_id, session.config.store_url, origin.pathspec)
 
 
 def _loops(start: AttemptStart) -> Tuple[int, ...]:

@@ -11,7 +11,9 @@ Four records, all frozen and write-once:
 Every file carries ``schema``. Schema 1 (orch 0.1.0) is still read: a
 successful attempt said ``"ok"``, and a process that died before it could
 commit was recorded as an exception whose ``type`` was the executor's state;
-schema 2 gives that death a field of its own (``AttemptEnd.died``). A record
+schema 2 gives that death a field of its own (``AttemptEnd.died``); schema 3
+replaces the start's ``batch_job_id`` with its backend's ``placement``
+mapping (an old Batch id reads as ``aws-batch-job-id``). A record
 from a newer orch raises ``RecordSchemaError`` instead of being misread.
 Standard library only: the task runtime writes attempt records.
 """
@@ -26,7 +28,7 @@ from ..ids import AttemptRef, Frame
 from ..states import Status, TaskState
 from .artifacts import ArtifactRecord
 
-SCHEMA = 2
+SCHEMA = 3
 _DEATHS = {state.value for state in TaskState} - {"running", "succeeded"}
 
 
@@ -271,7 +273,7 @@ class AttemptStart:
     host: str = ""
     pid: Optional[int] = None
     python: str = ""
-    batch_job_id: Optional[str] = None
+    placement: Mapping[str, str] = field(default_factory=dict)  # where it ran, by its backend's metadata keys
     cloned_from: Optional[AttemptRef] = None  # resume: the origin run's attempt
     loops: Tuple[int, ...] = ()  # recursion iterations (a switch looped back); () when none
 
@@ -282,7 +284,7 @@ class AttemptStart:
     def where(self) -> Dict[str, str]:
         """Where it ran, as strings (Metaflow's ``metadata_dict``)."""
         found = {"attempt": self.attempt, "started_at": self.started_at, "host": self.host, "pid": self.pid}
-        found.update(python=self.python, batch_job_id=self.batch_job_id, cloned_from=_str(self.cloned_from))
+        found.update(python=self.python, cloned_from=_str(self.cloned_from), **self.placement)
         return {k: str(v) for k, v in found.items() if v not in (None, "")}
 
     def to_json(self) -> Dict[str, Any]:
@@ -295,7 +297,7 @@ class AttemptStart:
             "host": self.host,
             "pid": self.pid,
             "python": self.python,
-            "batch_job_id": self.batch_job_id,
+            "placement": dict(self.placement),
             "cloned_from": _str(self.cloned_from),
             "loops": list(self.loops),
         }
@@ -310,7 +312,10 @@ class AttemptStart:
             host=str(data.get("host") or ""),
             cloned_from=_ref(data.get("cloned_from")),
             loops=tuple(int(n) for n in data.get("loops") or ()),
+            placement={str(k): str(v) for k, v in (data.get("placement") or {}).items()},
         )
+        if data.get("batch_job_id"):  # schemas 1 and 2 had one field for where a task ran
+            values["placement"] = {"aws-batch-job-id": str(data["batch_job_id"])}
         return cls(**values)
 
 

@@ -1,11 +1,16 @@
-"""``python -m orchestrator.task``: one task attempt (``runner``), or an AWS Batch job (``batch_entry``)."""
+"""``python -m orchestrator.task``: one task attempt (``runner``), or ``--entry NAME``: what a job of
+backend NAME runs in the image (an AWS Batch job finds its task, then runs it: ``backends.batch.entry``)."""
 
 import sys
 
-if sys.argv[1:2] == ["--batch"]:
-    from .batch_entry import main as batch_main
+if sys.argv[1:2] == ["--entry"]:
+    from ..backends.registry import get
+    from ..backends.spec import load
 
-    sys.exit(batch_main())
+    backend = get(sys.argv[2] if len(sys.argv) > 2 else "")
+    if backend.entry is None:
+        sys.exit("orch: backend %s has no in-job entry." % backend.name)
+    sys.exit(load(backend.entry)())
 
 from .runner import main
 

@@ -166,7 +166,7 @@ class TaskRunner:
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 python="%d.%d.%d" % sys.version_info[:3],
-                batch_job_id=os.environ.get("AWS_BATCH_JOB_ID"),
+                placement={key: os.environ[var] for key, var in spec.placement if os.environ.get(var)},
                 loops=spec.loops,
             ),
         )
@@ -533,7 +533,7 @@ def run_task(spec: TaskSpec, flow_class: Optional[type] = None) -> int:
 
 def main(argv: List[str]) -> int:
     """``python -m orchestrator.task SPEC.json``, ``-`` for stdin, ``--from-env`` for $ORCH_TASK_SPEC
-    (``--batch``, inside an AWS Batch job, goes to ``batch_entry`` instead: see ``__main__``).
+    (``--entry NAME`` runs a backend's in-job entry instead: see ``__main__``).
 
     ``--warm``: a pre-started container. It imports the flow named by $ORCH_PRELOAD
     (code dir, flow file, flow name, one per line) first, then waits for its

@@ -52,6 +52,8 @@ class TaskSpec:
     parallel_control: Optional[str] = None  # a @parallel task: the task id of node 0, the control task
     cache: Optional[Dict[str, Any]] = None  # a cached step: its static key (memo.key.StaticKey.to_json())
     cards: Tuple[Dict[str, Any], ...] = ()  # @card: each card's arguments (decorator_specs.Card.to_task())
+    # Where it runs, as its backend says to record it: (metadata key, environment variable) pairs
+    placement: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def pathspec(self) -> str:
@@ -85,5 +87,6 @@ class TaskSpec:
         data["inputs"] = tuple(AttemptRef.parse(ref) for ref in data.get("inputs") or ())
         data["foreach_stack"] = tuple(Frame.from_json(f) for f in data.get("foreach_stack") or ())
         data["env"] = tuple(tuple(p) for p in data.get("env") or ())
+        data["placement"] = tuple(tuple(p) for p in data.get("placement") or ())
         data["timeout"] = tuple(data["timeout"]) if data.get("timeout") else None
         return cls(**data)

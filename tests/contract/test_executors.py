@@ -21,13 +21,13 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from orchestrator.backends.registry import get as backend_named
 from orchestrator.codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from orchestrator.config import Config
 from orchestrator.envs.resolve import ensure_locks
 from orchestrator.executors.base import Executor, RunPlace, SetupRequest, TaskResult, TaskState
 from orchestrator.executors.factory import create_executor, prepare_setups
 from orchestrator.loader import load_flow
-from orchestrator.plan import Target
 from orchestrator.store.artifacts import load_artifact
 from orchestrator.store.backend import MissingKey
 from orchestrator.store.cas import ContentAddressedStore
@@ -127,7 +127,7 @@ def kit(request, tmp_path, monkeypatch):
     extract_package(package, code_dir)
     locks = ensure_locks(loaded.graph, flow_dir, sources=config.sources)
     request_ = SetupRequest(loaded.graph, loaded.name, flow_dir, (), locks, config, lambda message: None)
-    targets = {node.name: Target(kind) for node in loaded.graph}
+    targets = {node.name: backend_named(kind) for node in loaded.graph}
     setups = prepare_setups(request_, targets)
     executor = create_executor(setups, RunPlace(loaded.name, code_dir, FLOW_FILE.name, backend, config, loaded.graph))
     kit = Kit(executor, backend, config.store.url, code_dir, code_key)

@@ -41,7 +41,7 @@ def test_pandas_demo_with_batch(on_batch, offline_pypi, tmp_path):
         assert reference in local["RepoDigests"]
         assert on_batch.registry.manifest_digest("orch-env", env["image"].split(":")[1]) == digest
         assert repository == "%s/orch-env" % on_batch.registry.host
-        assert run[step].task.metadata_dict["batch_job_id"]
+        assert run[step].task.metadata_dict["aws-batch-job-id"]
     # a second run ships nothing: the registry already holds every image
     code, out, err = on_batch(str(demo / "pypi_flow.py"), "--with", "batch")
     assert code == 0, err

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from orchestrator import Flow, Run
 from orchestrator.executors.base import TaskResult, TaskState
-from orchestrator.runtime import launch
+from orchestrator.runtime import session
 
 
 def test_linear_artifacts_parameters_and_current(orch, tmp_path):
@@ -294,8 +294,8 @@ class _SlowFallbackStart:
 def test_a_catch_fallback_is_not_held_to_the_steps_timeout(orch, monkeypatch):
     """The attempt that records a timed-out task in its @catch variable runs no user code: a slow
     start of it (longer than the step's 1 s @timeout) must not fail the run."""
-    make = launch.create_executor
-    monkeypatch.setattr(launch, "create_executor", lambda *args: _SlowFallbackStart(make(*args), 2.0))
+    make = session.create_executor
+    monkeypatch.setattr(session, "create_executor", lambda *args: _SlowFallbackStart(make(*args), 2.0))
     code, out, err = orch("run", "faults_flow.py")
     assert code == 0, err
     failure = Flow("FaultsFlow").latest_run.data.stubborn_failure

@@ -8,19 +8,20 @@ import time
 
 import pytest
 
-from orchestrator.config import Config
-from orchestrator.errors import UsageError
-from orchestrator.executors.base import TaskState
-from orchestrator.executors.batch import (
+from orchestrator.backends.batch.entry import array_index
+from orchestrator.backends.batch.executor import (
     BatchApi,
     BatchExecutor,
     StepJob,
     job_definition_name,
     job_definition_request,
     job_name,
+    run_config,
 )
+from orchestrator.config import Config
+from orchestrator.errors import UsageError
+from orchestrator.executors.base import TaskState
 from orchestrator.graph.overlay import apply_with, parse_with
-from orchestrator.task.batch_entry import array_index
 from orchestrator.task.spec import TaskSpec
 
 
@@ -54,7 +55,7 @@ def test_job_names_are_valid_and_definitions_are_keyed_by_image_resources_and_ro
     assert job_definition_name(a) != job_definition_name(StepJob(**{**a.__dict__, "role": "arn:aws:iam::1:role/x"}))
     request = job_definition_request("n", StepJob(**{**a.__dict__, "gpus": 1, "role": "arn:r"}))
     props = request["containerProperties"]
-    assert props["command"] == ["/opt/env/bin/python", "-m", "orchestrator.task", "--batch"]
+    assert props["command"] == ["/opt/env/bin/python", "-m", "orchestrator.task", "--entry", "batch"]
     assert {"type": "GPU", "value": "1"} in props["resourceRequirements"]
     assert props["jobRoleArn"] == "arn:r"
     assert props["environment"] == []  # nothing, least of all credentials, is baked into definitions
@@ -85,9 +86,9 @@ def test_config_file_and_environment(tmp_path):
     config = Config.from_env({"ORCH_CONFIG": str(path), "ORCH_BATCH_QUEUE": "q2"})
     assert config.aws.batch_queue == "q2" and config.aws.origin("batch_queue") == "env ORCH_BATCH_QUEUE"
     assert config.aws.region == "eu-west-1" and config.aws.origin("region") == "file"
-    assert config.for_batch().store_url == "s3://b/root"  # no --store: a Batch run uses the S3 root
+    assert run_config(config).store_url == "s3://b/root"  # no --store: a Batch run uses the S3 root
     given = Config.from_env({"ORCH_CONFIG": str(path), "ORCH_STORE": "s3://other/x"})
-    assert given.for_batch().store_url == "s3://other/x"
+    assert run_config(given).store_url == "s3://other/x"
     path.write_text("{not json")
     with pytest.raises(Exception, match="Cannot read the config file"):
         Config.from_env({"ORCH_CONFIG": str(path)})
@@ -237,9 +238,9 @@ def test_ecr_registry_logs_in_and_creates_the_repository_once(moto_server):
 
 
 def test_a_parallel_step_on_batch_is_a_clear_error_before_anything_is_built():
+    from orchestrator.backends.batch import executor as batch
     from orchestrator.config import Config
     from orchestrator.errors import UsageError
-    from orchestrator.executors import batch
     from orchestrator.executors.base import SetupRequest
     from orchestrator.loader import load_flow
     from tests.conftest import FLOWS

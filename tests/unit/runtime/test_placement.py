@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.backends.registry import BATCH, DOCKER, LOCAL, run_label, step_targets
 from orchestrator.errors import UsageError
 from orchestrator.executors.docker import container_limits as _limits
 from orchestrator.executors.factory import resolve_here
 from orchestrator.images import engine
 from orchestrator.loader import load_flow
-from orchestrator.plan import Target, run_label, step_targets
 from orchestrator.store.location import StoreLocation
 from tests.conftest import FLOWS
 
@@ -18,7 +18,7 @@ LOCAL_STORE = StoreLocation.parse(".orch")
 
 
 def resolve_executor_name(choice, notice, store=LOCAL_STORE):
-    return resolve_here(choice, store, notice).value
+    return resolve_here(choice, store, notice).name
 
 
 def test_auto_uses_docker_when_an_engine_answers(monkeypatch):
@@ -56,12 +56,12 @@ def test_auto_with_an_s3_store_runs_here_as_local_processes(monkeypatch):
 
 def test_batch_steps_are_placed_on_batch_and_the_run_is_labelled_by_its_targets():
     graph = load_flow(str(FLOWS / "good" / "metaflow_port.py")).graph
-    targets = step_targets(graph, Target.DOCKER)
-    on_batch = {step for step, target in targets.items() if target is Target.BATCH}
+    targets = step_targets(graph, DOCKER)
+    on_batch = {step for step, target in targets.items() if target is BATCH}
     assert on_batch == {n.name for n in graph if n.decorator("batch") is not None} and on_batch
-    assert set(targets.values()) == {Target.DOCKER, Target.BATCH}
+    assert set(targets.values()) == {DOCKER, BATCH}
     assert run_label(targets) == "docker+batch"
-    assert run_label({"a": Target.LOCAL}) == "local" and run_label({"a": Target.BATCH}) == "batch"
+    assert run_label({"a": LOCAL}) == "local" and run_label({"a": BATCH}) == "batch"
 
 
 def test_store_locations_are_parsed_once():

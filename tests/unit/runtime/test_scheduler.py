@@ -251,7 +251,7 @@ def test_only_steps_run_elsewhere_wait_between_retries(world, tmp_path):
     executor = FakeExecutor(MetadataStore(LocalBackend(str(tmp_path / "other"))), {})
     scheduler = world.scheduler(executor)
     assert scheduler._retry_delay("flaky") == 0.0 and scheduler._retry_delay("start") == 0.0
-    executor.bounded_here = False
+    scheduler.ctx = replace(scheduler.ctx, elsewhere=frozenset({"flaky"}))
     assert scheduler._retry_delay("flaky") == 180.0 and scheduler._retry_delay("start") == 0.0
 
 

@@ -29,13 +29,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from ..config import AwsSettings, Config
-from ..errors import UsageError
-from ..plan import Target
-from ..store.backend import Backend
-from ..store.metadata import log_key, run_prefix
-from ..task.spec import TaskSpec
-from .base import (
+from ...config import AwsSettings, Config
+from ...errors import UsageError
+from ...executors.base import (
     Executor,
     ExecutorSetup,
     RunPlace,
@@ -46,7 +42,10 @@ from .base import (
     resources_of,
     stderr_tail,
 )
-from .batch_api import BatchApi, StepJob, job_definition_name, job_definition_request, job_name
+from ...store.backend import Backend
+from ...store.metadata import log_key, run_prefix
+from ...task.spec import TaskSpec
+from .api import BatchApi, StepJob, job_definition_name, job_definition_request, job_name
 
 __all__ = ["BatchApi", "BatchExecutor", "BatchSetup", "StepJob", "job_definition_name", "job_definition_request"]
 __all__ += ["job_name", "prepare"]
@@ -73,7 +72,6 @@ class _Job:
 
 class BatchExecutor(Executor):
     name = "batch"
-    bounded_here = False  # the compute environment bounds it
 
     def __init__(
         self,
@@ -378,6 +376,11 @@ def _write(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def run_config(config: Config) -> Config:
+    """A run with steps on Batch keeps its store in the configured S3 root, unless one was given."""
+    return config.with_store(config.aws.s3_root) if config.aws.s3_root else config
+
+
 def require_s3_store(config: Config) -> None:
     if not config.store.is_s3:
         raise UsageError(
@@ -389,7 +392,7 @@ def require_s3_store(config: Config) -> None:
 
 def aws_client(service: str, aws: AwsSettings) -> Any:
     """A boto3 client with the configured region and endpoint passed in (nothing written to os.environ)."""
-    from ..store.s3 import import_boto3
+    from ...store.s3 import import_boto3
 
     return import_boto3().client(service, region_name=aws.region or None, endpoint_url=aws.endpoint_url or None)
 
@@ -416,7 +419,7 @@ def step_job(node: Any, config: Config, image: str, python: str) -> StepJob:
 
 def job_environment(config: Config) -> Dict[str, str]:
     """What every job is told: the store, region and endpoint; the caller's keys only when asked to."""
-    from ..store.s3 import import_boto3
+    from ...store.s3 import import_boto3
 
     aws = config.aws
     session = import_boto3().session.Session(region_name=aws.region or None)
@@ -442,7 +445,6 @@ class BatchSetup(ExecutorSetup):
     steps: Tuple[str, ...]
     jobs: Mapping[str, StepJob]
     image_tags: Mapping[str, str] = field(default_factory=dict)  # step → local image tag, for the run record
-    target: Target = Target.BATCH
 
     def env_records(self) -> Mapping[str, Mapping[str, Any]]:
         return {
@@ -461,9 +463,9 @@ class BatchSetup(ExecutorSetup):
 
 def prepare(request: SetupRequest) -> BatchSetup:
     """Build each Batch step's image, ship it (once per tag) and record the job shape of every step."""
-    from ..images.engine import client
-    from ..images.ensure import ensure_step_images
-    from ..images.registry import resolve_registry, ship
+    from ...images.engine import client
+    from ...images.ensure import ensure_step_images
+    from ...images.registry import resolve_registry, ship
 
     config = request.config
     gangs = [step for step in request.steps if request.graph[step].decorator("parallel") is not None]

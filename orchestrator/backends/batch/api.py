@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from ..task.spec import TaskSpec
+from ...task.spec import TaskSpec
 
 TRANSIENT = (
     "TooManyRequestsException",
@@ -78,9 +78,12 @@ class BatchApi:
         )
 
 
+COMMAND = ("-m", "orchestrator.task", "--entry", "batch")  # the job runs .entry.main in the image
+
+
 def job_definition_name(job: StepJob) -> str:
     """One definition per (image, resources, role), named by their hash, so it is found and reused."""
-    key = json.dumps([job.image, job.python, job.vcpus, job.memory, job.gpus, job.role], sort_keys=True)
+    key = json.dumps([job.image, job.python, job.vcpus, job.memory, job.gpus, job.role, COMMAND], sort_keys=True)
     return "orch-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
@@ -93,7 +96,7 @@ def job_definition_request(name: str, job: StepJob) -> Dict[str, Any]:
         requirements.append({"type": "GPU", "value": str(job.gpus)})
     properties: Dict[str, Any] = {
         "image": job.image,
-        "command": [job.python, "-m", "orchestrator.task", "--batch"],
+        "command": [job.python, *COMMAND],
         "resourceRequirements": requirements,
         "environment": [],
     }
