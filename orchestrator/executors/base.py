@@ -11,8 +11,10 @@ facts live, and it creates the executor once the run's code is packaged.
 from __future__ import annotations
 
 import abc
+import itertools
 import queue
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..config import Config
@@ -23,6 +25,7 @@ from ..store.backend import Backend
 from ..task.spec import TaskSpec
 
 __all__ = [
+    "Attempts",
     "Executor",
     "ExecutorSetup",
     "RunPlace",
@@ -116,6 +119,74 @@ class ExecutorSetup(abc.ABC):
     @abc.abstractmethod
     def create(self, place: RunPlace) -> Executor:
         """The executor itself, for one run."""
+
+
+class Attempts:
+    """Handles, cancellations and results, kept the same way by every executor.
+
+    ``open`` gives a submitted attempt its handle, and the executor may keep what it tracks of it
+    there (a process, a container, a job). ``cancel`` records that orch stopped it, and ``finish``
+    reports its end exactly once: a cancellation recorded meanwhile decides the state and message,
+    so a task killed by a timeout reads as timed out, not as a failed exit. ``poll`` drains the ends.
+    """
+
+    def __init__(self, prefix: str = "", lock: Optional[threading.RLock] = None) -> None:
+        self.lock = lock or threading.RLock()  # an executor may share its own (Batch waits on it)
+        self.prefix = prefix
+        self._numbers = itertools.count(1)
+        self._live: Dict[str, Any] = {}
+        self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
+        self._results: queue.Queue[TaskResult] = queue.Queue()
+
+    def open(self, spec: TaskSpec, value: Any = None) -> str:
+        handle = "%s%s-%d" % (self.prefix, spec.task_id, next(self._numbers))
+        with self.lock:
+            self._live[handle] = value
+        return handle
+
+    def set(self, handle: str, value: Any) -> None:
+        with self.lock:
+            if handle in self._live:
+                self._live[handle] = value
+
+    def get(self, handle: str) -> Any:
+        with self.lock:
+            return self._live.get(handle)
+
+    def live(self) -> Dict[str, Any]:
+        """The attempts not yet finished, handle → what the executor keeps of each."""
+        with self.lock:
+            return dict(self._live)
+
+    def is_live(self, handle: str) -> bool:
+        with self.lock:
+            return handle in self._live
+
+    def cancel(self, handle: str, state: TaskState, message: str = "") -> bool:
+        """Record that orch stops this attempt; False when it already finished (nothing to stop)."""
+        with self.lock:
+            if handle not in self._live:
+                return False
+            self._cancelled.setdefault(handle, (state, message or state.value))
+            return True
+
+    def cancelled(self, handle: str) -> Optional[Tuple[TaskState, str]]:
+        with self.lock:
+            return self._cancelled.get(handle)
+
+    def finish(self, result: TaskResult) -> None:
+        """Report an attempt's end (once; a second report of the same handle is dropped)."""
+        with self.lock:
+            if result.handle not in self._live:
+                return
+            del self._live[result.handle]
+            cancelled = self._cancelled.pop(result.handle, None)
+        if cancelled is not None:
+            result = replace(result, state=cancelled[0], message=cancelled[1])
+        self._results.put(result)
+
+    def poll(self, timeout: float) -> List[TaskResult]:
+        return drain(self._results, timeout)
 
 
 def drain(results: queue.Queue[TaskResult], timeout: float) -> List[TaskResult]:

@@ -14,7 +14,6 @@ orphans of a crashed run are found and removed before the next one.
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,13 +22,13 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ..task.spec import TaskSpec
 from .attach import read_exit_marker, send_task
 from .base import (
+    Attempts,
     Executor,
     ExecutorSetup,
     RunPlace,
     SetupRequest,
     TaskResult,
     TaskState,
-    drain,
     resources_of,
     stderr_tail,
 )
@@ -79,11 +78,7 @@ class DockerExecutor(Executor):
         self.log_paths = log_paths
         self.successors = dict(successors or {})
         self.pool = WarmPool(containers)
-        self._results: queue.Queue[TaskResult] = queue.Queue()
-        self._running: Dict[str, Optional[Any]] = {}  # handle → its container (None while it starts)
-        self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
-        self._lock = threading.Lock()
-        self._counter = 0
+        self.attempts = Attempts()  # handle → its container (None while it starts)
         self._closed = False
 
     @property
@@ -93,10 +88,7 @@ class DockerExecutor(Executor):
     def submit(self, spec: TaskSpec) -> str:
         """Returns at once: creating and starting the container happen on the task's own thread,
         so several containers start in parallel, as they would with parallel ``docker run``s."""
-        with self._lock:
-            self._counter += 1
-            handle = "%s-%d" % (spec.task_id, self._counter)
-            self._running[handle] = None  # starting
+        handle = self.attempts.open(spec)  # no container yet: it starts on the task's thread
         threading.Thread(target=self._run, args=(handle, spec), daemon=True).start()
         return handle
 
@@ -146,11 +138,7 @@ class DockerExecutor(Executor):
 
     def _no_container(self, handle: str, message: str) -> None:
         """Report a task that never got a container: cancelled meanwhile, or the engine refused."""
-        with self._lock:
-            self._running.pop(handle, None)
-            cancelled = self._cancelled.pop(handle, None)
-        state, message = cancelled or (TaskState.FAILED, message)
-        self._results.put(TaskResult(handle, state, None, message))
+        self.attempts.finish(TaskResult(handle, TaskState.FAILED, None, message))
 
     def _run(self, handle: str, spec: TaskSpec) -> None:
         container, error = self._container_for(spec)
@@ -158,9 +146,9 @@ class DockerExecutor(Executor):
             self._no_container(handle, "could not start a container for step %s: %s" % (spec.step, error))
             return
         self._warm_successors(spec)
-        with self._lock:
-            self._running[handle] = container
-            cancelled_early = handle in self._cancelled or self._closed
+        with self.attempts.lock:
+            self.attempts.set(handle, container)
+            cancelled_early = self.attempts.cancelled(handle) is not None or self._closed
         reported = None
         if cancelled_early:  # cancelled (or the executor closed) while the container started
             try:
@@ -181,8 +169,7 @@ class DockerExecutor(Executor):
                             handle, "could not hand the task to a container of step %s: %s" % (spec.step, err.cause)
                         )
                         return
-                    with self._lock:
-                        self._running[handle] = container
+                    self.attempts.set(handle, container)
         if reported is not None and reported[0] == 0:
             # Committed and exited 0: report now; the container's teardown happens in the background.
             self._finish(handle, container, TaskResult(handle, TaskState.SUCCEEDED, 0))
@@ -195,8 +182,7 @@ class DockerExecutor(Executor):
         limits = self.resources.get(spec.step, {})
         try:
             status = container.wait().get("StatusCode", -1)
-            with self._lock:
-                cancelled = self._cancelled.pop(handle, None)
+            cancelled = self.attempts.cancelled(handle)
             # Only an unexplained failure needs the extra inspect: a cancelled task was killed by us.
             if status != 0 and not oom and cancelled is None:
                 oom = self._oom_killed(container, status, limits)
@@ -204,7 +190,7 @@ class DockerExecutor(Executor):
             self._finish(handle, container, TaskResult(handle, TaskState.LOST, None, self._lost(err)))
             return
         if cancelled is not None:
-            result = TaskResult(handle, cancelled[0], status, cancelled[1])
+            result = TaskResult(handle, TaskState.KILLED, status)  # finish reports the cancellation's state
         elif oom:
             limit = limits.get("mem_limit", "?")
             result = TaskResult(
@@ -252,22 +238,19 @@ class DockerExecutor(Executor):
 
     def _finish(self, handle: str, container: Any, result: TaskResult) -> None:
         """Report first, then remove: the scheduler need not wait for the engine's clean-up."""
-        with self._lock:
-            self._running.pop(handle, None)
-        self._results.put(result)
+        self.attempts.finish(result)
         self.containers.discard(container)
 
     def poll(self, timeout: float) -> List[TaskResult]:
-        return drain(self._results, timeout)
+        return self.attempts.poll(timeout)
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
-        with self._lock:
-            if handle not in self._running:
+        with self.attempts.lock:
+            if not self.attempts.cancel(handle, state, message):
                 return  # already finished
-            container = self._running[handle]
-            self._cancelled[handle] = (state, message or state.value)
-            if container is None:
-                return  # still being created: _run kills it once it exists
+            container = self.attempts.get(handle)
+        if container is None:
+            return  # still being created: _run kills it once it exists
         try:
             container.kill()
         except Exception:
@@ -276,9 +259,9 @@ class DockerExecutor(Executor):
     def close(self) -> None:
         """Stop and remove every container of this executor, including ones still starting."""
         self.containers.stop_starting()
-        with self._lock:
+        with self.attempts.lock:
             self._closed = True
-            running = [c for c in self._running.values() if c is not None]
+            running = [c for c in self.attempts.live().values() if c is not None]
         for container in self.pool.close() + running:
             self.containers.discard(container)
         self.containers.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import OrchError
 from ..task.spec import TaskSpec
-from .base import Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState, drain
+from .base import Attempts, Executor, ExecutorSetup, RunPlace, SetupRequest, TaskResult, TaskState
 
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -33,18 +32,16 @@ class ExecutorStartError(OrchError):
 class _ForkServer:
     """One ``orchestrator.executors.forkserver`` process and the tasks it forked."""
 
-    def __init__(self, python: str, argv_tail: List[str], results: queue.Queue[TaskResult], host: bool) -> None:
+    def __init__(self, python: str, argv_tail: List[str], attempts: Attempts, host: bool) -> None:
         env = dict(os.environ)
         if host:  # the host env finds orch on PYTHONPATH; a step env has it through its .pth file
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
         else:
             env.pop("PYTHONPATH", None)
         self.python = python
-        self.results = results
-        self.lock = threading.Lock()
+        self.attempts = attempts  # the executor's: handle → the server running it
+        self.lock = threading.Lock()  # a start and a cancel of one task see each other
         self.pids: Dict[str, int] = {}
-        self.cancelled: Dict[str, Tuple[TaskState, str]] = {}
-        self.live: set = set()
         self.ready = threading.Event()
         self.error = ""
         self.process = subprocess.Popen(
@@ -78,26 +75,21 @@ class _ForkServer:
             elif kind == "started":
                 with self.lock:
                     self.pids[event["id"]] = event["pid"]
-                    pending = event["id"] in self.cancelled
+                    pending = self.attempts.cancelled(event["id"]) is not None
                 if pending:
                     self.kill(event["id"])
             elif kind == "exited":
-                self.results.put(self._result(event["id"], event["status"]))
+                self.attempts.finish(self._result(event["id"], event["status"]))
         self.ready.set()  # the server is gone: whatever was still running is lost
         if not self.error and self.process.poll() not in (None, 0):
             self.error = "the fork server exited with %s" % self.process.returncode
-        with self.lock:
-            lost, self.live = list(self.live), set()
-        for handle in lost:
-            self.results.put(TaskResult(handle, TaskState.LOST, None, "the local fork server exited"))
+        for handle, server in self.attempts.live().items():
+            if server is self:
+                self.attempts.finish(TaskResult(handle, TaskState.LOST, None, "the local fork server exited"))
 
     def _result(self, handle: str, status: int) -> TaskResult:
         with self.lock:
-            self.live.discard(handle)
             self.pids.pop(handle, None)
-            cancelled = self.cancelled.pop(handle, None)
-        if cancelled is not None:
-            return TaskResult(handle, cancelled[0], status, cancelled[1])
         if status == 0:
             return TaskResult(handle, TaskState.SUCCEEDED, 0)
         if status < 0:
@@ -106,23 +98,18 @@ class _ForkServer:
         return TaskResult(handle, TaskState.FAILED, status, "exited with code %d" % status)
 
     def submit(self, handle: str, spec: TaskSpec) -> None:
-        with self.lock:
-            self.live.add(handle)
         line = json.dumps({"op": "run", "id": handle, "spec": spec.to_json()}) + "\n"
         try:
             assert self.process.stdin is not None
             self.process.stdin.write(line.encode())
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
-            with self.lock:
-                self.live.discard(handle)
-            self.results.put(TaskResult(handle, TaskState.LOST, None, "the local fork server is not running"))
+            self.attempts.finish(TaskResult(handle, TaskState.LOST, None, "the local fork server is not running"))
 
     def cancel(self, handle: str, state: TaskState, message: str) -> None:
         with self.lock:
-            if handle not in self.live:
+            if not self.attempts.cancel(handle, state, message):
                 return
-            self.cancelled[handle] = (state, message or state.value)
             started = handle in self.pids
         if started:
             self.kill(handle)
@@ -165,16 +152,13 @@ class LocalExecutor(Executor):
         self._argv_tail = [code_dir, flow_file, flow_name] + (["--cards"] if cards else [])
         self._step_pythons = dict(step_pythons or {})
         self._servers: Dict[str, _ForkServer] = {}
-        self._by_handle: Dict[str, _ForkServer] = {}
-        self._results: queue.Queue[TaskResult] = queue.Queue()
-        self._counter = 0
-        self._lock = threading.Lock()
+        self.attempts = Attempts()  # handle → the fork server running it
 
     def _server(self, step: str) -> _ForkServer:
         python = self._step_pythons.get(step) or sys.executable
         if python not in self._servers:
             self._servers[python] = _ForkServer(
-                python, self._argv_tail, self._results, host=step not in self._step_pythons
+                python, self._argv_tail, self.attempts, host=step not in self._step_pythons
             )
         return self._servers[python]
 
@@ -186,21 +170,15 @@ class LocalExecutor(Executor):
     def submit(self, spec: TaskSpec) -> str:
         server = self._server(spec.step)
         server.wait_ready()
-        with self._lock:
-            self._counter += 1
-            handle = "%s-%d" % (spec.task_id, self._counter)
-            self._by_handle[handle] = server
+        handle = self.attempts.open(spec, server)
         server.submit(handle, spec)
         return handle
 
     def poll(self, timeout: float) -> List[TaskResult]:
-        results = drain(self._results, timeout)
-        for result in results:
-            self._by_handle.pop(result.handle, None)
-        return results
+        return self.attempts.poll(timeout)
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
-        server = self._by_handle.get(handle)
+        server = self.attempts.get(handle)
         if server is not None:
             server.cancel(handle, state, message)
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -32,13 +31,13 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ...config import AwsSettings, Config
 from ...errors import UsageError
 from ...executors.base import (
+    Attempts,
     Executor,
     ExecutorSetup,
     RunPlace,
     SetupRequest,
     TaskResult,
     TaskState,
-    drain,
     resources_of,
     stderr_tail,
 )
@@ -88,17 +87,14 @@ class BatchExecutor(Executor):
         self.job_environment = dict(job_environment)
         self.local_log_paths = local_log_paths
         self.poll_min, self.poll_max = poll_range
-        self._results: queue.Queue[TaskResult] = queue.Queue()
         self._pending: List[Tuple[str, TaskSpec]] = []
         self._live: Dict[str, _Job] = {}  # job id → job
-        self._handles: Dict[str, _Job] = {}  # handle → job (pending jobs have no id yet)
-        self._cancelled: Dict[str, Tuple[TaskState, str]] = {}
         self._definitions: Dict[str, str] = {}
         self._lock = threading.RLock()
+        self.attempts = Attempts("batch-", self._lock)  # handle → its job (pending jobs have no id yet)
         self._changed = threading.Condition(self._lock)  # new jobs, or closing
         self._durations: List[float] = []  # of finished jobs, submit to seen terminal
         self._closed = False
-        self._counter = 0
         self._poller = threading.Thread(target=self._poll_loop, daemon=True)
         self._poller.start()
 
@@ -106,10 +102,9 @@ class BatchExecutor(Executor):
 
     def submit(self, spec: TaskSpec) -> str:
         with self._lock:
-            self._counter += 1
-            handle = "batch-%s-%d-%d" % (spec.task_id, spec.attempt, self._counter)
+            handle = self.attempts.open(spec)
+            self.attempts.set(handle, _Job(handle, spec))
             self._pending.append((handle, spec))
-            self._handles[handle] = _Job(handle, spec)
         return handle
 
     def flush(self) -> None:
@@ -118,7 +113,7 @@ class BatchExecutor(Executor):
             pending, self._pending = self._pending, []
         groups: Dict[Tuple[str, int], List[Tuple[str, TaskSpec]]] = {}
         for handle, spec in pending:
-            if handle in self._cancelled:
+            if self.attempts.cancelled(handle):
                 continue
             groups.setdefault((spec.step, spec.attempt), []).append((handle, spec))
         for members in groups.values():
@@ -127,7 +122,7 @@ class BatchExecutor(Executor):
             except Exception as err:  # the queue or definition is wrong: every member fails, with the reason
                 message = "could not submit to AWS Batch: %s" % err
                 for handle, _ in members:
-                    self._report(handle, TaskResult(handle, TaskState.FAILED, None, message))
+                    self.attempts.finish(TaskResult(handle, TaskState.FAILED, None, message))
 
     def _definition(self, job: StepJob) -> str:
         name = job_definition_name(job)
@@ -178,14 +173,14 @@ class BatchExecutor(Executor):
         now, delay = time.monotonic(), self._first_delay()
         with self._lock:
             for index, (handle, _) in enumerate(members):
-                entry = self._handles[handle]
+                entry = self.attempts.get(handle)
                 entry.job_id = "%s:%d" % (job_id, index) if len(members) > 1 else job_id
                 entry.submitted, entry.delay, entry.next_look = now, delay, now + delay
                 self._live[entry.job_id] = entry
             self._changed.notify_all()
         for handle, _ in members:  # cancelled while it was being submitted
-            if handle in self._cancelled:
-                self._terminate(self._handles[handle])
+            if self.attempts.cancelled(handle):
+                self._terminate(self.attempts.get(handle))
 
     # following
 
@@ -265,25 +260,19 @@ class BatchExecutor(Executor):
             self._bring_logs_home(entry)
         except Exception:
             pass  # logs are a convenience; the result must still be reported
-        with self._lock:
-            cancelled = self._cancelled.pop(entry.handle, None)
+        cancelled = self.attempts.cancelled(entry.handle)
         if entry.status == "SUCCEEDED":
             result = TaskResult(entry.handle, TaskState.SUCCEEDED, 0)
         else:
             code = self._exit_code(entry)
             reason = entry.detail.get("statusReason") or (entry.detail.get("container") or {}).get("reason") or ""
-            if cancelled is not None:
-                result = TaskResult(entry.handle, cancelled[0], code, cancelled[1])
+            if cancelled is not None:  # finish reports the cancellation's state and reason
+                result = TaskResult(entry.handle, TaskState.KILLED, code)
             else:
                 message = "Batch job %s failed" % entry.job_id
                 message += (": %s" % reason if reason else "") + ("; exit code %d" % code if code is not None else "")
                 result = TaskResult(entry.handle, TaskState.FAILED, code, message + self._stderr_tail(spec))
-        self._report(entry.handle, result)
-
-    def _report(self, handle: str, result: TaskResult) -> None:
-        with self._lock:
-            self._handles.pop(handle, None)
-        self._results.put(result)
+        self.attempts.finish(result)
 
     # logs
 
@@ -330,10 +319,10 @@ class BatchExecutor(Executor):
     # stopping
 
     def poll(self, timeout: float) -> List[TaskResult]:
-        return drain(self._results, timeout)
+        return self.attempts.poll(timeout)
 
     def _terminate(self, entry: _Job) -> None:
-        reason = self._cancelled.get(entry.handle, (TaskState.KILLED, "stopped by orch"))[1]
+        reason = (self.attempts.cancelled(entry.handle) or (TaskState.KILLED, "stopped by orch"))[1]
         try:
             self.api.call(self.api.batch, "terminate_job", jobId=entry.job_id, reason=reason[:250] or "stopped by orch")
         except Exception:
@@ -341,16 +330,14 @@ class BatchExecutor(Executor):
 
     def cancel(self, handle: str, state: TaskState = TaskState.KILLED, message: str = "") -> None:
         with self._lock:
-            entry = self._handles.get(handle)
-            if entry is None:
+            entry = self.attempts.get(handle)
+            if not self.attempts.cancel(handle, state, message):
                 return
-            self._cancelled[handle] = (state, message or state.value)
             unsent = any(h == handle for h, _ in self._pending)
             if unsent:
                 self._pending = [(h, s) for h, s in self._pending if h != handle]
         if unsent:
-            self._cancelled.pop(handle, None)
-            self._report(handle, TaskResult(handle, state, None, message or state.value))
+            self.attempts.finish(TaskResult(handle, state, None))
         elif entry.job_id:
             self._terminate(entry)
 
@@ -362,7 +349,7 @@ class BatchExecutor(Executor):
         with self._lock:
             live = list(self._live.values())
         for entry in live:
-            self._cancelled.setdefault(entry.handle, (TaskState.KILLED, "stopped by orch"))
+            self.attempts.cancel(entry.handle, TaskState.KILLED, "stopped by orch")
             self._terminate(entry)
         with self._lock:
             self._closed = True
