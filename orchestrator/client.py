@@ -19,14 +19,14 @@ from .client_state import (  # noqa: F401 - re-exported: the client's public fun
     ClientError,
     MissingChild,
     NamespaceMismatch,
-    _store,
-    _timestamp,
     default_namespace,
     get_metadata,
     get_namespace,
     metadata,
     namespace,
+    opened_store,
     reset,
+    timestamp_of,
     use_store,
 )
 from .exception import MetaflowExceptionWrapper
@@ -83,7 +83,7 @@ class Task(_InRun):
 
     def _latest(self) -> int:
         if self._attempt is None:
-            _, meta, _ = _store()
+            _, meta, _ = opened_store()
             latest = meta.latest_attempts(self.flow_name, self.run_id, self.step_name).get((self.step_name, self.id))
             if latest is None:
                 raise ClientError("Task %s does not exist." % self.pathspec)
@@ -93,13 +93,13 @@ class Task(_InRun):
     def _end_record(self) -> Optional[AttemptEnd]:
         """The latest attempt's end, or None while it runs."""
         if self._end is None:
-            _, meta, _ = _store()
+            _, meta, _ = opened_store()
             self._end = meta.attempt_end(self.flow_name, self.run_id, self.step_name, self.id, self._latest())
         return self._end
 
     def _start_record(self) -> Optional[AttemptStart]:
         if self._start is None:
-            _, meta, _ = _store()
+            _, meta, _ = opened_store()
             self._start = meta.attempt_start(self.flow_name, self.run_id, self.step_name, self.id, self._latest())
         return self._start
 
@@ -134,7 +134,7 @@ class Task(_InRun):
     def metadata(self) -> List[Metadata]:
         """What the task's attempts recorded, as Metaflow's entries: ``attempt`` (one per attempt),
         ``origin-run-id`` and ``origin-task-id`` for a resumed task, and where it ran."""
-        _, meta, _ = _store()
+        _, meta, _ = opened_store()
         entries: List[Metadata] = []
         for attempt in range(self._latest() + 1):
             start = meta.attempt_start(self.flow_name, self.run_id, self.step_name, self.id, attempt)
@@ -188,7 +188,7 @@ class Task(_InRun):
     def child_task_pathspecs(self) -> Iterator[str]:
         """The tasks that read this one's outputs: found by reading the start records of the steps
         this step leads to (only those steps, not the whole run)."""
-        _, meta, _ = _store()
+        _, meta, _ = opened_store()
         record = self._run()._record
         node = next((n for n in record.graph.get("steps", []) if n.get("name") == self.step_name), {})
         for step in node.get("next", []):
@@ -232,13 +232,13 @@ class Task(_InRun):
     @property
     def created_at(self) -> Optional[_dt.datetime]:
         start = self._start_record()
-        return _timestamp(start.started_at if start else None)
+        return timestamp_of(start.started_at if start else None)
 
     @property
     def finished_at(self) -> Optional[_dt.datetime]:
         """When the latest attempt ended, failed or not; None while it runs or when its process died."""
         end = self._end_record()
-        return _timestamp(end.finished_at if end is not None and end.died is None else None)
+        return timestamp_of(end.finished_at if end is not None and end.died is None else None)
 
     @property
     def index(self) -> Optional[int]:
@@ -266,7 +266,7 @@ class Task(_InRun):
         return "%s/%s/%s/%s" % (self.flow_name, origin.run, origin.step, origin.task) if origin else None
 
     def _log(self, stream: str) -> str:
-        backend, _, _ = _store()
+        backend, _, _ = opened_store()
         end = self._end_record()
         key = attempt_log_key(self.flow_name, self.run_id, self.step_name, self.id, self._latest(), end, stream)
         try:
@@ -305,7 +305,7 @@ class Step(_InRun):
 
     def _latest_attempts(self) -> Dict[str, int]:
         """task id → latest attempt, from one listing of this step (not one per task)."""
-        _, meta, _ = _store()
+        _, meta, _ = opened_store()
         found = meta.latest_attempts(self.flow_name, self.run_id, self.id)
         return {task: latest.attempt for (_, task), latest in found.items()}
 
@@ -389,7 +389,7 @@ class Run(Same):
             raise ClientError("Run pathspecs look like Flow/run_id, not %r." % pathspec)
         self.flow_name, self.id = parts
         self.pathspec = pathspec
-        _, meta, _ = _store()
+        _, meta, _ = opened_store()
         record = meta.run_record(self.flow_name, self.id)
         if record is None:
             raise ClientError("Run %s does not exist in %s." % (pathspec, get_metadata()))
@@ -409,7 +409,7 @@ class Run(Same):
 
     def _end_record(self) -> Optional[RunEnd]:
         if not self._ended:
-            self._end = _store()[1].run_end(self.flow_name, self.id)
+            self._end = opened_store()[1].run_end(self.flow_name, self.id)
             self._ended = self._end is not None
         return self._end
 
@@ -417,7 +417,7 @@ class Run(Same):
     def user_tags(self) -> FrozenSet[str]:
         """The user tags now: those the run started with, changed by ``add_tag``... or ``orch tag``."""
         if self._user_tags is None:
-            self._user_tags = list(_store()[1].user_tags(self.flow_name, self.id, self._record))
+            self._user_tags = list(opened_store()[1].user_tags(self.flow_name, self.id, self._record))
         return frozenset(self._user_tags)
 
     @property
@@ -435,7 +435,7 @@ class Run(Same):
         from .tagging import mutate
 
         user = Config.from_env().username
-        meta = _store()[1]
+        meta = opened_store()[1]
         self._user_tags = list(mutate(meta, self.flow_name, self.id, tags_to_add, tags_to_remove, user, self._record))
         return self.tags
 
@@ -492,7 +492,7 @@ class Run(Same):
 
     @property
     def created_at(self) -> Optional[_dt.datetime]:
-        return _timestamp(self._record.created_at)
+        return timestamp_of(self._record.created_at)
 
     @property
     def finished_at(self) -> Optional[_dt.datetime]:
@@ -506,7 +506,7 @@ class Run(Same):
 
     @property
     def parameters(self) -> Dict[str, Any]:
-        cas = _store()[2]
+        cas = opened_store()[2]
         return {
             name: load_artifact(cas, record, "parameter '%s' of %s" % (name, self.pathspec))
             for name, record in sorted(self._record.parameters.items())
@@ -523,7 +523,7 @@ class Run(Same):
         if not all(self._has_tag(t) for t in tags):
             return []
         order = [s["name"] for s in self._record.graph.get("steps", [])]
-        _, meta, _ = _store()
+        _, meta, _ = opened_store()
         present = {s for s, _, _, _ in meta.task_files(self.flow_name, self.id)}
         return [Step("%s/%s" % (self.pathspec, s)) for s in order if s in present]
 
@@ -555,7 +555,7 @@ class Run(Same):
 class Flow(Same):
     def __init__(self, name: str) -> None:
         self.id = self.pathspec = name
-        if not _store()[1].runs(name):
+        if not opened_store()[1].runs(name):
             raise ClientError(
                 "Flow %s has no runs in %s." % (name, get_metadata()),
                 "Check the name, or point the client at the right store with metadata(url).",
@@ -569,7 +569,7 @@ class Flow(Same):
         return [self.id]
 
     def _run_ids(self) -> List[str]:
-        return _store()[1].runs_in_order(self.id, newest_first=True)
+        return opened_store()[1].runs_in_order(self.id, newest_first=True)
 
     def runs(self, *tags: str) -> List[Run]:
         """Runs newest first, in the current namespace, having every tag given."""

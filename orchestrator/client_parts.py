@@ -11,7 +11,7 @@ import io
 import tarfile
 from typing import Any, Iterator, NamedTuple, Optional
 
-from .client_state import _store
+from .client_state import opened_store
 from .store.artifacts import ArtifactRecord, load_artifact
 
 
@@ -60,7 +60,9 @@ class DataArtifact:
 
     @property
     def data(self) -> Any:
-        return load_artifact(_store()[2], self._record, "artifact '%s' of task %s" % (self.id, self._task.pathspec))
+        return load_artifact(
+            opened_store()[2], self._record, "artifact '%s' of task %s" % (self.id, self._task.pathspec)
+        )
 
     @property
     def sha(self) -> str:
@@ -109,7 +111,7 @@ class Code:
 
     @property
     def blob(self) -> bytes:
-        return bytes(_store()[2].load_blob(self.key, "code package"))
+        return bytes(opened_store()[2].load_blob(self.key, "code package"))
 
     @property
     def tarball(self) -> tarfile.TarFile:

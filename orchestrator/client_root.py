@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator, List, Optional
 
 from .client import Flow
-from .client_state import _store, get_metadata, metadata
+from .client_state import get_metadata, metadata, opened_store
 
 
 class Metaflow:
@@ -20,7 +20,7 @@ class Metaflow:
         return list(self)
 
     def __iter__(self) -> Iterator[Flow]:
-        for name in _store()[1].flows():
+        for name in opened_store()[1].flows():
             flow = Flow(name)
             if flow.runs():  # the namespace filter: a flow shows when any run of it is visible
                 yield flow

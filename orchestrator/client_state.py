@@ -67,19 +67,19 @@ def get_metadata() -> str:
     """Where the client reads from, as Metaflow says it: ``local@`` and the folder that holds the store
     (``local@/home/me/project`` for ``/home/me/project/.orch``; a store named otherwise is its own
     folder), or the ``s3://bucket/prefix`` of an S3 store."""
-    url = _current_url()
+    url = current_url()
     if url.startswith("s3://"):
         return url
     folder, name = os.path.split(url)
     return "local@" + (folder if name == _STORE_DIR else url)
 
 
-def _current_url() -> str:
+def current_url() -> str:
     return _store_url or Config.from_env().store_url
 
 
-def _store() -> Tuple[Backend, MetadataStore, ContentAddressedStore]:
-    url = _current_url()
+def opened_store() -> Tuple[Backend, MetadataStore, ContentAddressedStore]:
+    url = current_url()
     if url not in _opened:
         backend = open_backend(url)
         _opened[url] = (backend, MetadataStore(backend), ContentAddressedStore(backend))
@@ -101,7 +101,7 @@ def get_namespace() -> Optional[str]:
     return _namespace if _namespace_set else default_namespace()
 
 
-def _timestamp(value: Optional[float]) -> Optional[_dt.datetime]:
+def timestamp_of(value: Optional[float]) -> Optional[_dt.datetime]:
     return _dt.datetime.fromtimestamp(value) if value else None
 
 

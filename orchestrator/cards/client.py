@@ -63,10 +63,10 @@ class Card:
     def _current(self) -> CardRecord:
         if self._live_key is None:
             return self._record
-        from ..client_state import _store
+        from ..client_state import opened_store
 
         try:
-            self._record = read_pointer(_store()[0], self._live_key)
+            self._record = read_pointer(opened_store()[0], self._live_key)
         except Exception:  # the task ended and its final card replaced the pointer
             finals = [c for c in _cards(self._task, refresh=True) if not c.live]
             final = next((c for c in finals if (c.type, c.id) == (self.type, self.id)), None)
@@ -82,20 +82,20 @@ class Card:
         """The card's HTML (a live card's latest)."""
         if self._html is not None and self._live_key is None:
             return self._html
-        from ..client_state import _store
+        from ..client_state import opened_store
 
         record = self._current()
-        self._html = bytes(_store()[2].load_blob(record.html, "card %s" % self.type)).decode("utf-8")
+        self._html = bytes(opened_store()[2].load_blob(record.html, "card %s" % self.type)).decode("utf-8")
         return self._html
 
     def get_data(self) -> Optional[Dict[str, Any]]:
         """The card's latest data update (``{"data", "reload_token", "created_on"}``), for cards that have them."""
-        from ..client_state import _store
+        from ..client_state import opened_store
 
         record = self._current()
         if record.data is None:
             return None
-        return json.loads(bytes(_store()[2].load_blob(record.data, "card data %s" % self.type)))
+        return json.loads(bytes(opened_store()[2].load_blob(record.data, "card data %s" % self.type)))
 
     def view(self) -> None:
         """Open the card in a web browser, from a temporary file."""
@@ -136,13 +136,13 @@ class CardContainer:
 
 def _cards(task: Any, refresh: bool = False) -> List[Card]:
     """Every card of the task's latest attempt: the end record's, else the live pointers'."""
-    from ..client_state import _store
+    from ..client_state import opened_store
 
     if refresh:
         task._end = None
     end = task._end_record()
     origin = task.origin_pathspec if end is not None else None
-    found = attempt_cards(_store()[0], task.flow_name, task.run_id, task.step_name, task.id, task._latest(), end)
+    found = attempt_cards(opened_store()[0], task.flow_name, task.run_id, task.step_name, task.id, task._latest(), end)
     return [Card(task, record, index, live_key=key, origin_pathspec=origin) for index, record, key in found]
 
 

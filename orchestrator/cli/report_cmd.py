@@ -10,7 +10,7 @@ from ..errors import OrchError, UsageError
 from ..store.names import check_name
 from ..ui.model import run_view
 from ..ui.report import MAX_REPORT_CARDS, render_report
-from .store_cmds import STORE_OPTION, _open
+from .store_cmds import STORE_OPTION, open_store
 
 
 @click.command()
@@ -25,7 +25,7 @@ def report(run, store, out, cards):
     if "/" in run_id or not flow:
         raise UsageError("Give the run as FLOW/RUN or FLOW, not %r." % run, "e.g. orch report MyFlow/1712345678")
     check_name("flow", flow)
-    _, backend, meta = _open(store)
+    _, backend, meta = open_store(store)
     if not run_id:
         run_id = meta.latest_run(flow)
         if run_id is None:

@@ -22,7 +22,7 @@ STORE_OPTION = click.option(
 )
 
 
-def _open(store):
+def open_store(store):
     config = Config.from_env(store=store)
     backend = open_backend(config.store_url)
     return config, backend, MetadataStore(backend)
@@ -43,7 +43,7 @@ def _size(count: float) -> str:
 def runs(flow, store, limit):
     """List the runs of FLOW (a flow class name) with their status."""
     check_name("flow", flow)
-    config, _, meta = _open(store)
+    config, _, meta = open_store(store)
     ids = meta.runs_in_order(flow, newest_first=True)
     if not ids:
         raise OrchError(
@@ -121,7 +121,7 @@ def logs(ctx, words, store, stdout, stderr, both, timestamps, attempt, flow_file
 @STORE_OPTION
 def fsck(store):
     """Verify every blob's hash and every run record; exit 1 if anything is missing or corrupt."""
-    config, backend, _ = _open(store)
+    config, backend, _ = open_store(store)
     report = fsck_store(backend)
     for problem in report.problems:
         click.echo(problem, err=True)
@@ -164,7 +164,7 @@ def gc(store, keep_last, keep_days, keep_cache, dry_run):
     never removed, so gc is safe beside live runs. The cache entries of
     removed runs go too, unless --keep-cache keeps them (and their data).
     """
-    config, backend, _ = _open(store)
+    config, backend, _ = open_store(store)
     report = gc_store(backend, keep_last=keep_last, keep_days=keep_days, dry_run=dry_run, keep_cache_days=keep_cache)
     verb = "Would remove" if dry_run else "Removed"
     for run in report.runs_removed:

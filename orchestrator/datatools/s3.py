@@ -138,9 +138,9 @@ def datatools_root() -> Optional[str]:
 
     store = current._values.get("store_url") if current.is_running_flow else None
     if store is None:
-        from ..client_state import _current_url
+        from ..client_state import current_url
 
-        store = _current_url()
+        store = current_url()
     return store.rstrip("/") + "/data" if store and store.startswith("s3://") else None
 
 

@@ -1,4 +1,5 @@
-"""Budgets the architecture keeps: no import cycle among orch's modules, and no module over 600 lines.
+"""Budgets the architecture keeps: no import cycle, layers that import only downwards, no use of another
+module's private names, no module over 600 lines, and backends known only through their registry.
 
 Imports are read from the source (every ``import`` and ``from ... import``,
 at module level or inside functions, since a lazy import still ties two
@@ -17,6 +18,7 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "orchestrator"
 ALLOWED_EDGES = {("orchestrator.flowspec", "orchestrator.cli.flow_entry")}
 MAX_LINES = 600
+MAX_LOOSE = 12  # modules at orchestrator/'s root besides __init__ and __main__: the rest live in layers
 
 
 def _modules() -> Dict[str, Path]:
@@ -41,6 +43,17 @@ def _imports(name: str, path: Path, modules: Dict[str, Path]) -> Set[str]:
             targets.add(module)
             targets.update("%s.%s" % (module, alias.name) for alias in node.names)
     return {t for t in targets if t in modules and t != name and (name, t) not in ALLOWED_EDGES}
+
+
+def _relative_imports(name: str, path: Path) -> List[tuple]:
+    """(module named, names imported) of each ``from ... import``, resolved against the package."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - (node.level - 1)] if node.level else []
+            found.append((".".join(base + ([node.module] if node.module else [])), [a.name for a in node.names]))
+    return found
 
 
 def import_graph() -> Dict[str, Set[str]]:
@@ -106,3 +119,89 @@ def test_no_import_cycle_among_orch_modules():
 def test_no_module_is_over_the_line_budget():
     long = {name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+# (importer prefix, imported prefixes it must never reach): data flows one way, and what runs in a task
+# container (task/, store/, the authoring layer) never loads the orchestrating side.
+ORCHESTRATING = ("orchestrator.runtime", "orchestrator.executors", "orchestrator.cli", "orchestrator.ui")
+AUTHORING = (
+    "orchestrator.flowspec",
+    "orchestrator.decorators",
+    "orchestrator.decorator_specs",
+    "orchestrator.parameters",
+    "orchestrator.user_configs",
+    "orchestrator.current",
+    "orchestrator.argcheck",
+)
+LAYERS = [
+    ("orchestrator.task", ORCHESTRATING + ("orchestrator.client", "orchestrator.runner")),
+    ("orchestrator.store", ORCHESTRATING + ("orchestrator.task", "orchestrator.client", "orchestrator.backends")),
+    ("orchestrator.graph", ORCHESTRATING + ("orchestrator.task", "orchestrator.store")),
+    ("orchestrator.plan", ORCHESTRATING + ("orchestrator.task", "orchestrator.store")),
+    ("orchestrator.backends.spec", ("orchestrator.",)),
+    ("orchestrator.executors", ("orchestrator.runtime", "orchestrator.cli", "orchestrator.ui")),
+    ("orchestrator.runtime", ("orchestrator.cli", "orchestrator.ui")),
+] + [(module, ORCHESTRATING) for module in AUTHORING]
+ALLOWED_LAYER_EDGES = {("orchestrator.flowspec", "orchestrator.cli.flow_entry")}  # FlowSpec() under __main__
+# Who may name Batch's modules: its own, the registry that lists it, and the decorators orch exports.
+BATCH = "orchestrator.backends.batch"
+BATCH_NAMERS = {"orchestrator.backends.registry", "orchestrator.decorators"}
+
+
+def _under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".") or (prefix.endswith(".") and module.startswith(prefix))
+
+
+def test_layers_import_only_downwards():
+    graph = import_graph()
+    wrong = sorted(
+        (importer, target)
+        for importer, targets in graph.items()
+        for layer, banned in LAYERS
+        if _under(importer, layer)
+        for target in targets
+        if any(_under(target, b) for b in banned) and (importer, target) not in ALLOWED_LAYER_EDGES
+    )
+    assert wrong == []
+
+
+def test_the_layer_rule_sees_a_violation():
+    banned = dict(LAYERS)["orchestrator.task"]
+    assert any(_under("orchestrator.runtime.scheduler", b) for b in banned)
+    assert not any(_under("orchestrator.store.records", b) for b in banned)
+
+
+def test_batch_is_named_only_by_its_registry_and_exports():
+    graph = import_graph()
+    namers = {m for m, targets in graph.items() if not _under(m, BATCH) and any(_under(t, BATCH) for t in targets)}
+    assert namers <= BATCH_NAMERS
+
+
+def test_no_module_imports_another_modules_private_names():
+    modules = _modules()
+    found = sorted(
+        (name, module, imported)
+        for name, path in modules.items()
+        for module, names in _relative_imports(name, path)
+        for imported in names
+        if imported.startswith("_") and not imported.startswith("__") and module != name
+    )
+    assert found == []
+
+
+def test_every_relative_import_names_a_module_that_exists():
+    """A module moved without its lazy imports fixed fails here, not in a user's Batch job."""
+    modules = _modules()
+    missing = sorted(
+        (name, module)
+        for name, path in modules.items()
+        for module, names in _relative_imports(name, path)
+        if module.startswith("orchestrator") and module not in modules
+        and not all("%s.%s" % (module, n) in modules for n in names)
+    )  # fmt: skip
+    assert missing == []
+
+
+def test_at_most_a_dozen_loose_modules_at_the_package_root():
+    loose = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert len(loose) <= MAX_LOOSE, loose
