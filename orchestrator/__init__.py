@@ -6,8 +6,8 @@ layer, which the task runtime also uses inside containers, so it stays
 standard-library-only and Python 3.8 compatible.
 """
 
-from .current import current
-from .decorators import (
+from .authoring.current import current
+from .authoring.decorators import (
     batch,
     cache,
     card,
@@ -27,11 +27,11 @@ from .decorators import (
     step,
     timeout,
 )
-from .flowspec import FlowSpec
+from .authoring.flowspec import FlowSpec
+from .authoring.mutators import FlowMutator, StepMutator, UserStepDecorator, user_step_decorator
+from .authoring.parameters import IncludeFile, JSONType, Parameter
+from .authoring.user_configs import Config, ConfigValue, config_expr
 from .multicore_utils import parallel_imap_unordered, parallel_map, profile
-from .mutators import FlowMutator, StepMutator, UserStepDecorator, user_step_decorator
-from .parameters import IncludeFile, JSONType, Parameter
-from .user_configs import Config, ConfigValue, config_expr
 from .version import __version__
 
 _CLIENT = (
@@ -61,7 +61,7 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
 
         return getattr(runner, name)
     if name == "Metaflow":
-        from .client_root import Metaflow
+        from .client.root import Metaflow
 
         return Metaflow
     if name == "S3":  # loads only when a flow uses it
@@ -69,7 +69,7 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
 
         return S3
     if not name.startswith("_"):
-        from .decorators import plugin_decorator
+        from .authoring.decorators import plugin_decorator
 
         found = plugin_decorator(name)
         if found is not None:

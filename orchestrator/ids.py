@@ -1,14 +1,57 @@
-"""Typed identifiers: foreach frames and attempt references, each with one text form.
+"""Typed identifiers: pathspecs, foreach frames and attempt references, each with one text form.
 
-A reference is built and taken apart only here: ``str(ref)`` writes
-``step/task/attempt`` (or ``run/step/task/attempt``), ``AttemptRef.parse``
-reads it back, and nothing else formats or splits these strings. Standard
-library only: the task runtime uses these inside containers.
+A pathspec (``Flow/run/step/task``) and an attempt reference are built and
+taken apart only here: ``str(path)`` writes one, ``Pathspec.parse`` and
+``AttemptRef.parse`` read them back, and nothing else formats or splits
+these strings. Standard library only: the task runtime uses these inside
+containers.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+
+class Pathspec(NamedTuple):
+    """``Flow``, ``Flow/run``, ``Flow/run/step`` or ``Flow/run/step/task``: what Metaflow's client calls
+    a pathspec. Build one with ``run_path``/``task_path`` or ``child``; ``str()`` is its text."""
+
+    flow: str
+    run: Optional[str] = None
+    step: Optional[str] = None
+    task: Optional[str] = None
+
+    @classmethod
+    def parse(cls, text: str, depth: Optional[int] = None) -> Pathspec:
+        """Split a pathspec; ``depth`` (1 flow ... 4 task) says how many parts it must have."""
+        parts = str(text).split("/")
+        if not all(parts) or len(parts) > 4 or (depth is not None and len(parts) != depth):
+            raise ValueError("not a pathspec of %s parts: %r" % (depth or "1 to 4", text))
+        return cls(*parts)
+
+    @property
+    def parts(self) -> Tuple[str, ...]:
+        return tuple(p for p in self if p is not None)
+
+    def child(self, name: str) -> Pathspec:
+        """The path one level down: a flow's run, a run's step, a step's task."""
+        return Pathspec(*(self.parts + (str(name),)))
+
+    @property
+    def in_run(self) -> str:
+        """``run/step/task`` (or less): the path without its flow, as the console and ``orch dump`` show it."""
+        return "/".join(self.parts[1:])
+
+    def __str__(self) -> str:
+        return "/".join(self.parts)
+
+
+def run_path(flow: str, run: str) -> Pathspec:
+    return Pathspec(flow, run)
+
+
+def task_path(flow: str, run: str, step: str, task: str) -> Pathspec:
+    return Pathspec(flow, run, step, task)
 
 
 class Frame(NamedTuple):

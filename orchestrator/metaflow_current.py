@@ -3,6 +3,6 @@
 Task-side code: standard library only.
 """
 
-from .current import Current, Parallel, current
+from .authoring.current import Current, Parallel, current
 
 __all__ = ["Current", "Parallel", "current"]

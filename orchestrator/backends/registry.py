@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
-from ..decorator_specs import FLOW_DECORATORS, STEP_DECORATORS, Decorator
+from ..authoring.decorator_specs import FLOW_DECORATORS, STEP_DECORATORS, Decorator
 from ..errors import OrchError, UsageError
 from .batch import BACKEND as BATCH
 from .batch.decorator import Batch

@@ -63,7 +63,7 @@ class Card:
     def _current(self) -> CardRecord:
         if self._live_key is None:
             return self._record
-        from ..client_state import opened_store
+        from ..client.state import opened_store
 
         try:
             self._record = read_pointer(opened_store()[0], self._live_key)
@@ -82,7 +82,7 @@ class Card:
         """The card's HTML (a live card's latest)."""
         if self._html is not None and self._live_key is None:
             return self._html
-        from ..client_state import opened_store
+        from ..client.state import opened_store
 
         record = self._current()
         self._html = bytes(opened_store()[2].load_blob(record.html, "card %s" % self.type)).decode("utf-8")
@@ -90,7 +90,7 @@ class Card:
 
     def get_data(self) -> Optional[Dict[str, Any]]:
         """The card's latest data update (``{"data", "reload_token", "created_on"}``), for cards that have them."""
-        from ..client_state import opened_store
+        from ..client.state import opened_store
 
         record = self._current()
         if record.data is None:
@@ -136,7 +136,7 @@ class CardContainer:
 
 def _cards(task: Any, refresh: bool = False) -> List[Card]:
     """Every card of the task's latest attempt: the end record's, else the live pointers'."""
-    from ..client_state import opened_store
+    from ..client.state import opened_store
 
     if refresh:
         task._end = None
@@ -155,9 +155,9 @@ def get_cards(
     """The cards of a task (a ``Task`` or a ``Flow/run/step/task`` pathspec), optionally only those of
     one ``type`` or ``id``. Fast: no card's HTML is read until ``get()``. A task with no card at all
     raises ``CardNotPresentException`` (as in Metaflow)."""
-    from ..client import Task
-    from ..client_state import use_store
-    from ..current import current
+    from ..authoring.current import current
+    from ..client.core import Task
+    from ..client.state import use_store
 
     if isinstance(task, str):
         if len(task.split("/")) != 4:

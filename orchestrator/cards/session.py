@@ -143,7 +143,7 @@ class CardSession:
 
     def install(self) -> CardSession:
         """Make this session the running task's ``current.card``."""
-        from ..current import current
+        from ..authoring.current import current
 
         current._update(card=self.collector)
         return self

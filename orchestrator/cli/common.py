@@ -8,8 +8,8 @@ from typing import Any, Optional, Tuple
 
 import click
 
-from ..loader import LoadedFlow, check_flow, load_flow
-from ..user_configs import ConfigInputs
+from ..authoring.loader import LoadedFlow, check_flow, load_flow
+from ..authoring.user_configs import ConfigInputs
 
 FLOW_ARGUMENT = click.argument("flow_file", metavar="FLOW.py", type=click.Path(dir_okay=False))
 

@@ -14,6 +14,7 @@ import pickle
 import click
 
 from ..errors import OrchError
+from ..ids import Pathspec
 from .common import echo_marked, quiet, store_config, task_pathspec
 
 DEFAULT_MAX_VALUE_SIZE = 1000  # bytes, as Metaflow's dump
@@ -36,14 +37,14 @@ DEFAULT_MAX_VALUE_SIZE = 1000  # bytes, as Metaflow's dump
 @click.pass_context
 def dump(ctx, input_path, include, private, max_value_size, out_file, store, flow_file):
     """Show the artifacts of every task of a step, or of one task."""
-    from ..client import Step, metadata, namespace
-    from ..dump import dumpable_tasks, format_task, task_values
+    from ..client.core import Step, metadata, namespace
+    from ..client.dump import dumpable_tasks, format_task, task_values
 
     flow, run, step, task_id = task_pathspec(ctx, input_path, flow_file)
     metadata(store_config(ctx, store).store_url)
     namespace(None)  # as Metaflow's dump: the store is read directly, whoever ran it
     try:
-        tasks = list(dumpable_tasks(Step("%s/%s/%s" % (flow, run, step)), task_id))
+        tasks = list(dumpable_tasks(Step(str(Pathspec(flow, run, step))), task_id))
     except KeyError:
         tasks = []
     missing = "No finished task at %s/%s/%s%s." % (flow, run, step, "/" + task_id if task_id else "")
@@ -65,7 +66,7 @@ def dump(ctx, input_path, include, private, max_value_size, out_file, store, flo
         echo("Dumping output of run_id=*%s* step=*%s* task_id=*%s*" % (run, step, task.id))
         values = task_values(task, names, private, limit)
         if out_file:
-            output["%s/%s/%s" % (run, step, task.id)] = values
+            output[Pathspec(flow, run, step, task.id).in_run] = values
         else:
             for line in format_task(task, values):
                 click.echo(line)

@@ -8,14 +8,14 @@ import os
 
 import click
 
+from ..authoring.loader import LoadedFlow
+from ..authoring.parameters import flow_parameters
+from ..authoring.user_configs import ConfigInputs
 from ..config import Config
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..errors import ParameterError, UsageError
 from ..graph.overlay import apply_with, parse_with
-from ..loader import LoadedFlow
-from ..parameters import flow_parameters
 from ..runtime.launch import RunOptions, execute, origin_configs
-from ..user_configs import ConfigInputs
 from . import common
 from .common import EXECUTOR_CHOICES as EXECUTORS
 from .common import FLOW_ARGUMENT, load

@@ -77,7 +77,7 @@ def spin_command(ctx, flow_file, pathspec, spin_pathspec, persist, skip_decorato
     quiet = quiet or bool(top and top.quiet)
     options = options_of(1, 10000, executor, tags, run_id_file, quiet, "", runner_attribute_file)
     request = SpinRequest(
-        "%s/%s/%s" % (origin.run_id, origin.step, origin.task_id),
+        origin.pathspec,
         persist,
         skip_decorators,
         _artifacts(artifacts_module),

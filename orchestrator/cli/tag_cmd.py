@@ -1,6 +1,6 @@
 """``orch tag add|remove|replace|list FLOW/RUN ...`` and Metaflow's ``python flow.py tag add --run-id ID ...``.
 
-Tags change under Metaflow's rules (``orchestrator.tagging``): system tags
+Tags change under Metaflow's rules (``orchestrator.client.tagging``): system tags
 stay, a tag is 1 to 500 characters, a run has at most 50 user tags. Each
 change is one write-once record, so concurrent changes never lose a tag.
 """
@@ -11,12 +11,13 @@ from typing import List, Optional, Set, Tuple
 
 import click
 
+from ..client.tagging import mutate
 from ..config import Config
 from ..errors import UsageError
+from ..ids import run_path
 from ..store.metadata import MetadataStore
 from ..store.names import check_name
 from ..store.records import RunRecord
-from ..tagging import mutate
 from .common import echo_marked, load, quiet, store_backend
 
 _STORE = click.option("--store", default=None, help="Store directory or s3://bucket/prefix [env ORCH_STORE].")
@@ -109,7 +110,7 @@ def _change(ctx: click.Context, target, run_id, store, add=(), remove=()) -> Non
     tags = mutate(meta, flow, run, add, remove, config.username, record)
     if not quiet(ctx):
         click.echo("Operation successful. New tags:", err=bool(remove))  # as Metaflow: add says it on stdout
-    _show(ctx, record, tags, "%s/%s" % (flow, run))
+    _show(ctx, record, tags, str(run_path(flow, run)))
 
 
 def _one_way(name: str, doc: str) -> click.Command:
@@ -162,7 +163,7 @@ def tag_list(ctx, target, run_id, user_namespace, flat, hide_system_tags, store)
     record = _record(meta, flow, run)
     # python flow.py tag list --flat writes to stderr, after the banner, as Metaflow's does
     metaflow_form = bool(ctx.meta.get("orch_flow_file"))
-    group = "%s/%s" % (flow, run)  # Metaflow names the runs listed
+    group = str(run_path(flow, run))  # Metaflow names the runs listed
     _show(ctx, record, meta.user_tags(flow, run, record), group, flat, hide_system_tags, err=metaflow_form)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, Tuple
 
 import click
 
-from ..user_configs import ConfigInputs
+from ..authoring.user_configs import ConfigInputs
 
 # option → the values orch accepts for it; None: any value (a path)
 _ACCEPTED = {

@@ -134,11 +134,11 @@ def datatools_root() -> Optional[str]:
     configured = os.environ.get("ORCH_DATATOOLS_S3ROOT") or os.environ.get("METAFLOW_DATATOOLS_S3ROOT")
     if configured:
         return configured.rstrip("/")
-    from ..current import current
+    from ..authoring.current import current
 
     store = current._values.get("store_url") if current.is_running_flow else None
     if store is None:
-        from ..client_state import current_url
+        from ..client.state import current_url
 
         store = current_url()
     return store.rstrip("/") + "/data" if store and store.startswith("s3://") else None
@@ -153,8 +153,8 @@ def _root_of(run: Any, bucket: Optional[str], prefix: Optional[str], s3root: Opt
                 "S3(run=...) needs an S3 root, and this run's store is a local folder. Run the flow with an S3 "
                 "store (--store s3://bucket/prefix), or set METAFLOW_DATATOOLS_S3ROOT=s3://bucket/prefix."
             )
-        from ..current import current
-        from ..flowspec import FlowSpec
+        from ..authoring.current import current
+        from ..authoring.flowspec import FlowSpec
 
         if isinstance(run, FlowSpec):
             if not current.is_running_flow:

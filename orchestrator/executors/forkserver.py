@@ -179,7 +179,7 @@ class _Server:
 
 
 def serve(code_dir: str, flow_file: str, flow_name: str, *flags: str) -> int:
-    from ..flowmodule import import_flow_class
+    from ..authoring.flowmodule import import_flow_class
     from ..task import runner  # noqa: F401 (imported once here, so no forked task pays for it)
 
     try:

@@ -11,8 +11,8 @@ import ast
 from dataclasses import replace
 from typing import Any, Dict, Iterable
 
+from ..authoring.decorators import build_spec
 from ..backends.registry import step_decorators
-from ..decorators import build_spec
 from ..errors import FlowDefinitionError, UsageError
 from .model import Graph
 

@@ -15,18 +15,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..authoring.flowspec import FlowSpec
+from ..authoring.loader import LoadedFlow
+from ..authoring.parameters import flow_constants
+from ..authoring.user_configs import bound_values, flow_configs
 from ..config import Config
 from ..envs.resolve import ensure_locks
-from ..flowspec import FlowSpec
 from ..graph.model import Graph
 from ..ids import AttemptRef
-from ..loader import LoadedFlow
-from ..parameters import flow_constants
 from ..plan import Finished, PlannedTask, Planner
 from ..store.artifacts import ArtifactRecord, save_artifact
 from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
-from ..user_configs import bound_values, flow_configs
 from .codehash import CodeIndex
 from .lookup import Cache, CachePolicy, Keys
 

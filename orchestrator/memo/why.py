@@ -19,14 +19,14 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Tuple
 
-from ..codepkg import extract_package
-from ..ids import id_order
+from ..ids import id_order, task_path
 from ..store import cache_entries as entries
 from ..store.artifacts import ArtifactRecord, load_artifact
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptStart, RunRecord
+from ..task.codepkg import extract_package
 from .codehash import CodeIndex, StepCode
 from .key import StaticKey, differences
 from .lookup import parent_records, read_digest, read_views
@@ -56,10 +56,10 @@ class Explainer:
     def task(self, step: str, task_id: str) -> List[str]:
         latest = self.meta.latest_attempts(self.flow, self.run_id, step).get((step, task_id))
         if latest is None:
-            return ["%s/%s/%s/%s: no such task." % (self.flow, self.run_id, step, task_id)]
+            return ["%s: no such task." % task_path(self.flow, self.run_id, step, task_id)]
         end = self.meta.attempt_end(self.flow, self.run_id, step, task_id, latest.attempt)
         start = self.meta.attempt_start(self.flow, self.run_id, step, task_id, latest.attempt)
-        head = "%s/%s/%s/%s" % (self.flow, self.run_id, step, task_id)
+        head = str(task_path(self.flow, self.run_id, step, task_id))
         if end is None:
             return ["%s: still running (or its process died before it recorded its end)." % head]
         if end.memo is None:

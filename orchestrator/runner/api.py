@@ -26,6 +26,7 @@ import tempfile
 import time
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
+from ..ids import run_path
 from .command import flow_command, top_level_args
 from .process import CommandManager
 
@@ -159,14 +160,14 @@ class Runner:
         if os.path.exists(attributes):
             with open(attributes, encoding="utf-8") as handle:
                 found = json.load(handle)
-            from ..client import Run, Task, metadata
+            from ..client.core import Run, Task, metadata
 
             metadata(found["metadata"])  # the client reads the store this run used
-            pathspec = "%s/%s" % (found["flow_name"], found["run_id"])
+            run = run_path(found["flow_name"], found["run_id"])
             if "task_id" in found:
-                task = "%s/%s/%s" % (pathspec, found["step_name"], found["task_id"])
-                return ExecutingTask(self, command, Task(task, _namespace_check=False))
-            return ExecutingRun(self, command, Run(pathspec, _check_namespace=False))
+                task = run.child(found["step_name"]).child(found["task_id"])
+                return ExecutingTask(self, command, Task(str(task), _namespace_check=False))
+            return ExecutingRun(self, command, Run(str(run), _check_namespace=False))
         if command.finished:
             command.sync_wait()
             raise RuntimeError(_failure_message(command))

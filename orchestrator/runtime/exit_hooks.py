@@ -18,7 +18,7 @@ import subprocess
 import sys
 from typing import Any, Callable, Sequence
 
-from ..decorators import flow_decorators
+from ..authoring.decorators import flow_decorators
 
 
 def hooks_of(flow_class: type, succeeded: bool) -> Sequence[str]:
@@ -70,7 +70,7 @@ def main(argv: Sequence[str]) -> int:
         return 1
     wanted = inspect.signature(hook).parameters
     if "run" in wanted or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in wanted.values()):
-        from ..client import Run, namespace
+        from ..client.core import Run, namespace
 
         namespace(None)
         hook(run=Run(pathspec, _check_namespace=False))

@@ -14,23 +14,24 @@ import os
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
+from ..authoring.current import current
+from ..authoring.flowspec import FlowSpec
+from ..authoring.loader import LoadedFlow
+from ..authoring.parameters import flow_constants, flow_parameters
+from ..authoring.project_names import resolve as resolve_project
+from ..authoring.user_configs import ConfigInputs, bound_values, flow_configs, stored
 from ..backends.registry import placed
 from ..backends.spec import load
 from ..config import Config
-from ..current import current
 from ..errors import OrchError, ParameterError
 from ..executors.base import Executor
-from ..flowspec import FlowSpec
-from ..loader import LoadedFlow
+from ..ids import run_path
 from ..memo.lookup import CachePolicy, run_cache
-from ..parameters import flow_constants, flow_parameters
-from ..project_names import resolve as resolve_project
 from ..store.artifacts import load_artifact, save_artifact
 from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.records import RunRecord
-from ..user_configs import ConfigInputs, bound_values, flow_configs, stored
 from .exit_hooks import run_exit_hooks
 from .resume import plan_resume
 from .scheduler import RunOutcome
@@ -92,7 +93,7 @@ class FlowRun(RunSession):
         return "Running %s" % self.loaded.name
 
     def ended(self, run_id: str, outcome: RunOutcome) -> None:
-        pathspec = "%s/%s" % (self.loaded.name, run_id)
+        pathspec = str(run_path(self.loaded.name, run_id))
         run_exit_hooks(self.loaded.cls, self.loaded.abspath, pathspec, self.config.store_url, outcome.succeeded, print)
 
 

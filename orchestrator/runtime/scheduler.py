@@ -15,12 +15,12 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple
 
+from ..authoring.secret_sources import aws_sources
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
 from ..graph.model import Graph, StepType
 from ..ids import AttemptRef, loop_key
 from ..plan import Finished, PlannedTask, Planner
-from ..secret_sources import aws_sources
 from ..states import Status
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, Death, ExceptionInfo

@@ -20,9 +20,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+from ..authoring.loader import LoadedFlow
+from ..authoring.project_names import ProjectInfo
+from ..authoring.secret_sources import SecretError, fetch
 from ..backends.registry import run_label
 from ..backends.spec import Backend
-from ..codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from ..config import Config
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
 from ..envs.lock import LockRef
@@ -31,9 +33,7 @@ from ..errors import UsageError
 from ..executors.base import Executor, ExecutorSetup, RunPlace, SetupRequest
 from ..executors.factory import create_executor, prepare_setups, resolve_here
 from ..graph.render import to_json
-from ..loader import LoadedFlow
-from ..project_names import ProjectInfo
-from ..secret_sources import SecretError, fetch
+from ..ids import Pathspec, run_path
 from ..states import Status
 from ..store.artifacts import ArtifactRecord
 from ..store.backend import Backend as Storage
@@ -41,6 +41,7 @@ from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
 from ..store.records import CodeRef, RunEnd, RunFailure, RunRecord
+from ..task.codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from .console import make_console
 from .logs import LogFollower
 from .scheduler import RunContext, RunOutcome, Scheduler
@@ -174,7 +175,7 @@ class RunSession:
             console.close()
             raise
         ctx = run_context(loaded.name, run_id, config, options, prepared, self.origin_run_id, secrets)
-        console.run_label = "%s/%s" % (loaded.name, run_id)
+        console.run_label = str(run_path(loaded.name, run_id))
         console.run_message("%s as run %s (store: %s)" % (self.headline(), run_id, config.store_url))
         follower = LogFollower(console.log)
         reporter = FollowingReporter(console, follower, self.store)
@@ -377,7 +378,7 @@ class FollowingReporter:
 
 def _prefix(spec: Any) -> str:
     """What the console puts before a task's log lines: RUN/STEP/TASK."""
-    return spec.pathspec.split("/", 1)[1]
+    return Pathspec.parse(spec.pathspec).in_run
 
 
 def _install_stop_handlers(scheduler: Scheduler) -> dict:

@@ -26,12 +26,12 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..authoring.loader import LoadedFlow
 from ..backends.spec import Backend
 from ..config import Config
 from ..errors import OrchError, UsageError
 from ..graph.model import Graph
-from ..ids import in_order
-from ..loader import LoadedFlow
+from ..ids import in_order, task_path
 from ..plan import Finished, PlannedTask, Planner
 from ..store.artifacts import save_artifact
 from ..store.cas import ContentAddressedStore
@@ -70,7 +70,7 @@ class Origin:
 
     @property
     def pathspec(self) -> str:
-        return "%s/%s/%s" % (self.run_id, self.step, self.task_id)
+        return task_path(self.record.flow, self.run_id, self.step, self.task_id).in_run
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class SpinResult:
 
     @property
     def pathspec(self) -> str:
-        return "%s/%s/%s/%s" % (self.run.flow, self.run.run_id, self.step, self.task_id)
+        return str(task_path(self.run.flow, self.run.run_id, self.step, self.task_id))
 
 
 def find_origin(meta: MetadataStore, flow: str, given: str) -> Origin:

@@ -10,6 +10,7 @@ reading one artifact never loads another.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 from typing import Any, Dict, List, NamedTuple, Tuple
 
@@ -95,4 +96,32 @@ def load_artifact(cas: ContentAddressedStore, record: ArtifactRecord, what: str 
     """Load one artifact, verifying every blob; ``what`` names it in errors (artifact, task)."""
     main = cas.load_blob(record.key, what)
     buffers = [cas.load_blob(k, what + " buffer %d" % i) for i, k in enumerate(record.buffers)]
-    return pickle.loads(main, buffers=buffers)
+    return _Unpickler(io.BytesIO(main), buffers=buffers).load()
+
+
+# Modules whose classes older orch versions pickled under another path (the package root was grouped
+# by layer in 0.3): an artifact written then still loads. Never remove an entry.
+MOVED_MODULES = {
+    "orchestrator.%s" % name: "orchestrator.authoring.%s" % name
+    for name in (
+        "flowspec decorator_specs argcheck parameters user_configs current project_names secret_sources mutators "
+        "flowattr flowgraph flowmodule loader"
+    ).split()
+}
+MOVED_MODULES.update(
+    {
+        "orchestrator.client_parts": "orchestrator.client.parts",
+        "orchestrator.client_root": "orchestrator.client.root",
+        "orchestrator.client_state": "orchestrator.client.state",
+        "orchestrator.tagging": "orchestrator.client.tagging",
+        "orchestrator.dump": "orchestrator.client.dump",
+        "orchestrator.codepkg": "orchestrator.task.codepkg",
+    }
+)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Finds a class an older orch pickled under a module path that has since moved."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED_MODULES.get(module, module), name)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ..errors import OrchError
+from ..ids import run_path, task_path
 from . import cache_entries
 from .backend import Backend
 from .cas import ContentAddressedStore, CorruptBlobError, UnknownBlobVersionError
@@ -59,7 +60,7 @@ def _run_references(
     for step, task, attempt, kind in meta.task_files(flow, run):
         if kind != "done":
             continue
-        where = "%s/%s/%s/%s attempt %d" % (flow, run, step, task, attempt)
+        where = "%s attempt %d" % (task_path(flow, run, step, task), attempt)
         try:
             end = meta.attempt_end(flow, run, step, task, attempt)
         except INVALID as err:
@@ -195,7 +196,7 @@ def gc(
             if keep:
                 kept.append((flow, run))
                 continue
-            report.runs_removed.append("%s/%s" % (flow, run))
+            report.runs_removed.append(str(run_path(flow, run)))
             report.bytes_freed += size
             if not dry_run:
                 backend.delete(info.key for info in list(backend.list(run_prefix(flow, run) + "/")))

@@ -19,15 +19,16 @@ import traceback
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ..current import current
-from ..decorators import bind_configs, step_decorators
+from ..authoring.current import current
+from ..authoring.decorators import bind_configs, step_decorators
+from ..authoring.flowmodule import import_flow_class
+from ..authoring.flowspec import FAILURE_HANDLED_BY_CATCH, FlowSpec, ForeachFrame, Transition
+from ..authoring.parameters import flow_parameters
+from ..authoring.secret_sources import INLINE, fetch
+from ..authoring.user_configs import flow_configs, stored
 from ..errors import OrchError
 from ..exception import MetaflowExceptionWrapper, TimeoutException, type_name
-from ..flowmodule import import_flow_class
-from ..flowspec import FAILURE_HANDLED_BY_CATCH, FlowSpec, ForeachFrame, Transition
-from ..ids import AttemptRef
-from ..parameters import flow_parameters
-from ..secret_sources import INLINE, fetch
+from ..ids import AttemptRef, task_path
 from ..states import Status
 from ..store.artifacts import ArtifactRecord, load_artifact, save_artifact
 from ..store.backend import Backend
@@ -35,7 +36,6 @@ from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore, log_key
 from ..store.records import AttemptEnd, AttemptStart, ExceptionInfo, MemoInfo, RunRecord
-from ..user_configs import flow_configs, stored
 from .capture import redirect_output
 from .inputs import ArtifactSource, Inputs, JoinInput, ReadLog, branch_scope, inputs_digest
 from .spec import TaskSpec
@@ -106,8 +106,9 @@ class TaskRunner:
         }
         bind_configs(flow_class, values)
 
-    def _where(self, path: str) -> str:
-        return "%s/%s/%s" % (self.spec.flow, self.spec.run_id, path)
+    def _where(self, ref: AttemptRef) -> str:
+        """FLOW/RUN/STEP/TASK of an input task, for errors about its artifacts."""
+        return str(task_path(self.spec.flow, self.spec.run_id, ref.step, ref.task))
 
     def prepare(self, flow: FlowSpec) -> Tuple[Optional[Inputs], Dict[str, ArtifactRecord]]:
         """Attach inherited artifacts (or join inputs) to ``flow``; return (inputs, inherited records)."""
@@ -121,7 +122,7 @@ class TaskRunner:
             for position, ref in enumerate(spec.inputs):
                 scopes.append(branch_scope(ref.step, position, bool(spec.join_order)))
                 records = self._task_records(ref)
-                source = ArtifactSource(self.cas, records, self._where(ref.task_path), self._reads, scopes[-1])
+                source = ArtifactSource(self.cas, records, self._where(ref), self._reads, scopes[-1])
                 branches.append(JoinInput(ref.step, ref.task, source, None if spec.join_order else position))
             if spec.join_order:
                 order = {s: i for i, s in enumerate(spec.join_order)}
@@ -134,7 +135,7 @@ class TaskRunner:
         elif spec.inputs:
             # The run's own values win over the parent's copies: a resumed run may give a config anew.
             inherited = dict(self._task_records(spec.inputs[0]), **params)
-        source = ArtifactSource(self.cas, inherited, self._where("%s/%s" % (spec.step, spec.task_id)), self._reads)
+        source = ArtifactSource(self.cas, inherited, spec.pathspec, self._reads)
         flow.__dict__["_orch_source"] = source
         flow.__dict__["_orch_frame_source"] = frame_source or source
         flow._orch_foreach = tuple(

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, Optional, Tuple
 
-from ..ids import AttemptRef, Frame, foreach_key
+from ..ids import AttemptRef, Frame, foreach_key, task_path
 from ..store.backend import Backend
 from ..store.metadata import log_files
 
@@ -57,7 +57,7 @@ class TaskSpec:
 
     @property
     def pathspec(self) -> str:
-        return "%s/%s/%s/%s" % (self.flow, self.run_id, self.step, self.task_id)
+        return str(task_path(self.flow, self.run_id, self.step, self.task_id))
 
     @property
     def foreach_key(self) -> Tuple[int, ...]:

@@ -14,6 +14,7 @@ import json
 import time
 from typing import Any, Dict, List, Optional
 
+from ..ids import run_path
 from .model import RunView, StepView
 from .svg import dag_svg, timeline_svg
 
@@ -176,7 +177,7 @@ def render_report(
         [html.escape(f.get("task", "")), html.escape(f.get("state", "")), html.escape(f.get("message", ""))]
         for f in run.failures
     ]
-    title = "%s/%s" % (run.flow, run.run_id)
+    title = str(run_path(run.flow, run.run_id))
     body = [
         "<h1>%s %s</h1>" % (html.escape(title), badge(run.status)),
         '<p class="muted">orch run report, written %s</p>' % when(now),

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..ids import run_path, task_path
 from ..store.artifacts import load_artifact
 from ..store.backend import MissingKey
 from ..store.cas import ContentAddressedStore
@@ -257,7 +258,7 @@ def create_app(store_url: str) -> Any:
             + "<h2>Environments</h2>"
             + table(envs, ["step", "environment", "locked packages"])
         )
-        return _page("%s/%s" % (flow, run_id), body, LIVE_RUN_SCRIPT)
+        return _page(str(run_path(flow, run_id)), body, LIVE_RUN_SCRIPT)
 
     @app.get("/runs/<flow>/<run_id>/live")
     def run_live(flow: str, run_id: str) -> str:
@@ -351,7 +352,7 @@ def create_app(store_url: str) -> Any:
         else:
             error = ""
         cards = task_cards(backend, (flow, run_id, step, task), attempt, done)
-        shown = cards_fragment("%s/%s/%s/%s" % (flow, run_id, step, task), attempt, cards, finished)
+        shown = cards_fragment(str(task_path(flow, run_id, step, task)), attempt, cards, finished)
         body = (
             '<h1><a href="/runs/%s/%s">%s/%s</a>/%s/%s %s</h1><p class="muted">attempt %d · host %s · started %s · '
             "finished %s%s</p>%s%s<h2>Artifacts</h2>%s%s"
@@ -374,14 +375,14 @@ def create_app(store_url: str) -> Any:
                 "".join(logs),
             )
         )
-        return _page("%s/%s/%s/%s" % (flow, run_id, step, task), body, LOG_SCRIPT + CARDS_SCRIPT)
+        return _page(str(task_path(flow, run_id, step, task)), body, LOG_SCRIPT + CARDS_SCRIPT)
 
     @app.get("/runs/<flow>/<run_id>/<step>/<task>/cards")
     def task_cards_fragment(flow: str, run_id: str, step: str, task: str) -> str:
         names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
         attempt, _, done = _attempt(flow, run_id, step, task)
         cards = task_cards(backend, (flow, run_id, step, task), attempt, done)
-        return cards_fragment("%s/%s/%s/%s" % (flow, run_id, step, task), attempt, cards, done is not None)
+        return cards_fragment(str(task_path(flow, run_id, step, task)), attempt, cards, done is not None)
 
     @app.get("/cards/<flow>/<run_id>/<step>/<task>/<int:attempt>/<int:index>")
     def card_html(flow: str, run_id: str, step: str, task: str, attempt: int, index: int) -> Any:
@@ -435,7 +436,7 @@ def create_app(store_url: str) -> Any:
     def compare_page() -> str:
         a, b = request.args.get("a", ""), request.args.get("b", "")
         if not b:
-            runs = [r for r in all_runs() if r["flow"] == a.split("/")[0] and "%s/%s" % (r["flow"], r["run"]) != a]
+            runs = [r for r in all_runs() if r["flow"] == a.split("/")[0] and str(run_path(r["flow"], r["run"])) != a]
             options = "".join(
                 '<li><a href="/compare?a=%s&b=%s/%s">%s/%s</a> %s</li>'
                 % (a, r["flow"], r["run"], r["flow"], r["run"], badge(r["status"]))

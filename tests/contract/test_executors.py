@@ -21,18 +21,18 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from orchestrator.authoring.loader import load_flow
 from orchestrator.backends.registry import get as backend_named
-from orchestrator.codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from orchestrator.config import Config
 from orchestrator.envs.resolve import ensure_locks
 from orchestrator.executors.base import Executor, RunPlace, SetupRequest, TaskResult, TaskState
 from orchestrator.executors.factory import create_executor, prepare_setups
-from orchestrator.loader import load_flow
 from orchestrator.store.artifacts import load_artifact
 from orchestrator.store.backend import MissingKey
 from orchestrator.store.cas import ContentAddressedStore
 from orchestrator.store.factory import open_backend
 from orchestrator.store.metadata import MetadataStore, log_key
+from orchestrator.task.codepkg import DEFAULT_SUFFIXES, build_package, extract_package
 from orchestrator.task.spec import TaskSpec
 from tests.conftest import FLOWS
 

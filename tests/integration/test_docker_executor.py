@@ -159,8 +159,8 @@ def test_task_containers_are_hardened_and_sandbox_relaxes_them(engine, orch):
 def test_a_setuid_root_binary_does_not_escalate_in_a_task_container(engine, tmp_path):
     """The real thing: a setuid-root copy of python in a step image. Run as orch runs tasks, its
     effective uid stays the task's; without orch's options (the control) it would be root."""
+    from orchestrator.authoring.loader import load_flow
     from orchestrator.executors.docker import CONTAINER_USER, sandbox_options
-    from orchestrator.loader import load_flow
 
     base = os.environ.get("ORCH_BASE_IMAGE", "orch-base:bookworm")
     suid = "/usr/local/bin/python-suid"

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from orchestrator import Flow
+from orchestrator.authoring.loader import load_flow
 from orchestrator.config import Config
 from orchestrator.envs import conda
 from orchestrator.envs.lock import LockError, LockRef, file_digest
 from orchestrator.envs.pypi import ResolutionError
 from orchestrator.envs.resolve import ensure_locks
 from orchestrator.envs.spec import EnvSpec
-from orchestrator.loader import load_flow
 from tests.conftest import EXAMPLES
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from orchestrator import Flow
+from orchestrator.authoring.loader import load_flow
 from orchestrator.config import Config
 from orchestrator.envs import pypi
 from orchestrator.envs.local import ensure_env
 from orchestrator.envs.lock import LockRef, file_digest, lock_path, recorded_spec
 from orchestrator.envs.resolve import ensure_locks
 from orchestrator.envs.spec import EnvSpec
-from orchestrator.loader import load_flow
 from tests.conftest import EXAMPLES
 
 SIX_FLOW = """

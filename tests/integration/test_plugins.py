@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +24,11 @@ FLOW = FLOWS / "plugins" / "procq_flow.py"
 def plugin_dir(tmp_path_factory) -> Path:
     """The plugin, pip-installed (no dependencies: orch is already here) into a folder of its own."""
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("src") / "orch_procq"
+    shutil.copytree(PLUGIN, source)  # pip builds in the source folder: not in the checkout
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
-         str(target), str(PLUGIN)],
+         str(target), str(source)],
         check=True,
         env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"),
     )  # fmt: skip

@@ -4,8 +4,8 @@ records, resume through a loop, and the errors a user sees."""
 from __future__ import annotations
 
 from orchestrator import Flow
+from orchestrator.authoring.loader import load_flow
 from orchestrator.graph.render import to_dot
-from orchestrator.loader import load_flow
 from orchestrator.store.factory import open_backend
 from orchestrator.store.metadata import MetadataStore
 from orchestrator.ui.model import run_view

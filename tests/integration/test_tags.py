@@ -11,9 +11,9 @@ import pytest
 
 from orchestrator import Flow, Run
 from orchestrator.cli.main import main
+from orchestrator.client.tagging import TaggingError
 from orchestrator.store.factory import open_backend
 from orchestrator.store.metadata import MetadataStore
-from orchestrator.tagging import TaggingError
 from tests.conftest import FLOWS, ROOT
 
 FLOW = "branches_flow.py"
@@ -89,7 +89,7 @@ def test_cli_forms_and_orch_runs(orch, tmp_path):
 
 def _add_many(store: str, flow: str, run: str, worker: int) -> None:
     meta = MetadataStore(open_backend(store))
-    from orchestrator.tagging import mutate
+    from orchestrator.client.tagging import mutate
 
     for n in range(5):
         mutate(meta, flow, run, ["w%d-%d" % (worker, n)], [], "test")

@@ -10,13 +10,14 @@ modules together). The one allowed edge is the documented one by which
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Dict, List, Set
 
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "orchestrator"
-ALLOWED_EDGES = {("orchestrator.flowspec", "orchestrator.cli.flow_entry")}
+ALLOWED_EDGES = {("orchestrator.authoring.flowspec", "orchestrator.cli.flow_entry")}
 MAX_LINES = 600
 MAX_LOOSE = 12  # modules at orchestrator/'s root besides __init__ and __main__: the rest live in layers
 
@@ -124,15 +125,6 @@ def test_no_module_is_over_the_line_budget():
 # (importer prefix, imported prefixes it must never reach): data flows one way, and what runs in a task
 # container (task/, store/, the authoring layer) never loads the orchestrating side.
 ORCHESTRATING = ("orchestrator.runtime", "orchestrator.executors", "orchestrator.cli", "orchestrator.ui")
-AUTHORING = (
-    "orchestrator.flowspec",
-    "orchestrator.decorators",
-    "orchestrator.decorator_specs",
-    "orchestrator.parameters",
-    "orchestrator.user_configs",
-    "orchestrator.current",
-    "orchestrator.argcheck",
-)
 LAYERS = [
     ("orchestrator.task", ORCHESTRATING + ("orchestrator.client", "orchestrator.runner")),
     ("orchestrator.store", ORCHESTRATING + ("orchestrator.task", "orchestrator.client", "orchestrator.backends")),
@@ -141,11 +133,15 @@ LAYERS = [
     ("orchestrator.backends.spec", ("orchestrator.",)),
     ("orchestrator.executors", ("orchestrator.runtime", "orchestrator.cli", "orchestrator.ui")),
     ("orchestrator.runtime", ("orchestrator.cli", "orchestrator.ui")),
-] + [(module, ORCHESTRATING) for module in AUTHORING]
-ALLOWED_LAYER_EDGES = {("orchestrator.flowspec", "orchestrator.cli.flow_entry")}  # FlowSpec() under __main__
+    ("orchestrator.authoring", ORCHESTRATING + ("orchestrator.client", "orchestrator.runner")),
+]
+ALLOWED_LAYER_EDGES = {
+    ("orchestrator.authoring.flowspec", "orchestrator.cli.flow_entry"),  # FlowSpec() under __main__ starts the CLI
+    ("orchestrator.authoring.current", "orchestrator.client.core"),  # current.run and current.task, lazily
+}
 # Who may name Batch's modules: its own, the registry that lists it, and the decorators orch exports.
 BATCH = "orchestrator.backends.batch"
-BATCH_NAMERS = {"orchestrator.backends.registry", "orchestrator.decorators"}
+BATCH_NAMERS = {"orchestrator.backends.registry", "orchestrator.authoring.decorators"}
 
 
 def _under(module: str, prefix: str) -> bool:
@@ -205,3 +201,18 @@ def test_every_relative_import_names_a_module_that_exists():
 def test_at_most_a_dozen_loose_modules_at_the_package_root():
     loose = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
     assert len(loose) <= MAX_LOOSE, loose
+
+
+PATHSPEC_BY_HAND = re.compile(r"""["']%s/%s/%s/%s|(Run|Step|Task)\(["']%s/%s""")
+
+
+def test_pathspecs_are_formatted_only_in_ids():
+    """Flow/run/step/task paths are built by ``ids.Pathspec`` (``run_path``, ``task_path``), not by hand."""
+    found = sorted(
+        "%s:%d" % (name, number)
+        for name, path in _modules().items()
+        if name != "orchestrator.ids"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if PATHSPEC_BY_HAND.search(line)
+    )
+    assert found == []

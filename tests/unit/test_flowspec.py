@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator import FlowSpec, current, step
+from orchestrator.authoring.flowspec import ForeachFrame, MergeConflictError, Transition
 from orchestrator.errors import OrchError
-from orchestrator.flowspec import ForeachFrame, MergeConflictError, Transition
 
 
 class TinyFlow(FlowSpec):

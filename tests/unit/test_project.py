@@ -7,9 +7,9 @@ import re
 import pytest
 
 from orchestrator import FlowSpec, project, step
+from orchestrator.authoring.project_names import resolve
 from orchestrator.decorators import flow_decorators
 from orchestrator.errors import FlowDefinitionError, UsageError
-from orchestrator.project_names import resolve
 
 
 def _spec(**kwargs):

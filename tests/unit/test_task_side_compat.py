@@ -16,13 +16,14 @@ from tests.conftest import ROOT
 # What a container imports: the package root and what `from orchestrator import ...` pulls in.
 TASK_SIDE = [
     "__init__",
-    "argcheck",
-    "current",
-    "decorators",
+    "authoring/__init__",
+    "authoring/argcheck",
+    "authoring/current",
+    "authoring/decorators",
     "errors",
-    "flowspec",
-    "parameters",
-    "codepkg",
+    "authoring/flowspec",
+    "authoring/parameters",
+    "task/codepkg",
     "task/__init__",
     "task/__main__",
     "task/spec",
@@ -45,7 +46,6 @@ TASK_SIDE = [
     "store/metadata",
     "store/names",
     "store/records",
-    # @card: rendered inside the task, in the step's own Python
     "cards/__init__",
     "cards/base",
     "cards/builtin",
@@ -76,7 +76,7 @@ def _stdlib_only_import(python: str) -> subprocess.CompletedProcess:
         "import sys; sys.path.insert(0, %r)\n"
         "import orchestrator\n"
         "from orchestrator import FlowSpec, step, retry, conda, Parameter, IncludeFile, current\n"
-        "import orchestrator.task.runner, orchestrator.store.s3, orchestrator.codepkg\n"
+        "import orchestrator.task.runner, orchestrator.store.s3, orchestrator.task.codepkg\n"
         "import orchestrator.cards, orchestrator.cards.session, orchestrator.plugins.cards.card_modules.test_cards\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] not in sys.stdlib_module_names"
         " and m.split('.')[0] not in ('orchestrator', '__main__')) if hasattr(sys, 'stdlib_module_names') else []\n"

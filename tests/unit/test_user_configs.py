@@ -9,9 +9,9 @@ import pickle
 import pytest
 
 from orchestrator import Config, FlowSpec, Parameter, config_expr, resources, step
+from orchestrator.authoring.user_configs import ConfigError, ConfigInputs, ConfigValue, compute_values
 from orchestrator.decorators import bind_configs as bind
 from orchestrator.decorators import step_decorators
-from orchestrator.user_configs import ConfigError, ConfigInputs, ConfigValue, compute_values
 
 
 def test_config_value_is_an_immutable_nested_dict():

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, Optional, Tuple
 
-from ...argcheck import megabytes, optional, positive_number, text, whole
-from ...decorator_specs import Decorator
+from ...authoring.argcheck import megabytes, optional, positive_number, text, whole
+from ...authoring.decorator_specs import Decorator
 
 # Metaflow's other @batch arguments: accepted, so ported flows import, and recorded in ``extra``.
 PASSTHROUGH = tuple(

@@ -22,11 +22,11 @@ import threading
 from dataclasses import replace
 from typing import List, Mapping, Tuple
 
-from ...codepkg import extract_package
 from ...store.backend import Backend
 from ...store.cas import ContentAddressedStore
 from ...store.factory import open_backend
 from ...store.metadata import log_key
+from ...task.codepkg import extract_package
 from ...task.spec import TaskSpec
 from ...task.supervise import kill_reason, oom_kills
 
@@ -101,7 +101,7 @@ def _upload_missing_logs(backend: Backend, spec: TaskSpec, paths: Tuple[str, str
 
 
 def _aws_secrets(spec: TaskSpec, environ: Mapping[str, str]) -> Tuple[Tuple[str, str], ...]:
-    from ...secret_sources import SecretSource, fetch
+    from ...authoring.secret_sources import SecretSource, fetch
 
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     sources = [SecretSource.from_json(s) for s in spec.secret_sources]

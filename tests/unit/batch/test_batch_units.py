@@ -62,7 +62,7 @@ def test_job_names_are_valid_and_definitions_are_keyed_by_image_resources_and_ro
 
 
 def test_with_adds_a_decorator_to_steps_lacking_it(tmp_path):
-    from orchestrator.loader import load_flow
+    from orchestrator.authoring.loader import load_flow
 
     flow = tmp_path / "f.py"
     flow.write_text(
@@ -238,11 +238,11 @@ def test_ecr_registry_logs_in_and_creates_the_repository_once(moto_server):
 
 
 def test_a_parallel_step_on_batch_is_a_clear_error_before_anything_is_built():
+    from orchestrator.authoring.loader import load_flow
     from orchestrator.backends.batch import executor as batch
     from orchestrator.config import Config
     from orchestrator.errors import UsageError
     from orchestrator.executors.base import SetupRequest
-    from orchestrator.loader import load_flow
     from tests.conftest import FLOWS
 
     loaded = load_flow(str(FLOWS / "differential" / "diff_parallel_flow.py"))

@@ -7,8 +7,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from orchestrator.authoring.loader import check_flow
 from orchestrator.cli.main import cli
-from orchestrator.loader import check_flow
 from tests.conftest import FLOWS, rel
 
 BAD = sorted((FLOWS / "bad").glob("*.py"))

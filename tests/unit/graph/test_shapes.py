@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from orchestrator.authoring.loader import load_flow
 from orchestrator.graph.model import StepType
-from orchestrator.loader import load_flow
 from tests.conftest import EXAMPLES, FLOWS, rel
 
 GOOD = sorted((FLOWS / "good").glob("*.py"))

@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
+from orchestrator.authoring.loader import load_flow
 from orchestrator.executors.base import TaskResult, TaskState
-from orchestrator.loader import load_flow
 from orchestrator.plan import Finished, Planner
 from orchestrator.runtime.console import PlainConsole, RichConsole
 from orchestrator.task.spec import TaskSpec

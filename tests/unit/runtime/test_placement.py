@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.authoring.loader import load_flow
 from orchestrator.backends.registry import BATCH, DOCKER, LOCAL, run_label, step_targets
 from orchestrator.errors import UsageError
 from orchestrator.executors.docker import container_limits as _limits
 from orchestrator.executors.factory import resolve_here
 from orchestrator.images import engine
-from orchestrator.loader import load_flow
 from orchestrator.store.location import StoreLocation
 from tests.conftest import FLOWS
 

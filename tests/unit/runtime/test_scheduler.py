@@ -17,8 +17,8 @@ from typing import Dict, List
 
 import pytest
 
+from orchestrator.authoring.loader import load_flow
 from orchestrator.executors.base import Executor, TaskResult, TaskState
-from orchestrator.loader import load_flow
 from orchestrator.runtime.scheduler import RunContext, Scheduler
 from orchestrator.states import Status
 from orchestrator.store.local import LocalBackend

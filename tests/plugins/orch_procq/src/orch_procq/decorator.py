@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, Optional
 
-from orchestrator.argcheck import BadArgument, optional, positive_number, text
-from orchestrator.decorator_specs import Decorator
+from orchestrator.authoring.argcheck import BadArgument, optional, positive_number, text
+from orchestrator.authoring.decorator_specs import Decorator
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .errors import FlowDefinitionError, install_script_excepthook
+from ..errors import FlowDefinitionError, install_script_excepthook
 
 _HINT = "orch does not support Metaflow's custom decorators yet; use orch's built-in decorators, or code in the step."
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable, Optional, Tuple
 
-from .errors import OrchError
-from .exception import MetaflowTaggingError
-from .store.metadata import MetadataStore
-from .store.records import RunRecord, TagEvent
+from ..errors import OrchError
+from ..exception import MetaflowTaggingError
+from ..store.metadata import MetadataStore
+from ..store.records import RunRecord, TagEvent
 
 MAX_TAG_SIZE = 500
 MAX_USER_TAGS = 50

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional
 
-from .client import Step, Task
+from .core import Step, Task
 
 
 class ArtifactTooLarge:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .errors import FlowDefinitionError, install_script_excepthook
+from ..errors import FlowDefinitionError, install_script_excepthook
 
 
 class FlowAttribute:

@@ -14,8 +14,14 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from .client_parts import Code, DataArtifact, Metadata, MetaflowData, Same
-from .client_state import (  # noqa: F401 - re-exported: the client's public functions and errors
+from ..exception import MetaflowExceptionWrapper
+from ..ids import PARALLEL_VAR, Pathspec, in_order, run_path, task_path
+from ..store.artifacts import ArtifactRecord, load_artifact
+from ..store.backend import MissingKey
+from ..store.metadata import attempt_log_key
+from ..store.records import AttemptEnd, AttemptStart, RunEnd, RunRecord
+from .parts import Code, DataArtifact, Metadata, MetaflowData, Same, task_metadata
+from .state import (  # noqa: F401 - re-exported: the client's public functions and errors
     ClientError,
     MissingChild,
     NamespaceMismatch,
@@ -29,12 +35,6 @@ from .client_state import (  # noqa: F401 - re-exported: the client's public fun
     timestamp_of,
     use_store,
 )
-from .exception import MetaflowExceptionWrapper
-from .ids import PARALLEL_VAR, in_order
-from .store.artifacts import ArtifactRecord, load_artifact
-from .store.backend import MissingKey
-from .store.metadata import attempt_log_key
-from .store.records import AttemptEnd, AttemptStart, RunEnd, RunRecord
 
 
 class _InRun(Same):
@@ -47,7 +47,9 @@ class _InRun(Same):
     def _run(self) -> Run:
         cached = self.__dict__.get("_run_object")
         if cached is None:
-            cached = self.__dict__["_run_object"] = Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
+            cached = self.__dict__["_run_object"] = Run(
+                str(run_path(self.flow_name, self.run_id)), _check_namespace=False
+            )
         return cached
 
     @property
@@ -64,19 +66,21 @@ class _InRun(Same):
 
     @property
     def path_components(self) -> List[str]:
-        return self.pathspec.split("/")
+        return list(self._path.parts)
 
 
-_METAFLOW_NAMES = {"python": "python_version"}  # AttemptStart.where() name → Metaflow's metadata field
+def _parse(pathspec: str, depth: int, form: str) -> Pathspec:
+    try:
+        return Pathspec.parse(pathspec, depth)
+    except ValueError:
+        raise ClientError("%s, not %r." % (form, pathspec)) from None
 
 
 class Task(_InRun):
     def __init__(self, pathspec: str, _attempt: Optional[int] = None, _namespace_check: bool = True) -> None:
-        parts = pathspec.split("/")
-        if len(parts) != 4:
-            raise ClientError("Task pathspecs look like Flow/run/step/task, not %r." % pathspec)
-        self.flow_name, self.run_id, self.step_name, self.id = parts
-        self.pathspec = pathspec
+        self._path = _parse(pathspec, 4, "Task pathspecs look like Flow/run/step/task")
+        self.flow_name, self.run_id, self.step_name, self.id = self._path
+        self.pathspec = str(self._path)
         self._attempt = _attempt  # the latest attempt, when the Step that made this Task already knows it
         self._end: Optional[AttemptEnd] = None
         self._start: Optional[AttemptStart] = None
@@ -132,32 +136,8 @@ class Task(_InRun):
 
     @property
     def metadata(self) -> List[Metadata]:
-        """What the task's attempts recorded, as Metaflow's entries: ``attempt`` (one per attempt),
-        ``origin-run-id`` and ``origin-task-id`` for a resumed task, and where it ran."""
-        _, meta, _ = opened_store()
-        entries: List[Metadata] = []
-        for attempt in range(self._latest() + 1):
-            start = meta.attempt_start(self.flow_name, self.run_id, self.step_name, self.id, attempt)
-            if start is None:
-                continue
-            at = int(start.started_at * 1000)
-            entries.append(Metadata("attempt", str(attempt), at, "attempt", self))
-            for name, value in start.where().items():
-                name = _METAFLOW_NAMES.get(name, name)
-                if name not in ("attempt", "cloned_from", "started_at"):  # started_at: the entry's created_at
-                    entries.append(Metadata(name, value, at, name, self))
-            frames = start.foreach_stack
-            if attempt == 0 and frames and frames[-1].var == PARALLEL_VAR and frames[-1].index == 0:
-                entries.append(Metadata("internal_task_type", "control", at, "internal_task_type", self))
-        origin = self._origin()
-        if origin is not None:
-            at = entries[0].created_at if entries else 0
-            entries.append(Metadata("origin-run-id", origin.run or "", at, "origin-run-id", self))
-            entries.append(Metadata("origin-task-id", origin.task, at, "origin-task-id", self))
-        run = self._run()
-        if run.origin_run_id and origin is None:  # resumed run, task run anew
-            entries.append(Metadata("origin-run-id", run.origin_run_id, 0, "origin-run-id", self))
-        return entries
+        """What the task's attempts recorded, as Metaflow's entries (see ``parts.task_metadata``)."""
+        return task_metadata(self, opened_store()[1])
 
     @property
     def metadata_dict(self) -> Dict[str, str]:
@@ -170,14 +150,14 @@ class Task(_InRun):
 
     @property
     def parent(self) -> Step:
-        return Step("%s/%s/%s" % (self.flow_name, self.run_id, self.step_name))
+        return Step(str(Pathspec(self.flow_name, self.run_id, self.step_name)))
 
     @property
     def parent_task_pathspecs(self) -> Iterator[str]:
         """The tasks this one read its inputs from (for a join, one per branch)."""
         start = self._start_record()
         for ref in start.inputs if start else ():
-            yield "%s/%s/%s/%s" % (self.flow_name, self.run_id, ref.step, ref.task)
+            yield str(task_path(self.flow_name, self.run_id, ref.step, ref.task))
 
     @property
     def parent_tasks(self) -> Iterator[Task]:
@@ -195,7 +175,7 @@ class Task(_InRun):
             for (_, task), latest in sorted(meta.latest_attempts(self.flow_name, self.run_id, step).items()):
                 start = meta.attempt_start(self.flow_name, self.run_id, step, task, latest.attempt)
                 if start and any(ref.step == self.step_name and ref.task == self.id for ref in start.inputs):
-                    yield "%s/%s/%s/%s" % (self.flow_name, self.run_id, step, task)
+                    yield str(task_path(self.flow_name, self.run_id, step, task))
 
     @property
     def child_tasks(self) -> Iterator[Task]:
@@ -256,14 +236,14 @@ class Task(_InRun):
         """For a task step memoization reused: FLOW/RUN/STEP/TASK of the task whose results it took."""
         end = self._end_record()
         source = end.memo.cached_from if end is not None and end.memo is not None else None
-        return "%s/%s/%s/%s" % (self.flow_name, source.run, source.step, source.task) if source else None
+        return str(task_path(self.flow_name, source.run, source.step, source.task)) if source else None
 
     @property
     def origin_pathspec(self) -> Optional[str]:
         """For a task cloned by resume: the task it was cloned from."""
         end = self._end_record()
         origin = end.cloned_from if end else None
-        return "%s/%s/%s/%s" % (self.flow_name, origin.run, origin.step, origin.task) if origin else None
+        return str(task_path(self.flow_name, origin.run, origin.step, origin.task)) if origin else None
 
     def _log(self, stream: str) -> str:
         backend, _, _ = opened_store()
@@ -297,11 +277,9 @@ class Task(_InRun):
 
 class Step(_InRun):
     def __init__(self, pathspec: str) -> None:
-        parts = pathspec.split("/")
-        if len(parts) != 3:
-            raise ClientError("Step pathspecs look like Flow/run/step, not %r." % pathspec)
-        self.flow_name, self.run_id, self.id = parts
-        self.pathspec = pathspec
+        self._path = _parse(pathspec, 3, "Step pathspecs look like Flow/run/step")
+        self.flow_name, self.run_id, self.id = self._path.parts
+        self.pathspec = str(self._path)
 
     def _latest_attempts(self) -> Dict[str, int]:
         """task id → latest attempt, from one listing of this step (not one per task)."""
@@ -317,7 +295,7 @@ class Step(_InRun):
             return []
         latest = self._latest_attempts()
         ids = in_order(latest)
-        return [Task("%s/%s" % (self.pathspec, t), _attempt=latest[t]) for t in ids]
+        return [Task(str(self._path.child(t)), _attempt=latest[t]) for t in ids]
 
     def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks())
@@ -325,7 +303,7 @@ class Step(_InRun):
     def __getitem__(self, task_id: str) -> Task:
         if str(task_id) not in self._task_ids():
             raise MissingChild("Step %s has no task %s." % (self.pathspec, task_id))
-        return Task("%s/%s" % (self.pathspec, task_id))
+        return Task(str(self._path.child(task_id)))
 
     @property
     def parent(self) -> Run:
@@ -341,18 +319,18 @@ class Step(_InRun):
         ran = {s.id for s in self._run().steps()}
         for name in self._node().get("next", []):
             if name in ran:
-                yield Step("%s/%s/%s" % (self.flow_name, self.run_id, name))
+                yield Step(str(Pathspec(self.flow_name, self.run_id, name)))
 
     @property
     def parent_steps(self) -> Iterator[Step]:
         for name in self._node().get("in", []):
-            yield Step("%s/%s/%s" % (self.flow_name, self.run_id, name))
+            yield Step(str(Pathspec(self.flow_name, self.run_id, name)))
 
     @property
     def origin_pathspec(self) -> Optional[str]:
         """For a step of a resumed run: the same step in the run it was resumed from."""
         origin = self._run().origin_run_id
-        return "%s/%s/%s" % (self.flow_name, origin, self.id) if origin else None
+        return str(Pathspec(self.flow_name, origin, self.id)) if origin else None
 
     @property
     def created_at(self) -> Optional[_dt.datetime]:
@@ -376,7 +354,7 @@ class Step(_InRun):
     def task(self) -> Optional[Task]:
         """One task of the step (the only one, unless it is a foreach)."""
         ids = self._task_ids()
-        return Task("%s/%s" % (self.pathspec, ids[0])) if ids else None
+        return Task(str(self._path.child(ids[0]))) if ids else None
 
     def __repr__(self) -> str:
         return "Step('%s')" % self.pathspec
@@ -384,11 +362,9 @@ class Step(_InRun):
 
 class Run(Same):
     def __init__(self, pathspec: str, _check_namespace: bool = True) -> None:
-        parts = pathspec.split("/")
-        if len(parts) != 2:
-            raise ClientError("Run pathspecs look like Flow/run_id, not %r." % pathspec)
-        self.flow_name, self.id = parts
-        self.pathspec = pathspec
+        self._path = _parse(pathspec, 2, "Run pathspecs look like Flow/run_id")
+        self.flow_name, self.id = self._path.parts
+        self.pathspec = str(self._path)
         _, meta, _ = opened_store()
         record = meta.run_record(self.flow_name, self.id)
         if record is None:
@@ -431,7 +407,7 @@ class Run(Same):
 
     def replace_tags(self, tags_to_remove: Any, tags_to_add: Any) -> FrozenSet[str]:
         """Remove then add user tags in one change (Metaflow's rules: see ``tagging``)."""
-        from .config import Config
+        from ..config import Config
         from .tagging import mutate
 
         user = Config.from_env().username
@@ -466,7 +442,7 @@ class Run(Same):
     @property
     def origin_pathspec(self) -> Optional[str]:
         """For a resumed run: the run it was resumed from."""
-        return "%s/%s" % (self.flow_name, self.origin_run_id) if self.origin_run_id else None
+        return str(run_path(self.flow_name, self.origin_run_id)) if self.origin_run_id else None
 
     @property
     def path_components(self) -> List[str]:
@@ -525,7 +501,7 @@ class Run(Same):
         order = [s["name"] for s in self._record.graph.get("steps", [])]
         _, meta, _ = opened_store()
         present = {s for s, _, _, _ in meta.task_files(self.flow_name, self.id)}
-        return [Step("%s/%s" % (self.pathspec, s)) for s in order if s in present]
+        return [Step(str(self._path.child(s))) for s in order if s in present]
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps())
@@ -533,14 +509,14 @@ class Run(Same):
     def __getitem__(self, step: str) -> Step:
         if step not in {s.id for s in self.steps()}:
             raise MissingChild("Run %s has no step '%s'." % (self.pathspec, step))
-        return Step("%s/%s" % (self.pathspec, step))
+        return Step(str(self._path.child(step)))
 
     def __contains__(self, step: str) -> bool:
         return step in {s.id for s in self.steps()}
 
     @property
     def end_task(self) -> Optional[Task]:
-        return Step("%s/end" % self.pathspec).task if "end" in self else None
+        return Step(str(self._path.child("end"))).task if "end" in self else None
 
     @property
     def data(self) -> Optional[MetaflowData]:
@@ -575,7 +551,7 @@ class Flow(Same):
         """Runs newest first, in the current namespace, having every tag given."""
         found = []
         for run_id in self._run_ids():
-            run = Run("%s/%s" % (self.id, run_id), _check_namespace=False)
+            run = Run(str(run_path(self.id, run_id)), _check_namespace=False)
             ns = get_namespace()
             if (ns is None or run._has_tag(ns)) and all(run._has_tag(t) for t in tags):
                 found.append(run)
@@ -585,7 +561,7 @@ class Flow(Same):
         return iter(self.runs())
 
     def __getitem__(self, run_id: str) -> Run:
-        return Run("%s/%s" % (self.id, run_id))
+        return Run(str(run_path(self.id, run_id)))
 
     @property
     def latest_run(self) -> Optional[Run]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import tarfile
-from typing import Any, Iterator, NamedTuple, Optional
+from typing import Any, Iterator, List, NamedTuple, Optional
 
-from .client_state import opened_store
-from .store.artifacts import ArtifactRecord, load_artifact
+from ..ids import PARALLEL_VAR, Pathspec
+from ..store.artifacts import ArtifactRecord, load_artifact
+from .state import opened_store
 
 
 class Same:
@@ -56,7 +57,7 @@ class DataArtifact:
 
     @property
     def pathspec(self) -> str:
-        return "%s/%s" % (self._task.pathspec, self.id)
+        return str(Pathspec.parse(self._task.pathspec).child(self.id))
 
     @property
     def data(self) -> Any:
@@ -124,7 +125,38 @@ class Code:
         return member.read().decode() if member else ""
 
     def extract(self, target: str) -> str:
-        from .codepkg import extract_package
+        from ..task.codepkg import extract_package
 
         extract_package(self.blob, target)
         return target
+
+
+_METAFLOW_NAMES = {"python": "python_version"}  # AttemptStart.where() name → Metaflow's metadata field
+
+
+def task_metadata(task: Any, meta: Any) -> List[Metadata]:
+    """A task's metadata entries, as Metaflow's: ``attempt`` (one per attempt), where each attempt ran
+    (its backend's placement keys), ``origin-run-id`` and ``origin-task-id`` for a resumed task."""
+    entries: List[Metadata] = []
+    for attempt in range(task._latest() + 1):
+        start = meta.attempt_start(task.flow_name, task.run_id, task.step_name, task.id, attempt)
+        if start is None:
+            continue
+        at = int(start.started_at * 1000)
+        entries.append(Metadata("attempt", str(attempt), at, "attempt", task))
+        for name, value in start.where().items():
+            name = _METAFLOW_NAMES.get(name, name)
+            if name not in ("attempt", "cloned_from", "started_at"):  # started_at: the entry's created_at
+                entries.append(Metadata(name, value, at, name, task))
+        frames = start.foreach_stack
+        if attempt == 0 and frames and frames[-1].var == PARALLEL_VAR and frames[-1].index == 0:
+            entries.append(Metadata("internal_task_type", "control", at, "internal_task_type", task))
+    origin = task._origin()
+    if origin is not None:
+        at = entries[0].created_at if entries else 0
+        entries.append(Metadata("origin-run-id", origin.run or "", at, "origin-run-id", task))
+        entries.append(Metadata("origin-task-id", origin.task, at, "origin-task-id", task))
+    run = task._run()
+    if run.origin_run_id and origin is None:  # resumed run, task run anew
+        entries.append(Metadata("origin-run-id", run.origin_run_id, 0, "origin-run-id", task))
+    return entries

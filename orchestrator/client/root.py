@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional
 
-from .client import Flow
-from .client_state import get_metadata, metadata, opened_store
+from .core import Flow
+from .state import get_metadata, metadata, opened_store
 
 
 class Metaflow:

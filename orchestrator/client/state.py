@@ -8,13 +8,13 @@ import datetime as _dt
 import os
 from typing import Dict, Optional, Tuple
 
-from .config import DEFAULT_STORE, Config, resolve_store
-from .errors import OrchError
-from .exception import MetaflowNamespaceMismatch, MetaflowNotFound
-from .store.backend import Backend
-from .store.cas import ContentAddressedStore
-from .store.factory import open_backend
-from .store.metadata import MetadataStore
+from ..config import DEFAULT_STORE, Config, resolve_store
+from ..errors import OrchError
+from ..exception import MetaflowNamespaceMismatch, MetaflowNotFound
+from ..store.backend import Backend
+from ..store.cas import ContentAddressedStore
+from ..store.factory import open_backend
+from ..store.metadata import MetadataStore
 
 _STORE_DIR = os.path.basename(DEFAULT_STORE)  # ".orch": Metaflow's metadata names the folder holding it
 _store_url: Optional[str] = None

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from .errors import UsageError
+from ..errors import UsageError
 
 VALID_NAME = re.compile(r"^[a-z0-9_]+$")  # Metaflow's rule: lowercase alphanumerics and underscores
 MAX_NAME = 128

@@ -11,10 +11,10 @@ from __future__ import annotations
 import inspect
 from typing import Optional
 
+from ..graph.build import build_graph
+from ..graph.model import Graph, ParameterInfo
+from ..graph.parse import ClassFacts, ModuleFacts, StepFacts, parse_module
 from .decorators import flow_decorators, is_step, step_decorators
-from .graph.build import build_graph
-from .graph.model import Graph, ParameterInfo
-from .graph.parse import ClassFacts, ModuleFacts, StepFacts, parse_module
 from .parameters import flow_parameters
 
 _facts_cache: dict[str, ModuleFacts] = {}

@@ -15,15 +15,15 @@ import types
 from dataclasses import dataclass
 from typing import Optional
 
+from ..errors import FlowCheckError, FlowDefinitionError, OrchError
+from ..graph.build import build_graph
+from ..graph.lint import lint
+from ..graph.model import Graph, ParameterInfo, Problem
+from ..graph.parse import ClassFacts, ModuleFacts, parse_module
 from .decorators import bind_configs as bind
-from .errors import FlowCheckError, FlowDefinitionError, OrchError
 from .flowgraph import class_graph, merged_facts, remember_facts
 from .flowmodule import module_name_for
 from .flowspec import FlowSpec, cli_dispatch_blocked
-from .graph.build import build_graph
-from .graph.lint import lint
-from .graph.model import Graph, ParameterInfo, Problem
-from .graph.parse import ClassFacts, ModuleFacts, parse_module
 from .user_configs import ConfigInputs, compute_values
 
 

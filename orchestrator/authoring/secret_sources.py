@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import OrchError
+from ..errors import OrchError
 
 INLINE = "inline"
 AWS = "aws-secrets-manager"

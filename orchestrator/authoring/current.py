@@ -161,7 +161,7 @@ class Current:
         """The running task as a client ``Task`` (None outside a task), as Metaflow's ``current.task``."""
         if not self._values:
             return None
-        from .client import Task, use_store
+        from ..client.core import Task, use_store
 
         use_store(self._values.get("store_url"))
         return Task(self.pathspec)
@@ -171,10 +171,11 @@ class Current:
         """The running task's run as a client ``Run`` (None outside a task); not held to the namespace."""
         if not self._values:
             return None
-        from .client import Run, use_store
+        from ..client.core import Run, use_store
+        from ..ids import run_path
 
         use_store(self._values.get("store_url"))
-        return Run("%s/%s" % (self.flow_name, self.run_id), _check_namespace=False)
+        return Run(str(run_path(self.flow_name, self.run_id)), _check_namespace=False)
 
     @property
     def card(self) -> Any:
@@ -182,7 +183,7 @@ class Current:
         Without @card on the step it accepts the calls, does nothing, and says so once on stderr."""
         found = self._values.get("card")
         if found is None:
-            from .cards.collector import CardCollector
+            from ..cards.collector import CardCollector
 
             found = self.__dict__.get("_idle_card")
             if found is None:

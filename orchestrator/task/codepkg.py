@@ -15,7 +15,7 @@ import os
 import tarfile
 from typing import Iterable, List, Tuple
 
-from .errors import OrchError
+from ..errors import OrchError
 
 DEFAULT_SUFFIXES = (".py",)
 SKIP_DIRS = {

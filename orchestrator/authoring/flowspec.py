@@ -15,16 +15,16 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
-from .errors import OrchError
-from .exception import (  # noqa: F401 (CaughtException: stored @catch values unpickle by this path)
+from ..errors import OrchError
+from ..exception import (  # noqa: F401 (CaughtException: stored @catch values unpickle by this path)
     FAILURE_HANDLED_BY_CATCH,
     CaughtException,
     MetaflowException,
     MissingInMergeArtifactsException,
     UnhandledInMergeArtifactsException,
 )
-from .graph.model import RESERVED_NAMES
-from .ids import PARALLEL_VAR
+from ..graph.model import RESERVED_NAMES
+from ..ids import PARALLEL_VAR
 
 _cli_blocked = 0
 
@@ -102,7 +102,7 @@ class FlowSpec:
         self._orch_foreach: Tuple[ForeachFrame, ...] = ()
         self._orch_transition: Optional[Transition] = None
         if use_cli and not _cli_blocked:
-            from .cli.flow_entry import run_as_script  # host side only: click lives there
+            from ..cli.flow_entry import run_as_script  # host side only: click lives there
 
             run_as_script(type(self))
 

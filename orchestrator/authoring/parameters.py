@@ -17,7 +17,7 @@ import re
 import types
 from typing import Any, Optional, Tuple
 
-from .errors import ParameterError, caller_location
+from ..errors import ParameterError, caller_location
 from .flowattr import FlowAttribute
 
 _PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")

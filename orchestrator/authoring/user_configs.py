@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
-from .errors import FlowDefinitionError, UsageError, caller_location
+from ..errors import FlowDefinitionError, UsageError, caller_location
 from .flowattr import FlowAttribute
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
