@@ -68,6 +68,7 @@ AWS_SECTION = ConfigSection(
             "S3 root of the store for Batch runs, s3://bucket/prefix.",
             ("ORCH_S3_ROOT",),
             pattern=r"^s3://[^/]+",
+            shape="s3://bucket/prefix",
         ),
         Setting("batch_queue", "--queue", "Default AWS Batch job queue.", ("ORCH_BATCH_QUEUE",)),
         Setting("registry", "--registry", "'ecr', or a registry host such as 127.0.0.1:5000.", ("ORCH_REGISTRY",)),

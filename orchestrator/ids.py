@@ -13,20 +13,22 @@ from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 
 class Pathspec(NamedTuple):
-    """``Flow``, ``Flow/run``, ``Flow/run/step`` or ``Flow/run/step/task``: what Metaflow's client calls
-    a pathspec. Build one with ``run_path``/``task_path`` or ``child``; ``str()`` is its text."""
+    """``Flow``, ``Flow/run``, ``Flow/run/step``, ``Flow/run/step/task`` or ``.../task/artifact``: what
+    Metaflow's client calls a pathspec. Build one with ``run_path``/``task_path`` or ``child``; ``str()``
+    is its text."""
 
     flow: str
     run: Optional[str] = None
     step: Optional[str] = None
     task: Optional[str] = None
+    artifact: Optional[str] = None
 
     @classmethod
     def parse(cls, text: str, depth: Optional[int] = None) -> Pathspec:
-        """Split a pathspec; ``depth`` (1 flow ... 4 task) says how many parts it must have."""
+        """Split a pathspec; ``depth`` (1 flow ... 4 task, 5 artifact) says how many parts it must have."""
         parts = str(text).split("/")
-        if not all(parts) or len(parts) > 4 or (depth is not None and len(parts) != depth):
-            raise ValueError("not a pathspec of %s parts: %r" % (depth or "1 to 4", text))
+        if not all(parts) or len(parts) > 5 or (depth is not None and len(parts) != depth):
+            raise ValueError("not a pathspec of %s parts: %r" % (depth or "1 to 5", text))
         return cls(*parts)
 
     @property

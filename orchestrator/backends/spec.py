@@ -30,6 +30,7 @@ class Setting:
     env: Tuple[str, ...] = ()  # variables that override the file, the first one set wins
     flag: bool = False  # a yes/no value (--forward-credentials / --no-forward-credentials)
     pattern: Optional[str] = None  # a regular expression a given value must match
+    shape: Optional[str] = None  # what a value looks like, for the error when it does not match
 
 
 @dataclass(frozen=True)

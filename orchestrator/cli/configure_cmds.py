@@ -72,7 +72,9 @@ def _write(section: ConfigSection, given: Dict[str, Any]) -> None:
             continue
         if setting.pattern and value and not re.match(setting.pattern, str(value)):
             raise UsageError(
-                "%s %s: %r does not look right." % (section.name, setting.option, value), "Expected: %s" % setting.help
+                "orch configure %s %s must look like %s, not %r."
+                % (section.name, setting.option, setting.shape or setting.pattern, value),
+                "See: orch configure %s --help" % section.name,
             )
         if value in ("", False) and not setting.flag:
             values.pop(setting.name, None)

@@ -79,7 +79,7 @@ def _parse(pathspec: str, depth: int, form: str) -> Pathspec:
 class Task(_InRun):
     def __init__(self, pathspec: str, _attempt: Optional[int] = None, _namespace_check: bool = True) -> None:
         self._path = _parse(pathspec, 4, "Task pathspecs look like Flow/run/step/task")
-        self.flow_name, self.run_id, self.step_name, self.id = self._path
+        self.flow_name, self.run_id, self.step_name, self.id = self._path.parts
         self.pathspec = str(self._path)
         self._attempt = _attempt  # the latest attempt, when the Step that made this Task already knows it
         self._end: Optional[AttemptEnd] = None

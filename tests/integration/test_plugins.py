@@ -86,7 +86,7 @@ def test_the_plugin_shows_in_the_cli_and_its_errors_are_orchs(plugin_dir, tmp_pa
     code, out, err = _orch(plugin_dir, tmp_path, "run", str(FLOW), "--store", store, "--with", "procq:queue=a b")
     assert code == 2 and "queue='a b' must be letters, digits and '-'" in err and "Traceback" not in err
     code, out, err = _orch(plugin_dir, tmp_path, "configure", "procq", "--slots", "none")
-    assert code == 2 and "procq --slots" in err
+    assert code == 2 and "orch configure procq --slots must look like a whole number, e.g. 4, not 'none'." in err
 
 
 def test_without_the_plugin_its_decorator_is_a_clear_import_error(plugin_dir, tmp_path, store):

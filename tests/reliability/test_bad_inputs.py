@@ -159,7 +159,7 @@ CASES = [
         "configure-bad-s3-root",
         ["configure", "aws", "--s3-root", "bucket/prefix"],
         2,
-        "The S3 root must look like s3://bucket/prefix, not 'bucket/prefix'.",
+        "orch configure aws --s3-root must look like s3://bucket/prefix, not 'bucket/prefix'.",
     ),
 ]
 

@@ -10,7 +10,14 @@ SECTION = ConfigSection(
     "procq",
     "Set the slots and the default queue of the procq backend.",
     (
-        Setting("slots", "--slots", "How many slots tasks are spread over.", ("PROCQ_SLOTS",), pattern=r"^[1-9]\d*$"),
+        Setting(
+            "slots",
+            "--slots",
+            "How many slots tasks are spread over.",
+            ("PROCQ_SLOTS",),
+            pattern=r"^[1-9]\d*$",
+            shape="a whole number, e.g. 4",
+        ),
         Setting("queue", "--queue", "The queue of steps whose @procq names none.", ("PROCQ_DEFAULT_QUEUE",)),
     ),
 )
