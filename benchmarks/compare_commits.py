@@ -66,6 +66,8 @@ def _folder(tmp: Path, side: str, flow: str) -> Path:
 
 def compare(before: Path, after: Path, cases: Sequence[str], trials: int) -> List[str]:
     lines = []
+    for root in (before, after):  # both import from bytecode, whatever PYTHONDONTWRITEBYTECODE says
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "orchestrator")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
             for label, flow, args, more in CASES[case]:

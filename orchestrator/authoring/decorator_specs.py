@@ -42,6 +42,8 @@ class Decorator:
     # Keyword arguments accepted besides the fields, recorded in an ``extra`` field as (name, value) pairs
     # (Metaflow's arguments that orch takes so ported flows import, e.g. most of @batch's).
     PASSTHROUGH: ClassVar[Tuple[str, ...]] = ()
+    # A backend's decorator: its cpu, memory and gpu count with @resources' (the larger wins).
+    RESOURCES: ClassVar[bool] = False
 
     @classmethod
     def _check(cls, args: Dict[str, Any]) -> Dict[str, Any]:

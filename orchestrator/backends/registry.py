@@ -4,21 +4,23 @@ orch's backends are listed in ``BUILTIN``. A package adds one by declaring
 an entry point in the ``orch.backends`` group whose object is a ``Backend``
 descriptor, and a step or flow decorator by one in ``orch.decorators``
 whose object is a ``decorator_specs.Decorator`` subclass. They are read
-once per process, on first use; a plugin that fails to load is reported by
-name, with the package it came from, instead of failing later somewhere
-else. Everything else in orch asks this module which backends exist and
-where each step runs.
+once per process, and only when a name is not one of orch's own: reading
+every installed package's entry points costs tens of milliseconds, which a
+run that uses only orch's backends never pays. A plugin that fails to load
+is reported by name, with the package it came from, instead of failing
+later somewhere else. Everything else in orch asks this module which
+backends exist and where each step runs.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Iterable, List, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ..authoring.decorator_specs import FLOW_DECORATORS, STEP_DECORATORS, Decorator
 from ..errors import OrchError, UsageError
-from .batch import BACKEND as BATCH
 from .batch.decorator import Batch
+from .batch.descriptor import BACKEND as BATCH
 from .spec import NAME, Backend
 
 LOCAL = Backend(
@@ -94,6 +96,12 @@ def _plugin_decorators() -> Tuple[type, ...]:
     return tuple(found)
 
 
+def step_decorator(name: str) -> Optional[type]:
+    """The spec class of the step decorator called ``name``: orch's own, else a plugin's, else None."""
+    own = _merged(STEP_DECORATORS, BUILTIN_DECORATORS)
+    return own[name] if name in own else step_decorators().get(name)
+
+
 def step_decorators() -> Dict[str, type]:
     """Step decorator name → spec class, orch's own and the plugins'."""
     return _merged(STEP_DECORATORS, list(BUILTIN_DECORATORS) + [d for d in _plugin_decorators() if not d.IS_FLOW])
@@ -115,7 +123,7 @@ def _merged(own: Mapping[str, type], more: Iterable[type]) -> Dict[str, type]:
 
 def get(name: str) -> Backend:
     """The backend called ``name``; a usage error listing the others when there is none."""
-    for backend in backends():
+    for backend in BUILTIN + (() if any(b.name == name for b in BUILTIN) else backends()):
         if backend.name == name:
             return backend
     raise UsageError(
@@ -123,14 +131,18 @@ def get(name: str) -> Backend:
     )
 
 
-def here_choices() -> Tuple[str, ...]:
-    """What ``--executor`` may name: the backends on this machine that no step decorator selects."""
-    return tuple(b.name for b in backends() if b.on_this_machine and b.decorator is None)
+def here_choices(builtin: bool = False) -> Tuple[str, ...]:
+    """What ``--executor`` may name: the backends on this machine that no step decorator selects
+    (``builtin``: orch's own only, without reading the plugins)."""
+    return tuple(b.name for b in (BUILTIN if builtin else backends()) if b.on_this_machine and b.decorator is None)
 
 
 def placed(graph: Any) -> Dict[str, Backend]:
     """step → the backend its decorator places it on (``@batch``...), for the steps that carry one."""
-    by_decorator = {b.decorator: b for b in backends() if b.decorator}
+    by_decorator = {b.decorator: b for b in BUILTIN if b.decorator}
+    own = set(STEP_DECORATORS) | set(by_decorator)
+    if any(d.NAME not in own for node in graph for d in node.decorators):  # a plugin's decorator is used
+        by_decorator.update({b.decorator: b for b in backends() if b.decorator})
     found = {}
     for node in graph:
         chosen = [by_decorator[d.NAME] for d in node.decorators if d.NAME in by_decorator]
@@ -160,8 +172,3 @@ def in_use(targets: Mapping[str, Backend]) -> List[Backend]:
 def run_label(targets: Mapping[str, Backend]) -> str:
     """What the run record calls its executor: local, docker, batch, or e.g. local+batch."""
     return "+".join(b.name for b in in_use(targets))
-
-
-def resource_decorators() -> Tuple[str, ...]:
-    """Decorators whose cpu/memory/gpu count with ``@resources``: the backends' own."""
-    return tuple(b.decorator for b in backends() if b.decorator)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any, Optional, Tuple
 
 import click
@@ -89,19 +88,26 @@ def echo_marked(text: str, err: bool = False) -> None:
     click.echo(text.replace("*", ""), err=err)
 
 
-class ExecutorChoices(Sequence):
-    """``--executor``'s choices, read from the backend registry when click first asks (not at import)."""
+class ExecutorChoice(click.Choice):
+    """``--executor``: orch's own backends on this machine and the plugins', plus ``auto``. orch's own
+    names are answered without reading the installed plugins; ``--help`` and an unknown name list all."""
 
-    def _names(self) -> Tuple[str, ...]:
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> Tuple[str, ...]:  # type: ignore[override]
         from ..backends.registry import here_choices
 
         return here_choices() + ("auto",)
 
-    def __getitem__(self, index: Any) -> Any:
-        return self._names()[index]
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass  # click's own __init__ sets it; the registry answers instead
 
-    def __len__(self) -> int:
-        return len(self._names())
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from ..backends.registry import here_choices
 
-
-EXECUTOR_CHOICES = ExecutorChoices()
+        if value in here_choices(builtin=True) + ("auto",):
+            return value
+        return super().convert(value, param, ctx)

@@ -17,8 +17,7 @@ from ..errors import ParameterError, UsageError
 from ..graph.overlay import apply_with, parse_with
 from ..runtime.launch import RunOptions, execute, origin_configs
 from . import common
-from .common import EXECUTOR_CHOICES as EXECUTORS
-from .common import FLOW_ARGUMENT, load
+from .common import FLOW_ARGUMENT, ExecutorChoice, load
 from .top_options import PAIR_OPTIONS, TopLevel, config_inputs, project_from_env
 from .top_options import config_options as config_option_list
 
@@ -119,7 +118,7 @@ def run_options(func):
             ),
             click.option(
                 "--executor",
-                type=click.Choice(EXECUTORS),
+                type=ExecutorChoice(),
                 default="auto",
                 show_default=True,
                 envvar="ORCH_EXECUTOR",

@@ -20,8 +20,7 @@ from ..errors import UsageError
 from ..runtime.launch import origin_configs
 from ..runtime.spin import SpinRequest, find_origin, spin
 from ..store.metadata import MetadataStore
-from .common import EXECUTOR_CHOICES as EXECUTORS
-from .common import FLOW_ARGUMENT, load, store_backend
+from .common import FLOW_ARGUMENT, ExecutorChoice, load, store_backend
 from .run import options_of
 
 
@@ -51,7 +50,7 @@ def _artifacts(path: Optional[str]) -> Dict[str, Any]:
 @click.option("--persist/--no-persist", default=False, help="A new run of the store, not of ./.orch_spin.")
 @click.option("--skip-decorators/--no-skip-decorators", default=False, help="Not even @conda/@pypi/@environment.")
 @click.option("--artifacts-module", default=None, help="A .py file or module whose ARTIFACTS dict replaces inputs.")
-@click.option("--executor", type=click.Choice(EXECUTORS), default="auto", envvar="ORCH_EXECUTOR", show_default=True)
+@click.option("--executor", type=ExecutorChoice(), default="auto", envvar="ORCH_EXECUTOR", show_default=True)
 @click.option("--store", default=None, help="The store of the run to spin from [env ORCH_STORE].")
 @click.option("--spin-store", default=None, help="Where the spun task's run goes [default: ./.orch_spin].")
 @click.option("--tag", "tags", multiple=True, help="Tag the spin run (repeatable).")

@@ -227,9 +227,7 @@ class StepResources:
 def resources_of(node: Any) -> StepResources:
     """A step's ``@resources`` and its backend decorator's requests (``@batch(cpu=4)``) together: the
     larger wins, as in Metaflow, whatever executor runs the step."""
-    from ..backends.registry import resource_decorators
-
-    asked = [node.decorator(name) for name in ("resources",) + resource_decorators()]
+    asked = [d for d in node.decorators if d.NAME == "resources" or d.RESOURCES]
 
     def largest(field: str) -> Any:
         present = [v for v in (getattr(spec, field, None) for spec in asked) if isinstance(v, (int, float)) and v]

@@ -21,11 +21,14 @@ from .base import Executor, ExecutorSetup, RunPlace, SetupRequest
 def resolve_here(choice: str, store: StoreLocation, notice: Callable[[str], None]) -> Backend:
     """The backend of the steps that run on this machine. ``auto`` picks Docker when an engine answers
     and the store is a directory it can mount; otherwise local, saying so when the engine is missing."""
-    choices = registry.here_choices() + ("auto",)
-    if choice not in choices:
-        raise UsageError("Unknown executor %r." % choice, "Choose one of: %s." % ", ".join(choices))
     if choice != "auto":
-        return registry.get(choice)
+        found = registry.get(choice) if choice in registry.here_choices(builtin=True) else None
+        if found is None:
+            choices = registry.here_choices() + ("auto",)
+            if choice not in choices:
+                raise UsageError("Unknown executor %r." % choice, "Choose one of: %s." % ", ".join(choices))
+            found = registry.get(choice)
+        return found
     if not store.is_local:
         return registry.LOCAL  # containers here need a store directory to mount
     from ..images.engine import available

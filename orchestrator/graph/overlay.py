@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, Dict, Iterable
 
 from ..authoring.decorators import build_spec
-from ..backends.registry import step_decorators
+from ..backends.registry import step_decorator, step_decorators
 from ..errors import FlowDefinitionError, UsageError
 from .model import Graph
 
@@ -34,8 +34,9 @@ def parse_with(option: str) -> Any:
     """One ``--with`` value → a validated decorator spec."""
     name, _, rest = option.partition(":")
     name = name.strip()
-    known = step_decorators()
-    if name not in known:
+    spec_class = step_decorator(name)
+    if spec_class is None:
+        known = step_decorators()
         raise UsageError(
             "--with %s: there is no step decorator named '%s'." % (option, name),
             "Choose one of: %s." % ", ".join(sorted(known)),
@@ -53,7 +54,7 @@ def parse_with(option: str) -> Any:
         __name__ = "--with"
 
     try:
-        return build_spec(known[name], kwargs, _Target())
+        return build_spec(spec_class, kwargs, _Target())
     except FlowDefinitionError as err:
         raise UsageError(err.headline.replace(" on flow --with", " in --with"), err.hint) from None
 

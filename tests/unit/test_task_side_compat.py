@@ -35,6 +35,7 @@ TASK_SIDE = [
     "backends/spec",
     "backends/registry",
     "backends/batch/__init__",
+    "backends/batch/descriptor",
     "backends/batch/decorator",
     "backends/batch/entry",
     "store/__init__",

@@ -26,6 +26,7 @@ class Batch(Decorator):
 
     NAME: ClassVar[str] = "batch"
     PASSTHROUGH: ClassVar[Tuple[str, ...]] = PASSTHROUGH
+    RESOURCES: ClassVar[bool] = True
     cpu: Optional[float] = None
     gpu: Optional[int] = None
     memory: Optional[int] = None
