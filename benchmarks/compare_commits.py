@@ -36,7 +36,7 @@ CASES: Dict[str, List[Tuple[str, str, Sequence[str], int]]] = {
         ("python flow.py show", "genre_stats_flow.py", ["show"], 3),
     ],
     "runtime": [
-        ("linear-10, local", "linear10_flow.py", ["run", "--quiet", "--executor", "local"], 1),
+        ("linear-10, local", "linear10_flow.py", ["run", "--quiet", "--executor", "local"], 2),
         ("foreach-100, local, 2 workers", "foreach_flow.py",
          ["run", "--quiet", "--executor", "local", "--n", "100", "--max-workers", "2"], 1),
     ],
