@@ -70,3 +70,27 @@ def test_store_locations_are_parsed_once():
     assert local.is_local and local.url == "/tmp/x"
     with pytest.raises(UsageError, match="Unsupported store URL 'gs://b'"):
         StoreLocation.parse("gs://b")
+
+
+def test_a_backend_decorator_counts_with_resources_only_when_it_says_so():
+    from dataclasses import dataclass, replace
+    from typing import ClassVar, Optional
+
+    from orchestrator.authoring.decorator_specs import Decorator
+    from orchestrator.executors.base import resources_of
+
+    @dataclass(frozen=True)
+    class Big(Decorator):
+        NAME: ClassVar[str] = "big"
+        RESOURCES: ClassVar[bool] = True
+        cpu: Optional[float] = 8
+
+    @dataclass(frozen=True)
+    class Note(Big):
+        NAME: ClassVar[str] = "note"
+        RESOURCES: ClassVar[bool] = False
+
+    start = load_flow(str(FLOWS / "good" / "metaflow_port.py")).graph["start"]  # @resources(cpu=2)
+    assert resources_of(start).cpu == 2
+    assert resources_of(replace(start, decorators=start.decorators + (Big(),))).cpu == 8
+    assert resources_of(replace(start, decorators=start.decorators + (Note(),))).cpu == 2

@@ -14,6 +14,7 @@ class Procq(Decorator):
     """Run this step as a procq child process, in ``queue`` (default: ``orch configure procq --queue``)."""
 
     NAME: ClassVar[str] = "procq"
+    RESOURCES: ClassVar[bool] = True  # its cpu counts with @resources
     queue: Optional[str] = None
     cpu: Optional[float] = None  # counts with @resources: the larger wins
 
