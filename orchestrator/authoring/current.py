@@ -161,7 +161,7 @@ class Current:
         """The running task as a client ``Task`` (None outside a task), as Metaflow's ``current.task``."""
         if not self._values:
             return None
-        from ..client.core import Task, use_store
+        from ..client import Task, use_store
 
         use_store(self._values.get("store_url"))
         return Task(self.pathspec)
@@ -171,7 +171,7 @@ class Current:
         """The running task's run as a client ``Run`` (None outside a task); not held to the namespace."""
         if not self._values:
             return None
-        from ..client.core import Run, use_store
+        from ..client import Run, use_store
         from ..ids import run_path
 
         use_store(self._values.get("store_url"))

@@ -156,7 +156,7 @@ def get_cards(
     one ``type`` or ``id``. Fast: no card's HTML is read until ``get()``. A task with no card at all
     raises ``CardNotPresentException`` (as in Metaflow)."""
     from ..authoring.current import current
-    from ..client.core import Task
+    from ..client import Task
     from ..client.state import use_store
 
     if isinstance(task, str):

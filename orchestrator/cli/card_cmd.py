@@ -43,7 +43,7 @@ def card(store: Optional[str], flow_file: Optional[str]) -> None:
 
 def _tasks(ctx: click.Context, pathspec: Optional[str]) -> Tuple[str, List[Any]]:
     """(what was asked for, the tasks it names), newest run's when only a step is given."""
-    from ..client.core import Flow, Run, Step, Task, metadata, namespace
+    from ..client import Flow, Run, Step, Task, metadata, namespace
     from ..client.state import ClientError, MissingChild
     from ..store.names import check_name
 

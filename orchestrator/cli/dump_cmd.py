@@ -37,7 +37,7 @@ DEFAULT_MAX_VALUE_SIZE = 1000  # bytes, as Metaflow's dump
 @click.pass_context
 def dump(ctx, input_path, include, private, max_value_size, out_file, store, flow_file):
     """Show the artifacts of every task of a step, or of one task."""
-    from ..client.core import Step, metadata, namespace
+    from ..client import Step, metadata, namespace
     from ..client.dump import dumpable_tasks, format_task, task_values
 
     flow, run, step, task_id = task_pathspec(ctx, input_path, flow_file)

@@ -21,19 +21,14 @@ from ..store.backend import MissingKey
 from ..store.metadata import attempt_log_key
 from ..store.records import AttemptEnd, AttemptStart, RunEnd, RunRecord
 from .parts import Code, DataArtifact, Metadata, MetaflowData, Same, task_metadata
-from .state import (  # noqa: F401 - re-exported: the client's public functions and errors
+from .state import (
     ClientError,
     MissingChild,
     NamespaceMismatch,
-    default_namespace,
     get_metadata,
     get_namespace,
-    metadata,
-    namespace,
     opened_store,
-    reset,
     timestamp_of,
-    use_store,
 )
 
 

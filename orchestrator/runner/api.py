@@ -160,7 +160,7 @@ class Runner:
         if os.path.exists(attributes):
             with open(attributes, encoding="utf-8") as handle:
                 found = json.load(handle)
-            from ..client.core import Run, Task, metadata
+            from ..client import Run, Task, metadata
 
             metadata(found["metadata"])  # the client reads the store this run used
             run = run_path(found["flow_name"], found["run_id"])

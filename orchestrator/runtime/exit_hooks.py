@@ -70,7 +70,7 @@ def main(argv: Sequence[str]) -> int:
         return 1
     wanted = inspect.signature(hook).parameters
     if "run" in wanted or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in wanted.values()):
-        from ..client.core import Run, namespace
+        from ..client import Run, namespace
 
         namespace(None)
         hook(run=Run(pathspec, _check_namespace=False))

@@ -137,7 +137,7 @@ LAYERS = [
 ]
 ALLOWED_LAYER_EDGES = {
     ("orchestrator.authoring.flowspec", "orchestrator.cli.flow_entry"),  # FlowSpec() under __main__ starts the CLI
-    ("orchestrator.authoring.current", "orchestrator.client.core"),  # current.run and current.task, lazily
+    ("orchestrator.authoring.current", "orchestrator.client"),  # current.run and current.task, lazily
 }
 # Who may name Batch's modules: its own, the registry that lists it, and the decorators orch exports.
 BATCH = "orchestrator.backends.batch"
