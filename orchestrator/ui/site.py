@@ -108,6 +108,18 @@ def reused(done: Optional[AttemptEnd]) -> str:
     return ""
 
 
+def artifact_rows(where: Tuple[str, str, str, str], attempt: int, done: Optional[AttemptEnd]) -> List[List[str]]:
+    """A task page's artifact table: name, type, size and a button that loads a preview."""
+    rows = []
+    for index, (name, record) in enumerate(sorted((done.artifacts if done else {}).items())):
+        button = (
+            '<button class="preview" data-target="preview-%d" data-src="/api/artifact/%s/%s/%s/%s/%d/%s">'
+            'preview</button><div id="preview-%d"></div>' % (index, *where, attempt, name, index)
+        )
+        rows.append(["<code>%s</code>" % html.escape(name), html.escape(record.type), size_text(record.size), button])
+    return rows
+
+
 # URL rule → the Site method that answers it
 ROUTES = (
     ("/", "runs_page"),
@@ -325,38 +337,9 @@ class Site:
         self.names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
         attempt, start, done = self.attempt_of(flow, run_id, step, task)
         finished = done is not None
-        logs = []
-        for stream in ("stdout", "stderr"):
-            data = self.read_log(attempt_log_key(flow, run_id, step, task, attempt, done, stream), 0)
-            logs.append(
-                '<h2>%s</h2><pre class="log" id="%s" data-src="/api/logs/%s/%s/%s/%s/%d/%s" data-offset="%d" '
-                'data-done="%s">%s</pre>'
-                % (
-                    stream,
-                    stream,
-                    flow,
-                    run_id,
-                    step,
-                    task,
-                    attempt,
-                    stream,
-                    len(data),
-                    str(finished).lower(),
-                    html.escape(data.decode("utf-8", "replace")),
-                )
-            )
-        rows = []
-        for index, (name, record) in enumerate(sorted((done.artifacts if done else {}).items())):
-            rows.append(
-                [
-                    "<code>%s</code>" % html.escape(name),
-                    html.escape(record.type),
-                    size_text(record.size),
-                    '<button class="preview" data-target="preview-%d" data-src="/api/artifact/%s/%s/%s/%s/%d/%s">'
-                    'preview</button><div id="preview-%d"></div>'
-                    % (index, flow, run_id, step, task, attempt, name, index),
-                ]
-            )
+        where = (flow, run_id, step, task)
+        logs = [self.log_section(where, attempt, done, stream) for stream in ("stdout", "stderr")]
+        rows = artifact_rows(where, attempt, done)
         status = "running" if done is None else ("succeeded" if done.succeeded else "failed")
         exception = done.exception if done else None
         if exception is not None:
@@ -390,6 +373,18 @@ class Site:
             )
         )
         return html_page(str(task_path(flow, run_id, step, task)), body, LOG_SCRIPT + CARDS_SCRIPT)
+
+    def log_section(
+        self, where: Tuple[str, str, str, str], attempt: int, done: Optional[AttemptEnd], stream: str
+    ) -> str:
+        """A task page's log, as much as there is, and where its script polls for more while it runs."""
+        data = self.read_log(attempt_log_key(*where, attempt, done, stream), 0)
+        return (
+            '<h2>%s</h2><pre class="log" id="%s" data-src="/api/logs/%s/%s/%s/%s/%d/%s" data-offset="%d" '
+            'data-done="%s">%s</pre>'
+            % (stream, stream, *where, attempt, stream, len(data), str(done is not None).lower(),
+               html.escape(data.decode("utf-8", "replace")))
+        )  # fmt: skip
 
     def task_cards_fragment(self, flow: str, run_id: str, step: str, task: str) -> str:
         self.names(("flow", flow), ("run", run_id), ("step", step), ("task", task))
