@@ -11,7 +11,7 @@ import io
 import tarfile
 from typing import Any, Iterator, List, NamedTuple, Optional
 
-from ..ids import PARALLEL_VAR, Pathspec
+from ..ids import PARALLEL_VAR
 from ..store.artifacts import ArtifactRecord, load_artifact
 from .state import opened_store
 
@@ -57,7 +57,7 @@ class DataArtifact:
 
     @property
     def pathspec(self) -> str:
-        return str(Pathspec.parse(self._task.pathspec).child(self.id))
+        return str(self._task._path.child(self.id))
 
     @property
     def data(self) -> Any:

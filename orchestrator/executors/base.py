@@ -158,10 +158,6 @@ class Attempts:
         with self.lock:
             return dict(self._live)
 
-    def is_live(self, handle: str) -> bool:
-        with self.lock:
-            return handle in self._live
-
     def cancel(self, handle: str, state: TaskState, message: str = "") -> bool:
         """Record that orch stops this attempt; False when it already finished (nothing to stop)."""
         with self.lock:

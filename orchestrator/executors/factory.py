@@ -22,13 +22,10 @@ def resolve_here(choice: str, store: StoreLocation, notice: Callable[[str], None
     """The backend of the steps that run on this machine. ``auto`` picks Docker when an engine answers
     and the store is a directory it can mount; otherwise local, saying so when the engine is missing."""
     if choice != "auto":
-        found = registry.get(choice) if choice in registry.here_choices(builtin=True) else None
-        if found is None:
+        if choice not in registry.here_choices(builtin=True) and choice not in registry.here_choices():
             choices = registry.here_choices() + ("auto",)
-            if choice not in choices:
-                raise UsageError("Unknown executor %r." % choice, "Choose one of: %s." % ", ".join(choices))
-            found = registry.get(choice)
-        return found
+            raise UsageError("Unknown executor %r." % choice, "Choose one of: %s." % ", ".join(choices))
+        return registry.get(choice)  # orch's own first: the plugins are read only for another name
     if not store.is_local:
         return registry.LOCAL  # containers here need a store directory to mount
     from ..images.engine import available

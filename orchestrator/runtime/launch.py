@@ -58,7 +58,6 @@ class FlowRun(RunSession):
         self.origin_run_id = origin_run_id
         if resuming:
             self.origin_run_id, self.origin_record = _origin(self.meta, loaded.name, origin_run_id)
-            self.verb = "Resuming"
 
     def values(self) -> Values:
         return stored_values(self.loaded, self.config, self.options, self.cas, self.origin_record, self.raw_params)
@@ -80,7 +79,7 @@ class FlowRun(RunSession):
             loaded.name,
             loaded.abspath,
             prepared.env_records,
-            dict(prepared.constants, **prepared.configs, **prepared.param_records),
+            dict(prepared.values.constants, **prepared.values.configs, **prepared.values.param_records),
             self.store,
             run_id,
             CachePolicy(options.cache_lookups, frozenset(options.refresh)),

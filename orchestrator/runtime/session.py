@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from ..authoring.loader import LoadedFlow
 from ..authoring.project_names import ProjectInfo
 from ..authoring.secret_sources import SecretError, fetch
-from ..backends.registry import run_label
+from ..backends.registry import run_label, step_targets
 from ..backends.spec import Backend
 from ..config import Config
 from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
@@ -33,7 +33,7 @@ from ..errors import UsageError
 from ..executors.base import Executor, ExecutorSetup, RunPlace, SetupRequest
 from ..executors.factory import create_executor, prepare_setups, resolve_here
 from ..graph.render import to_json
-from ..ids import Pathspec, run_path
+from ..ids import run_path
 from ..states import Status
 from ..store.artifacts import ArtifactRecord
 from ..store.backend import Backend as Storage
@@ -77,39 +77,36 @@ class RunResult:
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """Everything a run needs before its first task: parameters, code, environments, executors."""
+class Values:
+    """A run's parameters, constants and configs, stored; the project names its @project gives."""
 
     param_records: Dict[str, ArtifactRecord]
     param_display: Dict[str, Any]
     constants: Dict[str, ArtifactRecord]  # class-level values, passed down to every task
     configs: Dict[str, ArtifactRecord]  # Config values, passed down to every task
+    project: Optional[ProjectInfo] = None  # the run's @project names; None without @project
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a run needs before its first task: its values, code, environments, executors."""
+
+    values: Values
     code_key: str
     code_dir: str
     flow_file: str
     targets: Dict[str, Backend]
     setups: Tuple[ExecutorSetup, ...]
     env_records: Dict[str, dict]
-    project: Optional[ProjectInfo] = None  # the run's @project names; None without @project
-
-
-@dataclass(frozen=True)
-class Values:
-    """A run's parameters, constants and configs, stored; the project names its @project gives."""
-
-    param_records: Dict[str, ArtifactRecord]
-    param_display: Dict[str, Any]
-    constants: Dict[str, ArtifactRecord]
-    configs: Dict[str, ArtifactRecord]
-    project: Optional[ProjectInfo] = None
 
 
 class RunSession:
     """The lifecycle; subclasses fill in the hooks below (each has the plain run's behaviour)."""
 
-    verb = "Running"
-
-    def __init__(self, loaded: LoadedFlow, config: Config, options: RunOptions) -> None:
+    def __init__(
+        self, loaded: LoadedFlow, config: Config, options: RunOptions, store: Optional[Storage] = None
+    ) -> None:
+        """``store``: the run's store when the strategy has it open already; else the config's."""
         if options.max_workers < 1:
             raise UsageError("--max-workers must be at least 1.")
         if options.max_num_splits < 1:
@@ -117,7 +114,7 @@ class RunSession:
         self.loaded, self.config, self.options = loaded, config, options
         self.origin_run_id: Optional[str] = None
         self.origin_record: Optional[RunRecord] = None
-        self.store: Storage = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
+        self.store: Storage = store or open_backend(config.store, config.aws.region, config.aws.endpoint_url)
         self.meta = MetadataStore(self.store)
         self.cas = ContentAddressedStore(self.store)
 
@@ -129,8 +126,6 @@ class RunSession:
 
     def targets(self, here: Backend) -> Dict[str, Backend]:
         """Which steps get executors, and on which backend."""
-        from ..backends.registry import step_targets
-
         return step_targets(self.loaded.graph, here)
 
     def executor_ready(self, executor: Executor) -> None:
@@ -145,7 +140,7 @@ class RunSession:
         return {}
 
     def headline(self) -> str:
-        return "%s %s" % (self.verb, self.loaded.name)
+        return "Running %s" % self.loaded.name
 
     def max_workers(self) -> int:
         return self.options.max_workers
@@ -220,17 +215,13 @@ def prepare(
             with open(lock, "rb") as handle:
                 record["lock_key"] = cas.save_blob([handle.read()]).key
     return Prepared(
-        values.param_records,
-        values.param_display,
-        values.constants,
-        values.configs,
+        values,
         code_key,
         code_dir,
         os.path.relpath(loaded.abspath, root),
         dict(targets),
         setups,
         env_records,
-        values.project,
     )
 
 
@@ -269,7 +260,7 @@ def create_run(
 ) -> str:
     """Write the run record under a fresh run id (retrying on the rare clash), then the --run-id-file
     and the Runner's attribute file."""
-    project = prepared.project
+    values, project = prepared.values, prepared.values.project
     record = RunRecord(
         flow=loaded.name,
         run_id=new_run_id(),
@@ -278,10 +269,10 @@ def create_run(
         tags=tuple(dict.fromkeys(options.tags)),
         system_tags=("user:%s" % config.username,) + (project.system_tags if project else ()),
         project=project.current_fields() if project else {},
-        parameters=prepared.param_records,
-        parameter_values=prepared.param_display,
-        constants=prepared.constants,
-        configs=prepared.configs,
+        parameters=values.param_records,
+        parameter_values=values.param_display,
+        constants=values.constants,
+        configs=values.configs,
         code=CodeRef(prepared.code_key, prepared.flow_file),
         origin_run_id=origin_run_id,
         executor=run_label(prepared.targets),
@@ -378,7 +369,7 @@ class FollowingReporter:
 
 def _prefix(spec: Any) -> str:
     """What the console puts before a task's log lines: RUN/STEP/TASK."""
-    return Pathspec.parse(spec.pathspec).in_run
+    return spec.path.in_run
 
 
 def _install_stop_handlers(scheduler: Scheduler) -> dict:

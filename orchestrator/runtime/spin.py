@@ -184,8 +184,6 @@ def _bring_inputs(
 class SpinRun(RunSession):
     """The spin strategy: one task, its inputs copied in, in the scratch store (or the flow's)."""
 
-    verb = "Spinning"
-
     def __init__(self, loaded: LoadedFlow, config: Config, options: RunOptions, request: SpinRequest) -> None:
         self.source = open_backend(config.store, config.aws.region, config.aws.endpoint_url)
         self.origin = find_origin(MetadataStore(self.source), loaded.name, request.pathspec)
@@ -194,10 +192,7 @@ class SpinRun(RunSession):
         if not request.persist:
             scratch = StoreLocation.parse(request.scratch or os.path.join(os.getcwd(), SCRATCH_DIR))
             config = replace(config, store=scratch)
-        super().__init__(loaded, config, options)
-        if request.persist:
-            self.store = self.source
-            self.meta, self.cas = MetadataStore(self.source), ContentAddressedStore(self.source)
+        super().__init__(loaded, config, options, self.source if request.persist else None)
         self.origin_run_id, self.origin_record = self.origin.run_id, self.origin.record
 
     def values(self) -> Values:

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, Optional, Tuple
 
-from ..ids import AttemptRef, Frame, foreach_key, task_path
+from ..ids import AttemptRef, Frame, Pathspec, foreach_key, task_path
 from ..store.backend import Backend
 from ..store.metadata import log_files
 
@@ -56,8 +56,12 @@ class TaskSpec:
     placement: Tuple[Tuple[str, str], ...] = ()
 
     @property
+    def path(self) -> Pathspec:
+        return task_path(self.flow, self.run_id, self.step, self.task_id)
+
+    @property
     def pathspec(self) -> str:
-        return str(task_path(self.flow, self.run_id, self.step, self.task_id))
+        return str(self.path)
 
     @property
     def foreach_key(self) -> Tuple[int, ...]:
