@@ -262,11 +262,10 @@ exit_hook = decorator_for(ExitHook)
 def plugin_decorator(name: str) -> Optional[Callable[..., Any]]:
     """``from orchestrator import NAME`` for a decorator an installed plugin registers (``orch.decorators``
     entry points); None when no plugin has one by that name."""
-    from ..backends.registry import flow_decorators, step_decorators
+    from ..backends import registry
 
-    own = set(STEP_DECORATORS) | set(FLOW_DECORATORS) | {Batch.NAME}
-    found = dict(step_decorators(), **flow_decorators())
-    return decorator_for(found[name]) if name in found and name not in own else None
+    found = registry.plugin_decorator(name)
+    return decorator_for(found) if found is not None else None
 
 
 def step(func: Callable[..., Any]) -> Callable[..., Any]:

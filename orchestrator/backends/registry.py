@@ -98,8 +98,14 @@ def _plugin_decorators() -> Tuple[type, ...]:
 
 def step_decorator(name: str) -> Optional[type]:
     """The spec class of the step decorator called ``name``: orch's own, else a plugin's, else None."""
-    own = _merged(STEP_DECORATORS, BUILTIN_DECORATORS)
-    return own[name] if name in own else step_decorators().get(name)
+    return OWN_STEP_DECORATORS[name] if name in OWN_STEP_DECORATORS else step_decorators().get(name)
+
+
+def plugin_decorator(name: str) -> Optional[type]:
+    """The spec class a plugin registers as step or flow decorator ``name``; None for orch's own names."""
+    if name in OWN_STEP_DECORATORS or name in FLOW_DECORATORS:
+        return None
+    return dict(step_decorators(), **flow_decorators()).get(name)
 
 
 def step_decorators() -> Dict[str, type]:
@@ -121,6 +127,9 @@ def _merged(own: Mapping[str, type], more: Iterable[type]) -> Dict[str, type]:
     return table
 
 
+OWN_STEP_DECORATORS = _merged(STEP_DECORATORS, BUILTIN_DECORATORS)  # orch's own, the backends' included
+
+
 def get(name: str) -> Backend:
     """The backend called ``name``; a usage error listing the others when there is none."""
     for backend in BUILTIN + (() if any(b.name == name for b in BUILTIN) else backends()):
@@ -140,8 +149,7 @@ def here_choices(builtin: bool = False) -> Tuple[str, ...]:
 def placed(graph: Any) -> Dict[str, Backend]:
     """step → the backend its decorator places it on (``@batch``...), for the steps that carry one."""
     by_decorator = {b.decorator: b for b in BUILTIN if b.decorator}
-    own = set(STEP_DECORATORS) | set(by_decorator)
-    if any(d.NAME not in own for node in graph for d in node.decorators):  # a plugin's decorator is used
+    if any(d.NAME not in OWN_STEP_DECORATORS for node in graph for d in node.decorators):  # a plugin's is used
         by_decorator.update({b.decorator: b for b in backends() if b.decorator})
     found = {}
     for node in graph:
