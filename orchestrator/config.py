@@ -91,8 +91,6 @@ AWS_SECTION = ConfigSection(
         ),
     ),
 )
-# AwsSettings field → the environment variables that override the config file, first one wins.
-AWS_ENV: Dict[str, Tuple[str, ...]] = {s.name: s.env for s in AWS_SECTION.settings}
 
 
 @dataclass(frozen=True)
@@ -159,40 +157,40 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def section_values(section: ConfigSection, file_data: Mapping[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:
-    """A config section's values: the file's, then the environment's over them. Keys → values, and
-    ``"_origins"`` → (key, "file" or "env NAME") pairs, for ``orch configure show``."""
+Origins = Dict[str, str]  # setting → where its value came from: "file" or "env NAME"
+
+
+def section_values(
+    section: ConfigSection, file_data: Mapping[str, Any], env: Mapping[str, str]
+) -> Tuple[Dict[str, Any], Origins]:
+    """A config section's values, the file's with the environment's over them, and where each came
+    from (for ``orch configure show``). A flag that is set nowhere is False."""
+    stored = file_data.get(section.name)
+    stored = stored if isinstance(stored, dict) else {}
     values: Dict[str, Any] = {}
-    origins = []
-    stored = file_data.get(section.name) or {}
-    known = {s.name for s in section.settings}
-    for name, value in stored.items() if isinstance(stored, dict) else ():
-        if name in known and value not in (None, ""):
-            values[name] = value
-            origins.append((name, "file"))
+    origins: Origins = {}
     for setting in section.settings:
         variable = next((v for v in setting.env if env.get(v)), None)
         if variable is not None:
             values[setting.name] = _truthy(env[variable]) if setting.flag else env[variable]
-            origins = [o for o in origins if o[0] != setting.name] + [(setting.name, "env " + variable)]
-    for setting in section.settings:
+            origins[setting.name] = "env " + variable
+        elif stored.get(setting.name) not in (None, ""):
+            values[setting.name] = stored[setting.name]
+            origins[setting.name] = "file"
         if setting.flag:
             values[setting.name] = bool(values.get(setting.name, False))
-    values["_origins"] = tuple(origins)
-    return values
+    return values, origins
 
 
 def aws_settings(file_data: Mapping[str, Any], env: Mapping[str, str]) -> AwsSettings:
-    values = section_values(AWS_SECTION, file_data, env)
-    return AwsSettings(origins=values.pop("_origins"), **values)
+    values, origins = section_values(AWS_SECTION, file_data, env)
+    return AwsSettings(origins=tuple(origins.items()), **values)
 
 
 def backend_settings(section: ConfigSection, environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """A backend's own ``orch configure`` section, as the file and the environment give it now."""
     env = os.environ if environ is None else environ
-    values = section_values(section, read_config_file(config_path(env)), env)
-    values.pop("_origins")
-    return values
+    return section_values(section, read_config_file(config_path(env)), env)[0]
 
 
 @dataclass(frozen=True)

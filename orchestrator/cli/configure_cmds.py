@@ -95,8 +95,7 @@ def configure_show():
     data = read_config_file(path)
     overridden = []
     for name, section in sorted(_sections().items()):
-        values = section_values(section, data, os.environ)
-        origins = dict(values.pop("_origins"))
+        values, origins = section_values(section, data, os.environ)
         click.echo("%s:" % name)
         for setting in section.settings:
             value = values.get(setting.name)
@@ -104,8 +103,10 @@ def configure_show():
             click.echo("  %-20s %-40s (%s)" % (setting.name, shown, origins.get(setting.name, "default")))
         overridden += [v for s in section.settings for v in s.env if os.environ.get(v)]
         if name == "aws":
-            keys = "set, from the environment" if os.environ.get("AWS_ACCESS_KEY_ID") else "boto3's chain"
-            click.echo("  %-20s %s" % ("credentials", keys + ("" if "env" in keys else " (~/.aws, a role)")))
+            keys = (
+                "set, from the environment" if os.environ.get("AWS_ACCESS_KEY_ID") else "boto3's chain (~/.aws, a role)"
+            )
+            click.echo("  %-20s %s" % ("credentials", keys))
     if overridden:
         click.echo("environment overrides: %s" % ", ".join(dict.fromkeys(overridden)))
 

@@ -354,10 +354,10 @@ class FollowingReporter:
     def task_started(self, spec: Any) -> None:
         self.console.task_started(spec)
         out, err = spec.log_files(self.backend)
-        self.follower.follow(_prefix(spec), out, err)
+        self.follower.follow(spec.path.in_run, out, err)  # RUN/STEP/TASK before each line
 
     def task_finished(self, spec: Any, result: Any, then: str) -> None:
-        self.follower.unfollow(_prefix(spec))
+        self.follower.unfollow(spec.path.in_run)
         self.console.task_finished(spec, result, then)
 
     def task_cloned(self, step: str, origin: str) -> None:
@@ -365,11 +365,6 @@ class FollowingReporter:
 
     def task_cached(self, step: str, task_id: str, source: str) -> None:
         self.console.task_cached(step, task_id, source)
-
-
-def _prefix(spec: Any) -> str:
-    """What the console puts before a task's log lines: RUN/STEP/TASK."""
-    return spec.path.in_run
 
 
 def _install_stop_handlers(scheduler: Scheduler) -> dict:
