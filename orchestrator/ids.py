@@ -115,11 +115,6 @@ class AttemptRef(NamedTuple):
     def in_run(self, run: str) -> AttemptRef:
         return self._replace(run=run)
 
-    @property
-    def task_path(self) -> str:
-        """``step/task``: the task, whichever attempt."""
-        return "%s/%s" % (self.step, self.task)
-
     def __str__(self) -> str:
         head = "%s/" % self.run if self.run else ""
         return "%s%s/%s/%d" % (head, self.step, self.task, self.attempt)
