@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List, Set, Tuple
 
 from tests.conftest import ROOT
 
@@ -32,29 +32,26 @@ def _modules() -> Dict[str, Path]:
     return found
 
 
-def _imports(name: str, path: Path, modules: Dict[str, Path]) -> Set[str]:
+def _import_statements(name: str, path: Path) -> List[Tuple[str, List[str]]]:
+    """(module, names imported from it) of every import, at module level or inside functions (a lazy
+    import still ties two modules together); relative ones resolved against the package."""
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-    targets: Set[str] = set()
+    found: List[Tuple[str, List[str]]] = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            targets.update(alias.name for alias in node.names)
+            found.extend((alias.name, []) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - (node.level - 1)] if node.level else []
-            module = ".".join(base + ([node.module] if node.module else []))
-            targets.add(module)
-            targets.update("%s.%s" % (module, alias.name) for alias in node.names)
-    return {t for t in targets if t in modules and t != name and (name, t) not in ALLOWED_EDGES}
-
-
-def _relative_imports(name: str, path: Path) -> List[tuple]:
-    """(module named, names imported) of each ``from ... import``, resolved against the package."""
-    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
             base = package[: len(package) - (node.level - 1)] if node.level else []
             found.append((".".join(base + ([node.module] if node.module else [])), [a.name for a in node.names]))
     return found
+
+
+def _imports(name: str, path: Path, modules: Dict[str, Path]) -> Set[str]:
+    targets: Set[str] = set()
+    for module, names in _import_statements(name, path):
+        targets.add(module)
+        targets.update("%s.%s" % (module, imported) for imported in names)
+    return {t for t in targets if t in modules and t != name and (name, t) not in ALLOWED_EDGES}
 
 
 def import_graph() -> Dict[str, Set[str]]:
@@ -178,7 +175,7 @@ def test_no_module_imports_another_modules_private_names():
     found = sorted(
         (name, module, imported)
         for name, path in modules.items()
-        for module, names in _relative_imports(name, path)
+        for module, names in _import_statements(name, path)
         for imported in names
         if imported.startswith("_") and not imported.startswith("__") and module != name
     )
@@ -191,7 +188,7 @@ def test_every_relative_import_names_a_module_that_exists():
     missing = sorted(
         (name, module)
         for name, path in modules.items()
-        for module, names in _relative_imports(name, path)
+        for module, names in _import_statements(name, path)
         if module.startswith("orchestrator") and module not in modules
         and not all("%s.%s" % (module, n) in modules for n in names)
     )  # fmt: skip
