@@ -10,10 +10,6 @@ resume, UI model, fsck, gc) reads it the way it did when it was written.
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from orchestrator import client
 from orchestrator.runtime.resume import OriginRun
 from orchestrator.store.factory import open_backend
@@ -24,16 +20,6 @@ from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "data" / "stores" / "v1" / "store"
 OK_RUN, FAILED_RUN, RESUMED_RUN = "1796155597983610", "1796155598340167", "1796155599765472"
-
-
-@pytest.fixture
-def store(tmp_path):
-    copy = tmp_path / "store"
-    shutil.copytree(FIXTURE, copy)
-    client.metadata(str(copy))
-    client.namespace(None)
-    yield copy
-    client.reset()
 
 
 def test_the_client_reads_runs_tasks_and_artifacts(store):

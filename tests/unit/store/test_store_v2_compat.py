@@ -8,9 +8,6 @@ environment, so its tasks recorded that id the old way; its second run failed at
 from __future__ import annotations
 
 import json
-import shutil
-
-import pytest
 
 from orchestrator import client
 from orchestrator.runtime.resume import OriginRun
@@ -22,16 +19,6 @@ from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "data" / "stores" / "v2" / "store"
 OK_RUN, FAILED_RUN = "1796666101771633", "1796666102307706"
-
-
-@pytest.fixture
-def store(tmp_path):
-    copy = tmp_path / "store"
-    shutil.copytree(FIXTURE, copy)
-    client.metadata(str(copy))
-    client.namespace(None)
-    yield copy
-    client.reset()
 
 
 def test_the_fixture_is_schema_2_and_this_orch_writes_a_newer_one():
