@@ -21,6 +21,7 @@ from ..store.s3 import VENDOR_DIR
 from .lock import LockRef
 from .vendor import copy_vendor, fingerprint
 
+DISTRIBUTION = "orch-workflows"
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../orchestrator
 
 
@@ -37,9 +38,34 @@ def _package_files() -> list:
     return found
 
 
+def _entry_points() -> str:
+    """orch's own ``entry_points.txt`` (its Slurm backend is registered there), "" when not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.distribution(DISTRIBUTION).read_text("entry_points.txt") or ""
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def _write_dist_info(folder: str) -> None:
+    """A minimal dist-info beside the copied package, so ``importlib.metadata`` in an env or image
+    finds orch's entry points (its own plugins) as it does on the host."""
+    from ..version import __version__
+
+    info = os.path.join(folder, "%s-%s.dist-info" % (DISTRIBUTION.replace("-", "_"), __version__))
+    os.makedirs(info, exist_ok=True)
+    with open(os.path.join(info, "METADATA"), "w", encoding="utf-8") as handle:
+        handle.write("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (DISTRIBUTION, __version__))
+    with open(os.path.join(info, "entry_points.txt"), "w", encoding="utf-8") as handle:
+        handle.write(_entry_points())
+
+
 def runtime_hash() -> str:
-    """sha256 over orch's own source: part of every image tag, and the name of the runtime copy."""
+    """sha256 over orch's own source and entry points: part of every image tag, and the name of the
+    runtime copy."""
     digest = hashlib.sha256(fingerprint().encode())
+    digest.update(_entry_points().encode() + b"\0")
     for path in _package_files():
         digest.update(os.path.relpath(path, PACKAGE_ROOT).encode() + b"\0")
         with open(path, "rb") as handle:
@@ -58,6 +84,7 @@ def runtime_dir(target: Optional[str] = None) -> str:
             os.makedirs(os.path.dirname(destination), exist_ok=True)
             shutil.copyfile(path, destination)
         copy_vendor(os.path.join(temp, "orchestrator", VENDOR_DIR))
+        _write_dist_info(temp)
         try:
             os.rename(temp, target)
         except OSError:

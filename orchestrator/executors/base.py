@@ -105,6 +105,7 @@ class RunPlace:
     backend: Backend
     config: Config
     graph: Graph
+    max_workers: Optional[int] = None  # --max-workers: a backend elsewhere may throttle with it (a job array's %N)
 
 
 class ExecutorSetup(abc.ABC):

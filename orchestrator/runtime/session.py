@@ -159,7 +159,9 @@ class RunSession:
             targets = self.targets(here)
             prepared = prepare(loaded, config, options, self.cas, self.values(), console.run_message, targets)
             secrets = step_secrets(loaded.graph, targets, config)
-            place = RunPlace(loaded.name, prepared.code_dir, prepared.flow_file, self.store, config, loaded.graph)
+            place = RunPlace(
+                loaded.name, prepared.code_dir, prepared.flow_file, self.store, config, loaded.graph, self.max_workers()
+            )
             executor = create_executor(prepared.setups, place)
             self.executor_ready(executor)
             run_id = create_run(self.meta, loaded, config, options, prepared, self.origin_run_id, self.attributes())
