@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RELEASE ?= .release
 
-.PHONY: install dev test lint docs dist fixtures docker demo bench clean
+.PHONY: install dev test lint docs dist fixtures docker slurm demo bench clean
 
 # orch itself (editable) and what it needs to run: all that `make demo` installs.
 install: $(VENV)/.installed
@@ -38,8 +38,13 @@ docker: install
 	./scripts/ensure-docker.sh
 	$(BIN)/orch images bootstrap
 
+# A Slurm cluster (a one-node one, installed and started if none answers, as root) with Charliecloud: the
+# way to try `orch run --with slurm` on one machine, and the cluster the Slurm tests submit to.
+slurm:
+	./scripts/ensure-slurm.sh
+
 # Everything the tests need from the network, fetched before they run: the tests themselves stay on loopback.
-fixtures: dev docker
+fixtures: dev docker slurm
 	@for tool in docker-registry:docker-registry chromium:chromium chromedriver:chromium-driver dot:graphviz; do \
 		command -v $${tool%%:*} >/dev/null && continue; \
 		echo "Installing $${tool#*:} (for the Batch registry, report browser and picture tests)..."; \

@@ -173,3 +173,42 @@ def batch_world(moto_server, tmp_path_factory):
     boto3.client("s3").create_bucket(Bucket="orch-batch")
     yield infra, registry
     registry.stop()
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """The Slurm cluster the Slurm tests submit to: ``make slurm`` (part of ``make test``) starts a
+    one-node one, so none answering is a failure. Yields the partitions it has."""
+    import subprocess
+
+    try:
+        found = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, timeout=30)
+    except (FileNotFoundError, subprocess.TimeoutExpired) as err:
+        pytest.fail("No Slurm cluster answers (%s): start one with make slurm (make test does)." % err)
+    if found.returncode != 0:
+        pytest.fail("No Slurm cluster answers: %s Start one with make slurm." % found.stderr.strip())
+    return [p.rstrip("*") for p in found.stdout.split()]
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder every Slurm job's user can reach, as a cluster's shared filesystem is: pytest's own
+    temporary folders are private to the user running the tests (mode 0700)."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="orch-slurm-test-")
+    os.chmod(folder, 0o755)
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def slurm_env(slurm_cluster, engine, shared_dir, monkeypatch):
+    """A Slurm run's settings for one test: its own scratch folder and config file, Docker runtime.
+    Returns the shared folder to put the flow's store in."""
+    monkeypatch.setenv("ORCH_CONFIG", str(shared_dir / "no-config.json"))
+    monkeypatch.setenv("ORCH_SLURM_SCRATCH", str(shared_dir / "scratch"))
+    monkeypatch.setenv("ORCH_SLURM_RUNTIME", "docker")
+    monkeypatch.delenv("ORCH_SLURM_REGISTRY", raising=False)
+    return shared_dir

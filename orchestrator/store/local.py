@@ -18,11 +18,23 @@ class StoreFullError(OrchError):
     """The disk holding the store is full."""
 
 
+def _adopted_owner(root: str) -> Optional[Tuple[int, int]]:
+    """Root writing a store that was shared with an unprivileged user (``share_with``: its folder is
+    theirs) keeps it theirs, so their containers and jobs can still write every folder root creates."""
+    if not hasattr(os, "getuid") or os.getuid() != 0:
+        return None
+    try:
+        found = os.stat(root)
+    except OSError:
+        return None
+    return (found.st_uid, found.st_gid) if found.st_uid != 0 else None
+
+
 class LocalBackend(Backend):
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
         self.url = self.root
-        self.owner: Optional[Tuple[int, int]] = None
+        self.owner: Optional[Tuple[int, int]] = _adopted_owner(root)
 
     def share_with(self, uid: int, gid: int) -> None:
         """Make everything this backend writes (and what the store holds) owned by ``uid:gid``.
@@ -37,6 +49,10 @@ class LocalBackend(Backend):
                 stat = os.lstat(name)
                 if (stat.st_uid, stat.st_gid) != self.owner:
                     os.lchown(name, uid, gid)
+
+    def ensure_folder(self, folder: str) -> None:
+        """Create ``folder`` (a path inside the store) as the store's own writes do: owned by its owner."""
+        self._makedirs(folder)
 
     def _makedirs(self, folder: str) -> None:
         if self.owner is None:

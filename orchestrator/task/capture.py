@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Callable, Optional
 
 
-def redirect_output(stdout_path: str, stderr_path: str) -> None:
+def redirect_output(stdout_path: str, stderr_path: str, makedirs: Optional[Callable[[str], None]] = None) -> None:
+    """``makedirs``: how the store creates its folders (owned as the store is), when the logs are in it."""
     for path in (stdout_path, stderr_path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if makedirs is not None:
+            makedirs(os.path.dirname(path))
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     for fd, path in ((1, stdout_path), (2, stderr_path)):

@@ -102,6 +102,17 @@ def _aws_secrets(spec: TaskSpec, environ: Mapping[str, str]) -> Tuple[Tuple[str,
 def run_job(specs_key: str, index: int, environ: Mapping[str, str], private: Iterable[str] = ()) -> int:
     """Run task ``index`` of the job whose specs are at ``specs_key``; returns the exit code for the job.
     ``private``: variables of the job that the task is not given."""
+    children: List[subprocess.Popen] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        """The cluster stops a job with SIGTERM: pass it on to the task, or end now if it has not started
+        (in a container this process is PID 1, which the kernel spares from signals it has no handler for)."""
+        if not children:
+            raise SystemExit(128 + signum)
+        children[0].send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
     backend = open_backend(environ["ORCH_STORE"])
     spec = job_spec(backend, specs_key, index)
     code_dir = fetch_code(backend, spec.code_key or "")
@@ -120,12 +131,7 @@ def run_job(specs_key: str, index: int, environ: Mapping[str, str], private: Ite
     env = {k: v for k, v in environ.items() if k not in hidden}
     kills_before = oom_kills()
     child = subprocess.Popen([sys.executable, "-m", "orchestrator.task", "-"], stdin=subprocess.PIPE, env=env)
-
-    def forward(signum: int, _frame: object) -> None:  # the cluster stops a job with SIGTERM: pass it on
-        child.send_signal(signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, forward)
+    children.append(child)
     mirror = _Mirror([(paths[0], 1), (paths[1], 2)])
     assert child.stdin is not None
     child.stdin.write(spec.to_json().encode())

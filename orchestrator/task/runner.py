@@ -150,7 +150,7 @@ class TaskRunner:
     def run(self, flow_class: Optional[type] = None) -> int:
         spec = self.spec
         stdout_path, stderr_path = spec.log_files(self.backend)
-        redirect_output(stdout_path, stderr_path)
+        redirect_output(stdout_path, stderr_path, getattr(self.backend, "ensure_folder", None))
         for name, value in spec.env:
             os.environ[name] = value
         started = time.time()

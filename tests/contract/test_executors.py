@@ -1,4 +1,4 @@
-"""The executor contract: the same cases over the local, Docker and AWS Batch (moto) executors.
+"""The executor contract: the same cases over the local, Docker, AWS Batch (moto) and Slurm executors.
 
 Each executor is prepared and created exactly as a run does it (its module's
 ``prepare``, then ``create``), and driven through the interface only:
@@ -38,7 +38,7 @@ from tests.conftest import FLOWS
 
 FLOW_FILE = FLOWS / "contract" / "contract_flow.py"
 NEXT = {"start": "fails", "fails": "exits", "exits": "sleeps", "sleeps": "hog", "hog": "end"}
-KINDS = ["local", "docker", "batch"]
+KINDS = ["local", "docker", "batch", "slurm-docker", "slurm-charliecloud"]
 
 
 class Kit:
@@ -111,6 +111,16 @@ def kit(request, tmp_path, monkeypatch):
             "ORCH_BATCH_FORWARD_CREDENTIALS": "1",  # moto's jobs have no role to get keys from
         }
         store = "s3://orch-batch/contract-%s" % tmp_path.name
+    elif kind.startswith("slurm-"):
+        request.getfixturevalue("slurm_cluster")
+        request.getfixturevalue("engine")
+        tmp_path = request.getfixturevalue("shared_dir")  # the jobs' user reaches it, as on a cluster
+        environ = {
+            "ORCH_CONFIG": str(tmp_path / "no-config.json"),
+            "ORCH_SLURM_RUNTIME": kind.split("-", 1)[1],
+            "ORCH_SLURM_SCRATCH": str(tmp_path / "scratch"),
+        }
+        store = str(tmp_path / "store")
     else:
         if kind == "docker":
             request.getfixturevalue("engine")
@@ -127,7 +137,7 @@ def kit(request, tmp_path, monkeypatch):
     extract_package(package, code_dir)
     locks = ensure_locks(loaded.graph, flow_dir, sources=config.sources)
     request_ = SetupRequest(loaded.graph, loaded.name, flow_dir, (), locks, config, lambda message: None)
-    targets = {node.name: backend_named(kind) for node in loaded.graph}
+    targets = {node.name: backend_named(kind.split("-")[0]) for node in loaded.graph}
     setups = prepare_setups(request_, targets)
     executor = create_executor(setups, RunPlace(loaded.name, code_dir, FLOW_FILE.name, backend, config, loaded.graph))
     kit = Kit(executor, backend, config.store.url, code_dir, code_key)
@@ -198,10 +208,11 @@ def test_results_are_told_apart_when_tasks_run_together(kit):
     assert states == {"start": TaskState.SUCCEEDED, "fails": TaskState.FAILED, "exits": TaskState.FAILED}
 
 
-@pytest.mark.parametrize("kit", ["docker"], indirect=True)
+@pytest.mark.parametrize("kit", ["docker", "slurm-docker", "slurm-charliecloud"], indirect=True)
 def test_an_oom_kill_is_reported_as_such(kit):
-    """Only the Docker executor imposes @resources(memory=) on this machine (local processes have no
-    limit; moto's Batch does not enforce one), so only it is held to this case."""
+    """The executors that impose @resources(memory=) on this machine are held to this case: Docker, and
+    Slurm (its container's limit, or the job's cgroup). Local processes have no limit; moto's Batch
+    does not enforce one."""
     spec = kit.spec("hog")
     result = kit.run(spec)
     assert result.state is TaskState.OOM, result

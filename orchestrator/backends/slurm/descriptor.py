@@ -58,6 +58,15 @@ SECTION = ConfigSection(
             ("ORCH_SLURM_ACCOUNT",),
         ),
         Setting("qos", "--qos", "The quality of service jobs ask for.", ("ORCH_SLURM_QOS",)),
+        Setting(
+            "orphan_seconds",
+            "--orphan-seconds",
+            "How long a job outlives the orch that submitted it, if orch is killed, before it stops itself "
+            "(default 120).",
+            ("ORCH_SLURM_ORPHAN_SECONDS",),
+            pattern=r"^[1-9]\d*$",
+            shape="whole seconds, e.g. 120",
+        ),
     ),
 )
 

@@ -35,7 +35,7 @@ from ...store.metadata import log_key, run_prefix
 from ...task.job import OOM_NOTE
 from ...task.spec import TaskSpec
 from .commands import JobState, SlurmCommands, SlurmError
-from .script import BEAT_SECONDS, JobShape, Submission, exit_record, render
+from .script import STALE_SECONDS, JobShape, Submission, beat_seconds, exit_record, render
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 # Slurm states a job cannot record itself, and how orch reports them
@@ -131,6 +131,7 @@ class SlurmExecutor(Executor):
         local_log_paths: Callable[[TaskSpec], Tuple[str, str]],
         max_workers: Optional[int] = None,
         poll_range: Tuple[float, float] = (0.25, 5.0),
+        stale: int = STALE_SECONDS,
     ) -> None:
         self.commands = commands
         self.shapes = dict(shapes)
@@ -140,6 +141,7 @@ class SlurmExecutor(Executor):
         self.local_log_paths = local_log_paths
         self.max_workers = max_workers
         self.poll_min, self.poll_max = poll_range
+        self.stale = stale
         self._lock = threading.RLock()
         self.attempts = Attempts("slurm-", self._lock)  # handle → _Job
         self._pending: List[Tuple[str, TaskSpec]] = []
@@ -214,6 +216,7 @@ class SlurmExecutor(Executor):
             exit_dir=os.path.join(base, "exits"),
             heartbeat=beat,
             throttle=None if gang else self.max_workers,
+            stale=self.stale,
         )
         script = os.path.join(base, "jobs", "%s-%d.sh" % (name, number))
         _write(script, render(shape, job).encode(), mode=0o755)
@@ -335,9 +338,11 @@ class SlurmExecutor(Executor):
             return TaskResult(handle, state, code, message + stderr_tail(stderr))
         if code is None:
             what = "ended %s" % slurm if slurm else "is no longer known to Slurm"
-            return TaskResult(
-                handle, TaskState.LOST, None, "Slurm job %s %s and left no exit record" % (job.job_id, what)
-            )
+            why = " (%s)" % job.state.reason if job.state is not None and job.state.reason else ""
+            message = "Slurm job %s %s%s and left no exit record%s" % (job.job_id, what, why, stderr_tail(stderr))
+            if not stderr_tail(stderr):
+                message += "; its output files are in %s" % os.path.join(os.path.dirname(job.exits), "logs")
+            return TaskResult(handle, TaskState.LOST, None, message)
         return TaskResult(
             handle,
             TaskState.FAILED,
@@ -409,7 +414,7 @@ class SlurmExecutor(Executor):
                 _touch(beat)
             with self._lock:
                 if not self._closed:
-                    self._changed.wait(BEAT_SECONDS)
+                    self._changed.wait(beat_seconds(self.stale))
 
 
 def job_name(spec: TaskSpec, size: int) -> str:

@@ -28,6 +28,8 @@ import shlex
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+STOP_SECONDS = 5  # a stopped task's grace before its container is killed: well inside Slurm's KillWait
+CLIENT_MB = 128  # what a job asks beyond its container's memory for the engine's client (docker, podman)
 STALE_SECONDS = 120  # a run whose heartbeat is older than this is gone
 BEAT_SECONDS = 15  # how often a run touches its heartbeat, and a job looks at it
 CONTAINER_HOME = "/home/orch"
@@ -88,6 +90,12 @@ class Submission:
     exit_dir: str  # exit records, one per job id
     heartbeat: str  # the run's heartbeat file
     throttle: Optional[int] = None  # the array's %N
+    stale: int = STALE_SECONDS  # a heartbeat older than this means the run's orch is gone
+
+
+def beat_seconds(stale: int) -> int:
+    """How often a run touches its heartbeat and a job looks at it: a few times per ``stale``."""
+    return max(1, min(BEAT_SECONDS, stale // 4))
 
 
 def directives(shape: JobShape, job: Submission) -> List[str]:
@@ -108,8 +116,9 @@ def directives(shape: JobShape, job: Submission) -> List[str]:
         options.append("--array=0-%d%s" % (job.size - 1, "%%%d" % throttle if throttle else ""))
     if shape.submit_as:
         options += ["--uid=%d" % shape.submit_as[0], "--gid=%d" % shape.submit_as[1]]
-    if shape.memory:
-        options.append("--mem=%dM" % shape.memory)
+    if shape.memory:  # an engine's container lives outside the job's cgroup: its client is in it
+        engine = shape.runtime in ("docker", "podman")
+        options.append("--mem=%dM" % (shape.memory + (CLIENT_MB if engine else 0)))
     if shape.gpu:
         options.append("--gres=gpu:%d" % shape.gpu)
     for option, value in (
@@ -142,7 +151,8 @@ if stale; then
     record 125 false
     exit 125
 fi
-mem="${SLURM_MEM_PER_NODE:-}"
+mem=%(mem)s
+if [ -z "$mem" ]; then mem="${SLURM_MEM_PER_NODE:-}"; fi
 if [ -z "$mem" ] && [ -n "${SLURM_MEM_PER_CPU:-}" ]; then mem=$(( SLURM_MEM_PER_CPU * ${SLURM_CPUS_PER_TASK:-1} )); fi
 cpus=%(cpus)s
 """
@@ -206,8 +216,11 @@ def _engine_body(shape: JobShape, job: Submission, engine: str) -> str:
         + fetch
         + create
         + ' || { echo "orch: could not create the task container" >&2; record 125 false; exit 125; }\n'
-        + 'stop() { %s stop -t 10 "$name" >/dev/null 2>&1; }\n' % engine
-        + _WATCH % {"beat": BEAT_SECONDS}
+        # Stopped and removed here, in the trap: Slurm's SIGKILL follows SIGTERM after KillWait (30 s by
+        # default), and a container the job did not remove by then would outlive it.
+        + 'stop() { %s stop -t %d "$name" >/dev/null 2>&1; %s rm -f "$name" >/dev/null 2>&1; }\n'
+        % (engine, STOP_SECONDS, engine)
+        + _WATCH % {"beat": beat_seconds(job.stale)}
         + '%s start -a "$name" &\n' % engine
         + _WAIT
         + 'state=$(%s inspect -f "{{.State.ExitCode}} {{.State.OOMKilled}}" "$name" 2>/dev/null)' % engine
@@ -235,7 +248,7 @@ def _charliecloud_body(shape: JobShape, job: Submission) -> str:
     }
     return (
         'stop() { [ -n "${main:-}" ] && kill -TERM "$main" 2>/dev/null; }\n'
-        + _WATCH % {"beat": BEAT_SECONDS}
+        + _WATCH % {"beat": beat_seconds(job.stale)}
         + run
         + _WAIT
         + "record $code false\n"  # an OOM kill here is Slurm's own: orch reads OUT_OF_MEMORY from squeue
@@ -250,8 +263,9 @@ def render(shape: JobShape, job: Submission) -> str:
         "specs": shlex.quote(job.specs_key),
         "exits": shlex.quote(job.exit_dir),
         "heartbeat": shlex.quote(job.heartbeat),
-        "stale": STALE_SECONDS,
+        "stale": job.stale,
         "cpus": "%g" % shape.cpu if shape.cpu else '"${SLURM_CPUS_PER_TASK:-1}"',
+        "mem": str(shape.memory) if shape.memory else '""',
     }
     if shape.runtime == "charliecloud":
         body = _charliecloud_body(shape, job)

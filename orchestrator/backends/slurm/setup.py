@@ -20,7 +20,7 @@ from ...executors.base import ExecutorSetup, RunPlace, SetupRequest, resources_o
 from .commands import SlurmCommands
 from .descriptor import SECTION
 from .executor import Scratch, SlurmExecutor, cancel_orphans
-from .script import JobShape
+from .script import STALE_SECONDS, JobShape
 
 CONTAINER_USER = (1000, 1000)  # when orch runs as root, its containers still do not
 
@@ -103,6 +103,7 @@ class SlurmSetup(ExecutorSetup):
     scratch: str
     image_tags: Mapping[str, str] = field(default_factory=dict)
     runs_as_user: bool = False  # jobs run as the container user (ch-run, when orch is root)
+    orphan_seconds: int = STALE_SECONDS
 
     def env_records(self) -> Mapping[str, Mapping[str, Any]]:
         return {
@@ -129,6 +130,7 @@ class SlurmSetup(ExecutorSetup):
             Scratch(self.scratch, CONTAINER_USER if as_user else None),
             lambda spec: spec.log_files(backend),
             max_workers=place.max_workers,
+            stale=self.orphan_seconds,
         )
 
 
@@ -170,4 +172,5 @@ def prepare(request: SetupRequest) -> SlurmSetup:
         shape = step_shape(node, values, image, spec.python, runtime)
         shapes[step] = JobShape(**dict(shape.__dict__, archive=archive))
     tags = {step: spec.tag for step, spec in plans.items()}
-    return SlurmSetup(request.steps, shapes, scratch, tags, runs_as_user=runtime == "charliecloud")
+    orphan = int(values.get("orphan_seconds") or STALE_SECONDS)
+    return SlurmSetup(request.steps, shapes, scratch, tags, runtime == "charliecloud", orphan)
