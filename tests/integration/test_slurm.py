@@ -226,3 +226,22 @@ def test_jobs_of_a_killed_orch_stop_by_themselves(on_slurm, monkeypatch):
     assert not containers(job)
     log = next((on_slurm.folder / "scratch" / "SlurmSlowFlow").glob("*/logs/%s.err" % job)).read_text()
     assert "the run that submitted this job is gone" in log
+
+
+def test_images_reach_the_nodes_through_a_registry(on_slurm, monkeypatch):
+    from tests.batch_infra import LocalRegistry
+
+    registry = LocalRegistry(str(on_slurm.folder / "registry"))
+    try:
+        monkeypatch.setenv("ORCH_SLURM_REGISTRY", registry.host)
+        code, out, err = on_slurm("run", str(SLURM_FLOWS / "fanout_flow.py"), "--with", "slurm", "--n", "2")
+        assert code == 0, err
+        run = Flow("SlurmFanoutFlow").latest_run
+        (env,) = {tuple(sorted(e.items())) for e in run._record.environments.values()}
+        env = dict(env)
+        repository, _, digest = env["slurm_image"].partition("@")
+        assert repository == "%s/orch-env" % registry.host
+        assert registry.manifest_digest("orch-env", env["image"].split(":")[1]) == digest  # jobs run it by digest
+        assert all(env["slurm_image"] in s and "docker load" not in s for s in on_slurm.scripts("SlurmFanoutFlow"))
+    finally:
+        registry.stop()
