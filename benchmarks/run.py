@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench_store",
     "bench_runtime",
     "bench_docker",
+    "bench_slurm",
     "bench_envs",
     "bench_ui",
     "bench_memo",

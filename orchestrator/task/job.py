@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from dataclasses import replace
 from typing import Iterable, List, Mapping, Tuple
 
@@ -99,17 +99,56 @@ def _aws_secrets(spec: TaskSpec, environ: Mapping[str, str]) -> Tuple[Tuple[str,
     return tuple(sorted(fetch(sources, region, environ.get("AWS_ENDPOINT_URL")).items()))
 
 
+def _fork_task(spec: TaskSpec, env: Mapping[str, str]) -> int:
+    """The task in a child process of its own (an OOM kill takes it, not this process, which then says
+    why and saves its logs), forked rather than started: the interpreter and orch's imports are
+    already here, which is most of a short task's start. Forked before any thread starts."""
+    from .runner import run_task
+
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        os.environ.clear()
+        os.environ.update(env)
+        code = run_task(spec)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return 0  # not reached
+
+
+def _wait(pid: int) -> int:
+    """The child's exit code, or minus the signal that killed it (as subprocess reports it)."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
 def run_job(specs_key: str, index: int, environ: Mapping[str, str], private: Iterable[str] = ()) -> int:
     """Run task ``index`` of the job whose specs are at ``specs_key``; returns the exit code for the job.
     ``private``: variables of the job that the task is not given."""
-    children: List[subprocess.Popen] = []
+    children: List[int] = []
 
     def forward(signum: int, _frame: object) -> None:
         """The cluster stops a job with SIGTERM: pass it on to the task, or end now if it has not started
         (in a container this process is PID 1, which the kernel spares from signals it has no handler for)."""
         if not children:
             raise SystemExit(128 + signum)
-        children[0].send_signal(signum)
+        try:
+            os.kill(children[0], signum)
+        except ProcessLookupError:
+            pass
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, forward)
@@ -130,13 +169,9 @@ def run_job(specs_key: str, index: int, environ: Mapping[str, str], private: Ite
     hidden = set(private)
     env = {k: v for k, v in environ.items() if k not in hidden}
     kills_before = oom_kills()
-    child = subprocess.Popen([sys.executable, "-m", "orchestrator.task", "-"], stdin=subprocess.PIPE, env=env)
-    children.append(child)
+    children.append(_fork_task(spec, env))
     mirror = _Mirror([(paths[0], 1), (paths[1], 2)])
-    assert child.stdin is not None
-    child.stdin.write(spec.to_json().encode())
-    child.stdin.close()
-    code = child.wait()
+    code = _wait(children[0])
     if code < 0 and kill_reason(-code, kills_before, oom_kills()) == "oom":
         with open(paths[1], "a") as handle:  # the job's own log says why; the cluster only sees exit 137
             handle.write("\n%s (the job's memory limit)\n" % OOM_NOTE)

@@ -50,6 +50,7 @@ DEATHS = {
     "FAILED": (TaskState.FAILED, "failed"),
 }
 GONE_POLLS = 3  # polls a job may be missing from squeue, with no exit record, before it is lost
+RECORD_SECONDS = 0.1  # how often the run's exit records are looked for (a listing of a folder)
 
 
 def owner_comment(run: str) -> str:
@@ -244,28 +245,36 @@ class SlurmExecutor(Executor):
     # following
 
     def _poll_loop(self) -> None:
-        """One squeue call and one listing of each run's exit folder per round, for every live job;
-        the wait between rounds grows by half while nothing ends, up to ``poll_max``."""
-        delay = self.poll_min
+        """Every ``RECORD_SECONDS``, the run's exit folders are listed: a clean exit record ends a job at
+        once. ``squeue`` (one call for every job) is asked when due, the wait between calls growing by half
+        while nothing ends, up to ``poll_max``, and soon after a job recorded a failure, for Slurm's word."""
+        delay, due = self.poll_min, 0.0
         while True:
             with self._lock:
                 if self._closed:
                     return
                 if not self._live:
                     self._changed.wait()
-                    delay = self.poll_min
+                    delay, due = self.poll_min, 0.0
                     continue
-            try:
-                states = self.commands.queue()
-            except SlurmError:
-                states = None  # the controller is away: look again later, and lose nobody meanwhile
+                failing = any(job.record is not None and job.record[0] != 0 for job in self._live.values())
+            now = time.monotonic()
+            states: Optional[Mapping[str, JobState]] = None
+            asked = now >= due or (failing and now >= due - delay + self.poll_min)
+            if asked:
+                try:
+                    states = self.commands.queue()
+                except SlurmError:
+                    states = None  # the controller is away: look again later, and lose nobody meanwhile
             ended = self._look(states)
             for job in ended:
                 threading.Thread(target=self._finish, args=(job,), daemon=True).start()
-            delay = self.poll_min if ended else min(self.poll_max, delay * 1.5)
+            if asked:
+                delay = self.poll_min if ended else min(self.poll_max, delay * 1.5)
+                due = time.monotonic() + delay
             with self._lock:
                 if not self._closed:
-                    self._changed.wait(delay)
+                    self._changed.wait(RECORD_SECONDS)
 
     def _look(self, states: Optional[Mapping[str, JobState]]) -> List[_Job]:
         """The live jobs that ended, each with its exit record and Slurm's state."""
@@ -325,7 +334,7 @@ class SlurmExecutor(Executor):
             return TaskResult(
                 handle, TaskState.OOM, code, "killed: out of memory (limit %s MiB)" % (limit or "the job's")
             )
-        if code == 0 and slurm in ("", "COMPLETED", "COMPLETING", "RUNNING"):
+        if code == 0 and slurm not in DEATHS:  # the last state seen may predate the job's start
             return TaskResult(handle, TaskState.SUCCEEDED, 0)
         if slurm in DEATHS and slurm != "FAILED":
             state, why = DEATHS[slurm]

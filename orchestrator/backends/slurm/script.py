@@ -157,8 +157,11 @@ if [ -z "$mem" ] && [ -n "${SLURM_MEM_PER_CPU:-}" ]; then mem=$(( SLURM_MEM_PER_
 cpus=%(cpus)s
 """
 
-_WATCH = r"""watch() {
-    while sleep %(beat)d; do
+_WATCH = r"""watch() {  # its sleep is ended with it: a process left in the job holds the job's end for a second
+    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+    while :; do
+        sleep %(beat)d & nap=$!
+        wait "$nap"
         if stale; then
             echo "orch: the run that submitted this job is gone (no heartbeat); stopping." >&2; stop; return
         fi

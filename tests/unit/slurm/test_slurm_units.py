@@ -289,3 +289,14 @@ def test_orphans_of_dead_orch_processes_on_this_host_are_cancelled():
 
     assert cancel_orphans(SlurmCommands(answers, users=("me",))) == ["5"]
     assert slurm.cancelled == ["5"]
+
+
+def test_a_clean_record_wins_over_a_state_seen_before_the_job_ran(fake):
+    slurm, executor, exits = fake
+    handle = executor.submit(_spec("1"))
+    executor.flush()
+    slurm.states = {"101": "PENDING"}
+    time.sleep(0.3)  # squeue saw it pending; it then ran and ended between two calls
+    (exits / "101").write_text("0 false\n")
+    (result,) = _results(executor, 1).values()
+    assert (result.handle, result.state) == (handle, TaskState.SUCCEEDED)
