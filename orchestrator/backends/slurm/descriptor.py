@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..spec import Backend, ConfigSection, Setting
 
-RUNTIMES = ("docker", "charliecloud", "podman")
+RUNTIMES = ("docker", "charliecloud", "podman", "apptainer")
 
 SECTION = ConfigSection(
     "slurm",
@@ -29,10 +29,10 @@ SECTION = ConfigSection(
         Setting(
             "runtime",
             "--runtime",
-            "The container runtime on the nodes: docker, charliecloud (ch-run) or podman.",
+            "The container runtime on the nodes: docker, charliecloud (ch-run), podman or apptainer.",
             ("ORCH_SLURM_RUNTIME",),
-            pattern=r"^(docker|charliecloud|podman)$",
-            shape="docker, charliecloud or podman",
+            pattern=r"^(docker|charliecloud|podman|apptainer)$",
+            shape="docker, charliecloud, podman or apptainer",
         ),
         Setting(
             "registry",

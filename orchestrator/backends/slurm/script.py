@@ -216,13 +216,16 @@ def _engine_body(shape: JobShape, job: Submission, engine: str) -> str:
     }
     return (
         'name="orch-slurm-$jobkey-$$"\n'
+        # Stopped and removed in the trap, which is set before the container exists: Slurm's SIGKILL
+        # follows SIGTERM after KillWait (30 s by default), and a container the job did not remove by
+        # then would outlive it.
+        + 'stop() { stopping=1; %s stop -t %d "$name" >/dev/null 2>&1; %s rm -f "$name" >/dev/null 2>&1; }\n'
+        % (engine, STOP_SECONDS, engine)
+        + "trap 'stop' TERM INT\n"
         + fetch
         + create
         + ' || { echo "orch: could not create the task container" >&2; record 125 false; exit 125; }\n'
-        # Stopped and removed here, in the trap: Slurm's SIGKILL follows SIGTERM after KillWait (30 s by
-        # default), and a container the job did not remove by then would outlive it.
-        + 'stop() { %s stop -t %d "$name" >/dev/null 2>&1; %s rm -f "$name" >/dev/null 2>&1; }\n'
-        % (engine, STOP_SECONDS, engine)
+        + 'if [ -n "${stopping:-}" ]; then stop; record 143 false; exit 143; fi\n'
         + _WATCH % {"beat": beat_seconds(job.stale)}
         + '%s start -a "$name" &\n' % engine
         + _WAIT
@@ -259,6 +262,30 @@ def _charliecloud_body(shape: JobShape, job: Submission) -> str:
     )
 
 
+def _apptainer_body(shape: JobShape, job: Submission) -> str:
+    """apptainer exec (untested here: Apptainer is not in Debian): like ch-run, the job's own process
+    tree in Slurm's cgroup. The image is the registry reference or the saved archive; Apptainer converts
+    it on a node's first use and caches it. Variables go in by name (APPTAINERENV_*), never by value."""
+    image = ("docker-archive:%s" % shape.archive) if shape.archive else ("docker://%s" % shape.image)
+    binds = "--bind %s:%s " % ((shlex.quote(job.store_dir),) * 2) if job.store_dir else ""
+    exports = "".join('[ -n "${%s:-}" ] && export APPTAINERENV_%s="$%s"\n' % (n, n, n) for n in PASSED)
+    run = "apptainer exec --containall --cleanenv --no-home --no-mount home %s%s %s %s &\n" % (
+        binds,
+        shlex.quote(image),
+        shlex.quote(shape.python),
+        " ".join(ENTRY),
+    )
+    return (
+        'stop() { [ -n "${main:-}" ] && kill -TERM "$main" 2>/dev/null; }\n'
+        + _WATCH % {"beat": beat_seconds(job.stale)}
+        + exports
+        + run
+        + _WAIT
+        + "record $code false\n"
+        + "exit $code\n"
+    )
+
+
 def render(shape: JobShape, job: Submission) -> str:
     """The whole job script."""
     prelude = _PRELUDE % {
@@ -272,6 +299,8 @@ def render(shape: JobShape, job: Submission) -> str:
     }
     if shape.runtime == "charliecloud":
         body = _charliecloud_body(shape, job)
+    elif shape.runtime == "apptainer":
+        body = _apptainer_body(shape, job)
     elif shape.runtime in ("docker", "podman"):
         body = _engine_body(shape, job, shape.runtime)
     else:

@@ -23,6 +23,7 @@ from .executor import Scratch, SlurmExecutor, cancel_orphans
 from .script import STALE_SECONDS, JobShape
 
 CONTAINER_USER = (1000, 1000)  # when orch runs as root, its containers still do not
+DAEMONLESS = ("charliecloud", "apptainer")  # a task runs as the job's own user: orch as root submits as 1000
 
 
 def _name(uid: int) -> str:
@@ -89,7 +90,7 @@ def step_shape(node: Any, values: Mapping[str, Any], image: str, python: str, ru
         constraint=slurm.constraint if slurm else None,
         max_concurrent=slurm.max_concurrent if slurm else None,
         user="%d:%d" % (CONTAINER_USER if os.getuid() == 0 else (os.getuid(), os.getgid())),
-        submit_as=CONTAINER_USER if os.getuid() == 0 and runtime == "charliecloud" else None,
+        submit_as=CONTAINER_USER if os.getuid() == 0 and runtime in DAEMONLESS else None,
         pids_limit=(node.decorator("sandbox").pids_limit if node.decorator("sandbox") else 4096),
     )
 
@@ -143,7 +144,7 @@ def prepare(request: SetupRequest) -> SlurmSetup:
     config = request.config
     values = settings()
     runtime = values.get("runtime") or "docker"
-    if runtime == "charliecloud" and os.getuid() == 0:
+    if runtime in DAEMONLESS and os.getuid() == 0:
         _check_user(CONTAINER_USER[0])
     if not SlurmCommands().answers():
         raise UsageError(
@@ -173,4 +174,4 @@ def prepare(request: SetupRequest) -> SlurmSetup:
         shapes[step] = JobShape(**dict(shape.__dict__, archive=archive))
     tags = {step: spec.tag for step, spec in plans.items()}
     orphan = int(values.get("orphan_seconds") or STALE_SECONDS)
-    return SlurmSetup(request.steps, shapes, scratch, tags, runtime == "charliecloud", orphan)
+    return SlurmSetup(request.steps, shapes, scratch, tags, runtime in DAEMONLESS, orphan)

@@ -99,7 +99,7 @@ def test_directives_size_the_job_and_throttle_the_array():
 
 
 def test_scripts_parse_and_carry_no_secret_values(tmp_path):
-    for runtime in ("docker", "podman", "charliecloud"):
+    for runtime in ("docker", "podman", "charliecloud", "apptainer"):
         text = render(JobShape(image="img", python="/usr/bin/python3", runtime=runtime, memory=64), _job())
         script = tmp_path / ("%s.sh" % runtime)
         script.write_text(text)
