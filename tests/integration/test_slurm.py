@@ -245,3 +245,11 @@ def test_images_reach_the_nodes_through_a_registry(on_slurm, monkeypatch):
         assert all(env["slurm_image"] in s and "docker load" not in s for s in on_slurm.scripts("SlurmFanoutFlow"))
     finally:
         registry.stop()
+
+
+def test_a_job_past_its_slurm_time_limit_is_a_death_named_timeout(on_slurm):
+    code, out, err = on_slurm("run", str(SLURM_FLOWS / "timelimit_flow.py"), "--executor", "local")
+    assert code == 0, err
+    said = Flow("SlurmTimeLimitFlow").latest_run.data.said
+    assert "reached its Slurm time limit (--time=1): TIMEOUT" in said, said
+    assert not containers()

@@ -52,3 +52,4 @@ def test_the_metadata_names_the_distribution_license_and_python(release):
     assert "Requires-Python: >=3.10\n" in text
     assert "Provides-Extra: cards\n" in text and "Project-URL: Documentation" in text
     assert "orch = orchestrator.cli.main:entry" in entry_points
+    assert "[orch.backends]\nslurm = orchestrator.backends.slurm.descriptor:BACKEND" in entry_points

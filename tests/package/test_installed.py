@@ -40,6 +40,25 @@ class InstalledSmokeFlow(FlowSpec):
 """
 
 
+SLURM_FLOW = """
+import os
+
+from orchestrator import FlowSpec, slurm, step
+
+
+class InstalledSlurmFlow(FlowSpec):
+    @slurm(memory=256)
+    @step
+    def start(self):
+        self.job = os.environ.get("SLURM_JOB_ID")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
 def readme_flow() -> str:
     """The flow the README shows: what a new user tries first."""
     text = (ROOT / "README.md").read_text()
@@ -54,6 +73,7 @@ def user(release, pypi_wheels, tmp_path_factory):
     flows.mkdir()
     (flows / "pandas_flow.py").write_text(readme_flow())
     (flows / "local_flow.py").write_text(textwrap.dedent(LOCAL_FLOW))
+    (flows / "slurm_flow.py").write_text(SLURM_FLOW)
     assert ROOT not in flows.parents
     keep = ("PATH", "HOME", "LANG", "DOCKER_HOST", "TMPDIR")
     env = {key: os.environ[key] for key in keep if key in os.environ}
@@ -93,6 +113,15 @@ def test_the_readme_flow_runs_two_pandas_in_containers_and_the_client_reads_them
     assert seen == [True, "1.5.3", "2.2.3"]
     shown = user("python", "-c", "from orchestrator import Flow; print(Flow('PandasVersionsFlow').latest_run.data.new)")
     assert shown.stdout == "2.2.3\n"  # the README's own line
+
+
+def test_a_step_runs_on_slurm_from_the_installed_wheel(user, slurm_cluster, engine):
+    """orch's Slurm backend is found through the installed wheel's entry points, and so is @slurm
+    inside the step's image."""
+    user("orch", "run", "slurm_flow.py", "--executor", "local")
+    run = "Flow('InstalledSlurmFlow').latest_run"
+    job, executor = client_view(user, "[%s['start'].task.data.job, %s._record.executor]" % (run, run))
+    assert job and executor == "local+slurm"
 
 
 def test_a_pypi_env_under_the_local_executor_and_a_card(user):
