@@ -253,3 +253,26 @@ def test_a_job_past_its_slurm_time_limit_is_a_death_named_timeout(on_slurm):
     said = Flow("SlurmTimeLimitFlow").latest_run.data.said
     assert "reached its Slurm time limit (--time=1): TIMEOUT" in said, said
     assert not containers()
+
+
+def test_an_s3_store_with_charliecloud_jobs(slurm_env, s3_bucket, monkeypatch, capsys):
+    """The store in S3 (moto on loopback, which ch-run's jobs share the network of): nothing but the
+    scratch folder is on the shared filesystem, and no credential is written into a job script."""
+    monkeypatch.setenv("ORCH_SLURM_RUNTIME", "charliecloud")
+    store = "s3://%s/slurm" % s3_bucket
+    client.metadata(store)
+    client.namespace(None)
+    try:
+        capsys.readouterr()
+        code = main(["run", str(SLURM_FLOWS / "fanout_flow.py"), "--store", store, "--with", "slurm", "--n", "3"])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        run = Flow("SlurmFanoutFlow").latest_run
+        assert run.data.total == 5 and len(run.data.jobs) == 3
+        assert "total 5" in run["end"].task.stdout
+        scripts = [p.read_text() for p in (slurm_env / "scratch").glob("SlurmFanoutFlow/*/jobs/*.sh")]
+        secret = "AWS_SECRET_ACCESS_KEY=%s" % os.environ["AWS_SECRET_ACCESS_KEY"]
+        assert scripts and not any(secret in s or secret.replace("=", '="') in s for s in scripts)
+        assert all("ORCH_STORE=%s" % store in s for s in scripts)
+    finally:
+        client.reset()
