@@ -23,9 +23,12 @@ from .authoring.decorators import (
     resources,
     retry,
     sandbox,
+    schedule,
     secrets,
     step,
     timeout,
+    trigger,
+    trigger_on_finish,
 )
 from .authoring.flowspec import FlowSpec
 from .authoring.mutators import FlowMutator, StepMutator, UserStepDecorator, user_step_decorator
@@ -123,7 +126,10 @@ __all__ = [
     "resources",
     "retry",
     "sandbox",
+    "schedule",
     "secrets",
     "step",
     "timeout",
+    "trigger",
+    "trigger_on_finish",
 ]

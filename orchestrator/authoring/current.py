@@ -42,6 +42,7 @@ _FIELDS = (
     "store_url",  # where the task's run lives, for current.task and current.run
     "is_parallel",
     "card",  # @card: the step's CardCollector
+    "trigger",  # what started a deployed run (@trigger, @trigger_on_finish); None for a run by hand
 )
 
 
@@ -145,6 +146,12 @@ class Current:
             node_index=int(os.environ.get("MF_PARALLEL_NODE_INDEX", "0")),
             control_task_id=os.environ.get("MF_PARALLEL_CONTROL_TASK_ID"),
         )
+
+    @property
+    def trigger(self) -> Any:
+        """The event or finished run that started this run, when a deployment's rule did; else None,
+        as in Metaflow for a run started by hand."""
+        return self._values.get("trigger")
 
     @property
     def is_parallel(self) -> bool:

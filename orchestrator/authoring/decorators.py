@@ -41,6 +41,7 @@ from .decorator_specs import (  # noqa: F401 - re-exported: the specs are read t
     Secrets,
     Timeout,
 )
+from .event_specs import Schedule, Trigger, TriggerOnFinish
 
 _STEP_ATTR = "_orch_decorators"
 _FLOW_ATTR = "_orch_flow_decorators"
@@ -257,6 +258,9 @@ conda_base = decorator_for(CondaBase)
 pypi_base = decorator_for(PypiBase)
 project = decorator_for(Project)
 exit_hook = decorator_for(ExitHook)
+schedule = decorator_for(Schedule)
+trigger = decorator_for(Trigger)
+trigger_on_finish = decorator_for(TriggerOnFinish)
 
 
 def plugin_decorator(name: str) -> Optional[Callable[..., Any]]:

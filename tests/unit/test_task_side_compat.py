@@ -23,6 +23,8 @@ TASK_SIDE = [
     "errors",
     "authoring/flowspec",
     "authoring/parameters",
+    "authoring/decorator_base",
+    "authoring/event_specs",
     "task/codepkg",
     "task/__init__",
     "task/__main__",
