@@ -9,12 +9,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .backends.spec import ConfigSection, Setting
 from .defaults import BASE_IMAGE, STORE
-from .errors import OrchError
+from .errors import OrchError, UsageError
 from .store.location import StoreLocation
 
 DEFAULT_STORE = STORE
@@ -190,7 +191,22 @@ def aws_settings(file_data: Mapping[str, Any], env: Mapping[str, str]) -> AwsSet
 def backend_settings(section: ConfigSection, environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """A backend's own ``orch configure`` section, as the file and the environment give it now."""
     env = os.environ if environ is None else environ
-    return section_values(section, read_config_file(config_path(env)), env)[0]
+    values, origins = section_values(section, read_config_file(config_path(env)), env)
+    for setting in section.settings:  # a value that reaches a run is checked as `orch configure` checks it
+        value = values.get(setting.name)
+        if (
+            setting.pattern
+            and not setting.flag
+            and value not in (None, "")
+            and not re.match(setting.pattern, str(value))
+        ):
+            where = origins.get(setting.name, "")
+            source = where[4:] if where.startswith("env ") else "%s in %s" % (setting.name, config_path(env))
+            raise UsageError(
+                "%s=%r is not %s." % (source, value, setting.shape or "a valid value"),
+                "Fix it, or set it with: orch configure %s %s VALUE" % (section.name, setting.option),
+            )
+    return values
 
 
 @dataclass(frozen=True)

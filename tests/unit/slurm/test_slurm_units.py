@@ -300,3 +300,20 @@ def test_a_clean_record_wins_over_a_state_seen_before_the_job_ran(fake):
     (exits / "101").write_text("0 false\n")
     (result,) = _results(executor, 1).values()
     assert (result.handle, result.state) == (handle, TaskState.SUCCEEDED)
+
+
+@pytest.mark.parametrize(
+    "variable, value, said",
+    [
+        ("ORCH_SLURM_RUNTIME", "singularity", "ORCH_SLURM_RUNTIME='singularity' is not docker, charliecloud"),
+        ("ORCH_SLURM_ORPHAN_SECONDS", "soon", "ORCH_SLURM_ORPHAN_SECONDS='soon' is not whole seconds"),
+    ],
+)
+def test_a_bad_setting_from_the_environment_is_a_one_line_error(tmp_path, variable, value, said):
+    from orchestrator.backends.slurm.descriptor import SECTION
+    from orchestrator.config import backend_settings
+    from orchestrator.errors import UsageError
+
+    with pytest.raises(UsageError) as found:
+        backend_settings(SECTION, {"ORCH_CONFIG": str(tmp_path / "none.json"), variable: value})
+    assert said in str(found.value) and "orch configure slurm" in found.value.format()
