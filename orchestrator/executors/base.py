@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import itertools
+import os
 import queue
 import threading
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ __all__ = [
     "TaskResult",
     "TaskState",
     "drain",
+    "process_alive",
     "stderr_tail",
 ]
 
@@ -198,6 +200,18 @@ def drain(results: queue.Queue[TaskResult], timeout: float) -> List[TaskResult]:
             out.append(results.get_nowait())
         except queue.Empty:
             return out
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` on this host still runs: an executor's orphans (containers, jobs) are
+    those whose orchestrator process is gone."""
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 def stderr_tail(path: str, lines: int = 3) -> str:

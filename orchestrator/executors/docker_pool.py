@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from .base import process_alive
+
 LABEL = "org.orch"
 OWNER = "%s.owner" % LABEL
 # PID 1 of every task container, run by path so it imports only the standard library (see task.supervise)
@@ -31,16 +33,6 @@ def owner_id() -> str:
     return "%s:%d" % (socket.gethostname(), os.getpid())
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
 def remove_orphans(engine: Any) -> List[str]:
     """Remove orch containers whose orchestrator (on this host) is gone. Returns their names."""
     removed = []
@@ -50,7 +42,7 @@ def remove_orphans(engine: Any) -> List[str]:
     for found in engine.api.containers(all=True, filters={"label": OWNER}):
         owner = (found.get("Labels") or {}).get(OWNER, "")
         owner_host, _, pid = owner.rpartition(":")
-        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+        if owner_host == host and pid.isdigit() and not process_alive(int(pid)):
             try:
                 engine.api.remove_container(found["Id"], force=True)
                 removed.append((found.get("Names") or [found["Id"]])[0].lstrip("/"))

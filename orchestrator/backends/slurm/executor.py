@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from ...executors.base import Attempts, Executor, TaskResult, TaskState, stderr_tail
+from ...executors.base import Attempts, Executor, TaskResult, TaskState, process_alive, stderr_tail
 from ...store.backend import Backend
 from ...store.metadata import log_key, run_prefix
 from ...task.job import OOM_NOTE
@@ -63,16 +63,6 @@ def _owner_of(comment: str) -> Optional[Tuple[str, int]]:
     return (match.group(1), int(match.group(2))) if match else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
 def cancel_orphans(commands: SlurmCommands) -> List[str]:
     """Cancel the jobs of orch runs on this host whose orch process is gone (killed): a resume, or
     any next run, cleans up what a ``kill -9`` left. Returns the job ids cancelled."""
@@ -80,7 +70,7 @@ def cancel_orphans(commands: SlurmCommands) -> List[str]:
     orphans = []
     for job in commands.queue().values():
         owner = _owner_of(job.comment)
-        if owner and owner[0] == host and not job.ended and not _alive(owner[1]):
+        if owner and owner[0] == host and not job.ended and not process_alive(owner[1]):
             orphans.append(job.job_id)
     commands.cancel(orphans)
     return orphans
