@@ -10,24 +10,21 @@ the memo cache, and call the flow's exit hooks when the run ends.
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..authoring.current import current
-from ..authoring.flowspec import FlowSpec
 from ..authoring.loader import LoadedFlow
-from ..authoring.parameters import flow_constants, flow_parameters
 from ..authoring.project_names import resolve as resolve_project
-from ..authoring.user_configs import ConfigInputs, bound_values, flow_configs, stored
+from ..authoring.run_values import parameter_values as typed_values
+from ..authoring.run_values import save_values
+from ..authoring.user_configs import ConfigInputs, flow_configs
 from ..backends.registry import placed
 from ..backends.spec import load
 from ..config import Config
-from ..errors import OrchError, ParameterError
+from ..errors import OrchError
 from ..executors.base import Executor
 from ..ids import run_path
 from ..memo.lookup import CachePolicy, run_cache
-from ..store.artifacts import load_artifact, save_artifact
+from ..store.artifacts import load_artifact
 from ..store.cas import ContentAddressedStore
 from ..store.factory import open_backend
 from ..store.metadata import MetadataStore
@@ -128,71 +125,18 @@ def stored_values(
     """Parameters (a resume's or spin's: its origin's, by reference), constants and configs, saved."""
     spec = loaded.graph.flow_decorator("project")
     project = resolve_project(loaded.name, spec, options.branch, options.production, config.username) if spec else None
-    if origin_record is not None:
-        param_records = dict(origin_record.parameters)
-        param_display = dict(origin_record.parameter_values)
-    else:
-        # As in Metaflow, a callable default sees the run's @project names in ``current``.
-        with current_fields(project.current_fields() if project else {}):
-            values = parameter_values(loaded, raw_params or {}, dict(config.parameter_env), config.username)
-        param_records = {attr: save_artifact(cas, attr, value) for attr, value in values.items()}
-        param_display = {attr: _jsonable(value) for attr, value in values.items()}
-    constants = {attr: save_artifact(cas, attr, value) for attr, value in flow_constants(loaded.cls, FlowSpec)}
-    bound = bound_values(loaded.cls)
-    configs = {attr: save_artifact(cas, attr, stored(bound.get(c.name))) for attr, c in flow_configs(loaded.cls)}
-    return Values(param_records, param_display, constants, configs, project)
+    origin = (dict(origin_record.parameters), dict(origin_record.parameter_values)) if origin_record else None
+    saved = save_values(
+        loaded.cls, loaded.name, cas, raw_params or {}, dict(config.parameter_env), config.username, project, origin
+    )
+    return Values(saved.param_records, saved.param_display, saved.constants, saved.configs, project)
 
 
 def parameter_values(
     loaded: LoadedFlow, raw: Mapping[str, Any], from_env: Mapping[str, str] = {}, user: str = ""
 ) -> Dict[str, Any]:
-    """attr → typed value for every parameter: from the command line, else the environment
-    (``ORCH_RUN_<NAME>``, ``METAFLOW_RUN_<NAME>``), else its default; files read."""
-    values: Dict[str, Any] = {}
-    base_dir = os.getcwd()
-    from_env = from_env or {}
-    for attr, param in flow_parameters(loaded.cls):
-        env_name = param.name.upper().replace("-", "_")
-        if param.name in raw:
-            value = param.convert(raw[param.name]) if not param.IS_FILE else raw[param.name]
-        elif env_name in from_env:
-            value = param.convert(from_env[env_name]) if not param.IS_FILE else from_env[env_name]
-        elif param.required:
-            raise ParameterError(
-                "Missing required parameter %s." % param.option,
-                "Give it on the command line: %s VALUE (or set ORCH_RUN_%s)." % (param.option, env_name),
-            )
-        else:
-            value = param.resolve_default(loaded.name, user, bound_values(loaded.cls))
-        if param.IS_FILE and value is not None:
-            value = param.read(str(value), base_dir)
-        values[attr] = value
-    unknown = sorted(set(raw) - {p.name for _, p in flow_parameters(loaded.cls)})
-    if unknown:
-        raise ParameterError("Unknown parameter --%s." % unknown[0])
-    return values
-
-
-@contextmanager
-def current_fields(fields: Mapping[str, Any]) -> Iterator[None]:
-    """``current`` shows these fields while the block runs, and is empty again after it."""
-    current._update(**fields)
-    try:
-        yield
-    finally:
-        current._clear()
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, bytes):
-        return "<%d bytes>" % len(value)
-    return repr(value)
+    """attr → typed value for every parameter (see ``authoring.run_values.parameter_values``)."""
+    return typed_values(loaded.cls, loaded.name, raw, from_env, user)
 
 
 def _origin(meta: MetadataStore, flow: str, run_id: Optional[str]) -> Tuple[str, RunRecord]:

@@ -13,19 +13,19 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field, replace
-from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple
+from typing import Dict, Iterator, List, Optional, Protocol, Tuple
 
-from ..authoring.secret_sources import aws_sources
-from ..defaults import MAX_NUM_SPLITS, MAX_WORKERS
+from ..defaults import MAX_WORKERS
 from ..executors.base import Executor, TaskResult, TaskState
-from ..graph.model import Graph, StepType
-from ..ids import AttemptRef, loop_key
+from ..graph.model import Graph
+from ..ids import AttemptRef
 from ..plan import Finished, PlannedTask, Planner
 from ..states import Status
 from ..store.metadata import MetadataStore
 from ..store.records import AttemptEnd, Death, ExceptionInfo
 from ..task.spec import TaskSpec
 from .gangs import Gangs, Settled
+from .specs import RunContext, task_spec
 
 WAKE_SECONDS = 0.25
 
@@ -40,28 +40,6 @@ class Reporter(Protocol):
     def task_finished(self, spec: TaskSpec, result: TaskResult, then: str) -> None: ...
     def task_cloned(self, step: str, origin: str) -> None: ...
     def task_cached(self, step: str, task_id: str, source: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What every TaskSpec of a run shares."""
-
-    flow: str
-    run_id: str
-    store_url: str
-    code_dir: str
-    flow_file: str
-    username: str
-    tags: Tuple[str, ...] = ()
-    origin_run_id: Optional[str] = None
-    max_num_splits: int = MAX_NUM_SPLITS
-    log_dir: Optional[str] = None
-    code_key: Optional[str] = None
-    # @secrets values of the steps that run on this machine, fetched at run start: in memory only
-    secrets: Mapping[str, Tuple[Tuple[str, str], ...]] = field(default_factory=dict, repr=False, compare=False)
-    # The steps whose backend runs them elsewhere (AWS Batch): they do not count against --max-workers
-    elsewhere: FrozenSet[str] = frozenset()
-    placement: Mapping[str, Tuple[Tuple[str, str], ...]] = field(default_factory=dict)  # step → its backend's
 
 
 @dataclass
@@ -132,65 +110,13 @@ class Scheduler:
 
     def _spec(self, planned: PlannedTask, task_id: str) -> TaskSpec:
         node = self.graph[planned.step]
-        catch = node.decorator("catch")
-        retry = node.decorator("retry")
-        env = node.decorator("environment")
-        timeout = node.decorator("timeout")
-        secrets = node.decorator("secrets")
-        join_order: Tuple[str, ...] = ()
-        if node.type is StepType.JOIN and self.graph[node.split_parents[-1]].type is StepType.SPLIT:
-            join_order = self._branch_order(node.name)
-        ctx = self.ctx
-        return TaskSpec(
-            flow=ctx.flow,
-            run_id=ctx.run_id,
-            step=node.name,
-            task_id=task_id,
-            attempt=0,
-            store_url=ctx.store_url,
-            code_dir=ctx.code_dir,
-            flow_file=ctx.flow_file,
-            inputs=planned.inputs,
-            foreach_stack=planned.foreach_stack,
-            is_join=node.type is StepType.JOIN,
-            next_steps=node.out,
-            foreach_var=node.foreach_var,
-            join_order=join_order,
-            catch_var=catch.var if catch else None,
-            catch_print=catch.print_exception if catch else True,
-            last_attempt=not retry or retry.times == 0,
-            origin_run_id=ctx.origin_run_id,
-            username=ctx.username,
-            tags=ctx.tags,
-            log_dir=ctx.log_dir,
-            env=(env.vars if env else ()) + tuple(ctx.secrets.get(node.name, ())),
-            secret_sources=tuple(s.to_json() for s in aws_sources(secrets.sources)) if secrets else (),
-            code_key=ctx.code_key,
-            timeout=(timeout.hours, timeout.minutes, timeout.seconds) if timeout else None,
-            loops=loop_key(planned.loops),
-            switch=node.type is StepType.SWITCH,
-            parallel_split=node.num_parallel is not None,
-            parallel_control=self._control_task(planned, task_id) if node.decorator("parallel") else None,
-            cache=self.cache.spec_field(planned) if self.cache is not None else None,
-            cards=tuple(d.to_task() for d in node.decorators if d.NAME == "card"),
-            placement=tuple(ctx.placement.get(node.name, ())),
-        )
+        control = self._control_task(planned, task_id) if node.decorator("parallel") else None
+        cache = self.cache.spec_field(planned) if self.cache is not None else None
+        return task_spec(self.graph, self.ctx, planned, task_id, cache, control)
 
     def _here(self, step: str) -> bool:
         """Whether ``step``'s tasks run on this machine: the one placement question the scheduler asks."""
         return step not in self.ctx.elsewhere
-
-    def _branch_order(self, join: str) -> Tuple[str, ...]:
-        """A static join's incoming steps in the order of the split's branches (switches inside a
-        branch give it several possible last steps)."""
-        node = self.graph[join]
-        split = self.graph[node.split_parents[-1]]
-
-        def branch(step: str) -> int:
-            lanes = self.graph[step].split_branches
-            return split.out.index(lanes[-1]) if lanes and lanes[-1] in split.out else len(split.out)
-
-        return tuple(sorted(node.in_funcs, key=branch))
 
     def _control_task(self, planned: PlannedTask, task_id: str) -> str:
         """A @parallel gang's control task: node 0's task id (planned first, so known to the others)."""

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import traceback
 from dataclasses import replace
-from typing import Iterable, List, Mapping, Tuple
+from typing import Callable, Iterable, List, Mapping, Tuple
 
 from ..store.backend import Backend
 from ..store.cas import ContentAddressedStore
@@ -138,6 +138,12 @@ def _wait(pid: int) -> int:
 def run_job(specs_key: str, index: int, environ: Mapping[str, str], private: Iterable[str] = ()) -> int:
     """Run task ``index`` of the job whose specs are at ``specs_key``; returns the exit code for the job.
     ``private``: variables of the job that the task is not given."""
+    return run_found(lambda backend: job_spec(backend, specs_key, index), environ, private)
+
+
+def run_found(find: Callable[[Backend], TaskSpec], environ: Mapping[str, str], private: Iterable[str] = ()) -> int:
+    """Run the task ``find`` reads from the store (``ORCH_STORE``); returns the exit code for the job.
+    Signal handlers are set before anything else, so a job stopped while it starts ends cleanly."""
     children: List[int] = []
 
     def forward(signum: int, _frame: object) -> None:
@@ -153,7 +159,7 @@ def run_job(specs_key: str, index: int, environ: Mapping[str, str], private: Ite
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, forward)
     backend = open_backend(environ["ORCH_STORE"])
-    spec = job_spec(backend, specs_key, index)
+    spec = find(backend)
     code_dir = fetch_code(backend, spec.code_key or "")
     spec = replace(spec, code_dir=code_dir, log_dir=os.path.join(tempfile.gettempdir(), "orch-logs"))
     paths = spec.log_files(backend)
