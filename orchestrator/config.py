@@ -90,6 +90,31 @@ AWS_SECTION = ConfigSection(
             ("ORCH_BATCH_FORWARD_CREDENTIALS",),
             flag=True,
         ),
+        Setting(
+            "sfn_role",
+            "--sfn-role",
+            "IAM role ARN AWS Step Functions runs deployed flows as (step-functions create).",
+            ("ORCH_SFN_ROLE", "METAFLOW_SFN_IAM_ROLE"),
+            pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+            shape="arn:aws:iam::ACCOUNT:role/NAME",
+        ),
+        Setting(
+            "events_role",
+            "--events-role",
+            "IAM role ARN EventBridge starts deployed flows as (@schedule, @trigger).",
+            ("ORCH_EVENTS_ROLE", "METAFLOW_EVENTS_SFN_ACCESS_IAM_ROLE"),
+            pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+            shape="arn:aws:iam::ACCOUNT:role/NAME",
+        ),
+        Setting(
+            "job_credentials_uri",
+            "--job-credentials-uri",
+            "Where deployed jobs fetch AWS credentials, as the ECS agent serves them (emulators only: "
+            "real Batch gives each job its role's).",
+            ("ORCH_JOB_CREDENTIALS_URI",),
+            pattern=r"^https?://",
+            shape="http://127.0.0.1:PORT/PATH",
+        ),
     ),
 )
 
@@ -112,6 +137,9 @@ class AwsSettings:
     endpoint_url: Optional[str] = None
     job_role: Optional[str] = None
     forward_credentials: bool = False
+    sfn_role: Optional[str] = None
+    events_role: Optional[str] = None
+    job_credentials_uri: Optional[str] = None
     origins: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)  # field → "file" or "env NAME"
 
     def origin(self, name: str) -> str:

@@ -15,6 +15,7 @@ from typing import Optional
 from .main import LAZY_COMMANDS, CliState, main
 from .top_options import FLAG_OPTIONS, PAIR_OPTIONS, VALUE_OPTIONS
 
+GROUP_COMMANDS = ("step-functions",)  # the flow file follows the sub-command: step-functions create FLOW.py
 FLOW_FILE_OPTION = ("tag", "dump", "logs", "why", "card")  # commands on a past run: the flow file names the flow
 
 
@@ -45,6 +46,8 @@ def script_argv(argv: list, flow_file: str) -> list:
         return args  # --help, --version, or a bad flag: the group handles it
     if args[index] in FLOW_FILE_OPTION:  # a command on a past run: the flow file goes in as an option
         return args[: index + 1] + ["--flow-file", flow_file] + args[index + 1 :]
+    if args[index] in GROUP_COMMANDS and index + 1 < len(args) and not args[index + 1].startswith("-"):
+        return args[: index + 2] + [flow_file] + args[index + 2 :]  # step-functions create flow.py ...
     if args[index] in LAZY_COMMANDS:
         return args[: index + 1] + [flow_file] + args[index + 1 :]
     return args

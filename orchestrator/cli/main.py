@@ -52,6 +52,7 @@ LAZY_COMMANDS = {
     "spin": "spin_cmd",
     "why": "why_cmd",
     "card": "card_cmd",
+    "step-functions": "sfn_cmd",
 }
 
 

@@ -130,6 +130,8 @@ class RunRecord:
     environments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     project: Mapping[str, Any] = field(default_factory=dict)  # @project: what current says (project_name...)
     configs: Mapping[str, ArtifactRecord] = field(default_factory=dict)  # Config values, read-only artifacts
+    # What started a deployed run: {"type": "event"|"run"|"schedule", "name", "id", "timestamp", "run"}
+    trigger: Mapping[str, Any] = field(default_factory=dict)
 
     def with_run_id(self, run_id: str) -> RunRecord:
         return replace(self, run_id=run_id)
@@ -153,6 +155,7 @@ class RunRecord:
             "environments": {k: dict(v) for k, v in self.environments.items()},
             "project": dict(self.project),
             "configs": _artifacts_to(self.configs),
+            "trigger": dict(self.trigger),
         }
 
     @classmethod
@@ -171,6 +174,7 @@ class RunRecord:
             environments=dict(data.get("environments") or {}),
             project=dict(data.get("project") or {}),
             configs=_artifacts_from(data.get("configs")),
+            trigger=dict(data.get("trigger") or {}),
         )
         return cls(**values)
 

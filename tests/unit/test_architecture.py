@@ -135,10 +135,13 @@ LAYERS = [
 ALLOWED_LAYER_EDGES = {
     ("orchestrator.authoring.flowspec", "orchestrator.cli.flow_entry"),  # FlowSpec() under __main__ starts the CLI
     ("orchestrator.authoring.current", "orchestrator.client"),  # current.run and current.task, lazily
+    ("orchestrator.authoring.triggered", "orchestrator.client"),  # current.trigger.run, lazily
 }
-# Who may name Batch's modules: its own, the registry that lists it, and the decorators orch exports.
+# Who may name Batch's modules: its own, the registry that lists it, the decorators orch exports, and the
+# Step Functions deployer, whose every step is a Batch job.
 BATCH = "orchestrator.backends.batch"
 BATCH_NAMERS = {"orchestrator.backends.registry", "orchestrator.authoring.decorators"}
+BATCH_NAMERS |= {"orchestrator.deployers.step_functions.deploy", "orchestrator.deployers.step_functions.machines"}
 
 
 def _under(module: str, prefix: str) -> bool:

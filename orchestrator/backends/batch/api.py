@@ -12,7 +12,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from ...task.spec import TaskSpec
 
@@ -81,13 +81,25 @@ class BatchApi:
 COMMAND = ("-m", "orchestrator.task", "--entry", "batch")  # the job runs .entry.main in the image
 
 
-def job_definition_name(job: StepJob) -> str:
-    """One definition per (image, resources, role), named by their hash, so it is found and reused."""
-    key = json.dumps([job.image, job.python, job.vcpus, job.memory, job.gpus, job.role, COMMAND], sort_keys=True)
+def job_definition_name(job: StepJob, command: Tuple[str, ...] = COMMAND) -> str:
+    """One definition per (image, resources, role, command), named by their hash, so it is found and reused."""
+    key = json.dumps([job.image, job.python, job.vcpus, job.memory, job.gpus, job.role, list(command)], sort_keys=True)
     return "orch-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def job_definition_request(name: str, job: StepJob) -> Dict[str, Any]:
+def ensure_definition(api: BatchApi, job: StepJob, command: Tuple[str, ...] = COMMAND) -> str:
+    """The ARN of the job definition for ``job``: the active one of its name, else a new registration."""
+    name = job_definition_name(job, command)
+    found = api.call(api.batch, "describe_job_definitions", jobDefinitionName=name, status="ACTIVE")
+    active = sorted(found.get("jobDefinitions", []), key=lambda d: d.get("revision", 0))
+    if active:
+        return active[-1]["jobDefinitionArn"]
+    return api.call(api.batch, "register_job_definition", **job_definition_request(name, job, command))[
+        "jobDefinitionArn"
+    ]
+
+
+def job_definition_request(name: str, job: StepJob, command: Tuple[str, ...] = COMMAND) -> Dict[str, Any]:
     requirements = [
         {"type": "VCPU", "value": ("%g" % job.vcpus)},
         {"type": "MEMORY", "value": str(int(job.memory))},
@@ -96,7 +108,7 @@ def job_definition_request(name: str, job: StepJob) -> Dict[str, Any]:
         requirements.append({"type": "GPU", "value": str(job.gpus)})
     properties: Dict[str, Any] = {
         "image": job.image,
-        "command": [job.python, *COMMAND],
+        "command": [job.python, *command],
         "resourceRequirements": requirements,
         "environment": [],
     }

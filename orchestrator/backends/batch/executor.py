@@ -44,7 +44,7 @@ from ...executors.base import (
 from ...store.backend import Backend
 from ...store.metadata import log_key, run_prefix
 from ...task.spec import TaskSpec
-from .api import BatchApi, StepJob, job_definition_name, job_definition_request, job_name
+from .api import BatchApi, StepJob, ensure_definition, job_definition_name, job_definition_request, job_name
 
 __all__ = ["BatchApi", "BatchExecutor", "BatchSetup", "StepJob", "job_definition_name", "job_definition_request"]
 __all__ += ["job_name", "prepare"]
@@ -125,16 +125,10 @@ class BatchExecutor(Executor):
                     self.attempts.finish(TaskResult(handle, TaskState.FAILED, None, message))
 
     def _definition(self, job: StepJob) -> str:
-        name = job_definition_name(job)
-        if name not in self._definitions:
-            found = self.api.call(self.api.batch, "describe_job_definitions", jobDefinitionName=name, status="ACTIVE")
-            active = sorted(found.get("jobDefinitions", []), key=lambda d: d.get("revision", 0))
-            if active:
-                self._definitions[name] = active[-1]["jobDefinitionArn"]
-            else:
-                made = self.api.call(self.api.batch, "register_job_definition", **job_definition_request(name, job))
-                self._definitions[name] = made["jobDefinitionArn"]
-        return self._definitions[name]
+        key = job_definition_name(job)
+        if key not in self._definitions:
+            self._definitions[key] = ensure_definition(self.api, job)
+        return self._definitions[key]
 
     def _send(self, members: List[Tuple[str, TaskSpec]]) -> None:
         first = members[0][1]
