@@ -51,7 +51,7 @@ _CLIENT = (
 )
 
 
-_RUNNER = ("Runner", "NBRunner")
+_RUNNER = ("Runner", "NBRunner", "Deployer")
 
 
 def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping task start-up lean
@@ -63,6 +63,10 @@ def __getattr__(name: str):  # PEP 562: the client loads only when used, keeping
         from . import runner
 
         return getattr(runner, name)
+    if name == "publish_event":  # @trigger's events, from Python
+        from .deployers.step_functions.publish import publish_event
+
+        return publish_event
     if name == "Metaflow":
         from .client.root import Metaflow
 
@@ -86,8 +90,10 @@ __all__ = [
     "Flow",
     "FlowSpec",
     "Metaflow",
+    "Deployer",
     "NBRunner",
     "Runner",
+    "publish_event",
     "Run",
     "S3",
     "Step",

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict
 
@@ -141,3 +142,38 @@ def stderr_logs(bucket: str, prefix: str) -> str:
             body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode(errors="replace")
             texts.append("== %s\n%s" % (item["Key"], body[-2000:]))
     return "\n".join(texts) or "(no task logs under %s)" % prefix
+
+
+def deliver_to_state_machines() -> None:
+    """Let moto's EventBridge start a rule's Step Functions targets, as AWS does.
+
+    moto 5.2 matches a published event against the rules, then raises
+    NotImplementedError for any target that is a state machine (a 500 to the
+    publisher). This starts the execution instead, with the target's
+    ``Input``, else the event itself, as EventBridge would. Schedules still
+    never fire in moto: a test starts those with the rule's input.
+    """
+    import boto3
+    from moto.events.models import Rule
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        machines = [t for t in self.targets if ":states:" in t["Arn"]]
+        if self.scheduled_expression:  # a schedule matches no event on AWS (moto's empty pattern matches all)
+            return None
+        if not machines or not self.event_pattern.matches_event(original_event):
+            return original(self, original_event, transform_input)
+        others = [t for t in self.targets if t not in machines]
+        if others:
+            saved, self.targets = self.targets, others
+            try:
+                original(self, original_event, transform_input)
+            finally:
+                self.targets = saved
+        client = boto3.client("stepfunctions")
+        for target in machines:
+            given = target.get("Input") or json.dumps(original_event, default=str)
+            client.start_execution(stateMachineArn=target["Arn"], name=uuid.uuid4().hex, input=given)
+
+    Rule.send_to_targets = send_to_targets

@@ -53,6 +53,7 @@ LAZY_COMMANDS = {
     "why": "why_cmd",
     "card": "card_cmd",
     "step-functions": "sfn_cmd",
+    "events": "events_cmd",
 }
 
 

@@ -160,14 +160,17 @@ def list_runs(ctx, flow_file, status):
 @step_functions.command()
 @FLOW_ARGUMENT
 @click.option("--authorize", default=None, hidden=True)
+@click.option("--deployer-attribute-file", default=None, hidden=True)
 @click.pass_context
-def delete(ctx, flow_file, authorize):
+def delete(ctx, flow_file, authorize, deployer_attribute_file):
     """Delete the deployed FLOW.py's state machine and its EventBridge rules (its runs stay in the store)."""
     from ..deployers.step_functions.machines import Machines
 
     _, name = _name(ctx, flow_file)
-    for removed in Machines(_config(ctx, None)).delete(name):
-        click.echo("Deleted %s." % removed)
+    removed = Machines(_config(ctx, None)).delete(name)
+    for item in removed:
+        click.echo("Deleted %s." % item)
+    _attributes(deployer_attribute_file, {"name": name, "deleted": removed})
 
 
 COMMANDS = [step_functions]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
+from ..authoring.triggered import Trigger
 from ..exception import MetaflowExceptionWrapper
 from ..ids import PARALLEL_VAR, Pathspec, in_order, run_path, task_path
 from ..store.artifacts import ArtifactRecord, load_artifact
@@ -512,6 +513,11 @@ class Run(Same):
     @property
     def end_task(self) -> Optional[Task]:
         return Step(str(self._path.child("end"))).task if "end" in self else None
+
+    @property
+    def trigger(self) -> Optional[Trigger]:
+        """What started this run when a deployment's rule did (an event, a finished run); else None."""
+        return Trigger(self._record.trigger, get_metadata()) if self._record.trigger else None
 
     @property
     def data(self) -> Optional[MetaflowData]:

@@ -170,13 +170,13 @@ class Runner:
             return ExecutingRun(self, command, Run(str(run), _check_namespace=False))
         if command.finished:
             command.sync_wait()
-            raise RuntimeError(_failure_message(command))
+            raise RuntimeError(failure_message(command))
         return None
 
     def _check_deadline(self, command: CommandManager, deadline: float) -> None:
         if time.monotonic() > deadline:
             command.kill()
-            raise RuntimeError("The run did not start in %ds. %s" % (self.file_read_timeout, _failure_message(command)))
+            raise RuntimeError("The run did not start in %ds. %s" % (self.file_read_timeout, failure_message(command)))
 
     def _blocking(self, name: str, kwargs: Dict[str, Any]) -> Any:
         command, attributes = self._start(name, kwargs, self.show_output)
@@ -230,7 +230,7 @@ class Runner:
         self._commands.clear()
 
 
-def _failure_message(command: CommandManager) -> str:
+def failure_message(command: CommandManager) -> str:
     """What the command printed, for an error: as Metaflow's Runner reports a command that failed."""
     parts = ["Error executing: '%s':" % " ".join(command.command)]
     for stream in ("stdout", "stderr"):

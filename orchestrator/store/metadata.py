@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 
-from ..ids import in_order
+from ..ids import id_order
 from .backend import Backend, MissingKey
 from .names import check_name
 from .records import AttemptEnd, AttemptStart, RunEnd, RunRecord, TagEvent
@@ -157,17 +157,23 @@ class MetadataStore:
         return sorted(names)
 
     def runs(self, flow: str) -> List[str]:
+        return [run for run, _ in self._created(flow)]
+
+    def _created(self, flow: str) -> List[Tuple[str, float]]:
+        """(run, when its record was written) for every run with a record, from one listing."""
         prefix = "flows/%s/runs/" % check_name("flow", flow)
         runs = []
         for info in self.backend.list(prefix):
             parts = info.key[len(prefix) :].split("/")
             if len(parts) == 2 and parts[1] == "run.json":
-                runs.append(parts[0])
+                runs.append((parts[0], info.mtime))
         return runs
 
     def runs_in_order(self, flow: str, newest_first: bool = False) -> List[str]:
-        """The flow's runs (those with a record), oldest first or newest first."""
-        return in_order(self.runs(flow), newest_first)
+        """The flow's runs (those with a record), oldest first or newest first: by when their record was
+        written, then by id. Ids alone do not order runs started elsewhere (``sfn-<execution>``)."""
+        found = sorted(self._created(flow), key=lambda pair: (int(pair[1]), id_order(pair[0])), reverse=newest_first)
+        return [run for run, _ in found]
 
     def latest_run(self, flow: str) -> Optional[str]:
         """The flow's newest run with a record, or None."""

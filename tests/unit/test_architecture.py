@@ -141,7 +141,7 @@ ALLOWED_LAYER_EDGES = {
 # Step Functions deployer, whose every step is a Batch job.
 BATCH = "orchestrator.backends.batch"
 BATCH_NAMERS = {"orchestrator.backends.registry", "orchestrator.authoring.decorators"}
-BATCH_NAMERS |= {"orchestrator.deployers.step_functions.deploy", "orchestrator.deployers.step_functions.machines"}
+BATCH_NAMERS |= {"orchestrator.deployers.step_functions." + m for m in ("deploy", "machines", "publish")}
 
 
 def _under(module: str, prefix: str) -> bool:

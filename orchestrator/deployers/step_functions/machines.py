@@ -34,6 +34,10 @@ class Execution:
         return "sfn-" + self.name
 
 
+def _code(err: Any) -> str:
+    return str(((getattr(err, "response", None) or {}).get("Error") or {}).get("Code", ""))
+
+
 class Machines:
     """State machines and their rules in one account and region."""
 
@@ -44,7 +48,18 @@ class Machines:
         self.api = BatchApi(self.sfn, self.events)
 
     def call(self, client: Any, operation: str, **kwargs: Any) -> Any:
-        return self.api.call(client, operation, **kwargs)
+        """One AWS call; an error AWS gives back (a bad role, a missing permission) is one clear line."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.api.call(client, operation, **kwargs)
+        except ClientError as err:
+            if operation == "list_targets_by_rule" and _code(err) == "ResourceNotFoundException":
+                raise
+            raise UsageError(
+                "AWS refused %s: %s" % (operation, (err.response.get("Error") or {}).get("Message") or err),
+                "Check the roles and permissions in docs/production.md (orch configure aws --sfn-role).",
+            ) from None
 
     def find(self, name: str) -> Optional[str]:
         """The ARN of the state machine called ``name``, or None."""
@@ -102,10 +117,14 @@ class Machines:
         return made
 
     def remove_rule(self, rule: str) -> bool:
+        from botocore.exceptions import ClientError
+
         try:
             targets = self.call(self.events, "list_targets_by_rule", Rule=rule).get("Targets", [])
-        except self.events.exceptions.ResourceNotFoundException:
-            return False
+        except ClientError as err:
+            if _code(err) == "ResourceNotFoundException":
+                return False
+            raise
         if targets:
             self.call(self.events, "remove_targets", Rule=rule, Ids=[t["Id"] for t in targets])
         self.call(self.events, "delete_rule", Name=rule)
