@@ -94,6 +94,8 @@ def test_create_trigger_and_read_back_a_foreach_run(on_sfn):
     assert run.successful and run.finished
     assert run.data.total == 3 * sum(i * i for i in range(5))
     assert run.data.sides == ["left", "right"]
+    assert run.data.left_attempt == 1  # @retry: attempt 0 failed, attempt 1 ran in the same job
+    assert run["left"].task.current_attempt == 1 and run["left"].task.successful
     assert run["square"].task.data.task_seen.startswith("2-")
     assert len(list(run["square"])) == 5
     assert run["start"].task.data.started_by is None

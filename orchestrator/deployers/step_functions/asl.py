@@ -15,10 +15,11 @@ the deployment record, so a state never passes artifacts or task ids:
   of one execution nor ``States.ArrayRange``'s 1,000 items. Nested foreaches
   nest Maps.
 
-``@retry`` is the Task's ``Retry`` (the job reads its attempt from
-``$$.State.RetryCount``), ``@timeout`` the job's Batch timeout as well as
-the task's own alarm, and ``--workflow-timeout`` the machine's
-``TimeoutSeconds``.
+``@retry`` runs in the job itself: a failed attempt is followed at once by
+the next in the same container, as Metaflow's Batch-level retries are (a
+``Retry`` on the Task would hold a slot between attempts for nothing, and
+moto cannot run one). ``@timeout`` is the task's own alarm and the job's
+Batch timeout, and ``--workflow-timeout`` the machine's ``TimeoutSeconds``.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ class StepJob:
 
     definition: str  # job definition name (or ARN), made by ``deploy``
     queue: str
-    retries: int = 0
-    retry_seconds: int = 0  # between attempts, from @retry(minutes_between_retries=)
     timeout: Optional[int] = None  # seconds: the Batch job's attemptDurationSeconds backstop
 
 
@@ -191,15 +190,6 @@ def _task(step: str, number: int, machine: Machine) -> Dict[str, Any]:
         "Parameters": parameters,
         "ResultPath": None,
     }
-    if job.retries:
-        state["Retry"] = [
-            {
-                "ErrorEquals": ["States.TaskFailed"],
-                "MaxAttempts": job.retries,
-                "IntervalSeconds": max(1, job.retry_seconds),
-                "BackoffRate": 1.0,
-            }
-        ]
     return state
 
 

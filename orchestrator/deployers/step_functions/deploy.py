@@ -64,6 +64,11 @@ class Compiled:
     deployment_key: str
 
 
+def _retries(node: Any) -> int:
+    retry = node.decorator("retry")
+    return retry.times if retry else 0
+
+
 def deploy_config(config: Config) -> Config:
     """A deployment's store is the configured S3 root, unless one was given (as for --with batch)."""
     return run_config(config)
@@ -192,14 +197,9 @@ def _machine(
         environment[CONTAINER_CREDENTIALS] = config.aws.job_credentials_uri
     steps = {}
     for node in loaded.graph:
-        job, retry = jobs[node.name], node.decorator("retry")
-        steps[node.name] = asl.StepJob(
-            definition=definitions[node.name],
-            queue=job.queue,
-            retries=retry.times if retry else 0,
-            retry_seconds=int(60 * retry.minutes_between_retries) if retry else 0,
-            timeout=job.timeout,
-        )
+        job = jobs[node.name]
+        timeout = job.timeout * (1 + _retries(node)) if job.timeout else None  # every attempt, in one job
+        steps[node.name] = asl.StepJob(definition=definitions[node.name], queue=job.queue, timeout=timeout)
     return asl.Machine(
         flow=loaded.name,
         deployment=key,

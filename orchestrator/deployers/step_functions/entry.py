@@ -203,17 +203,30 @@ def run_failed(meta: MetadataStore, spec: TaskSpec, message: str) -> None:
 
 
 def main(environ: Optional[Mapping[str, str]] = None) -> int:
+    """Run the task, and its ``@retry`` attempts in this same job, one after another: as Metaflow's
+    Step Functions jobs retry through Batch, at once and without ``minutes_between_retries``."""
     env = dict(os.environ if environ is None else environ)
-    found: Dict[str, Job] = {}
+    found: Dict[str, Any] = {"attempt": int(env.get("ORCH_SFN_ATTEMPT") or 0)}
 
     def find(backend: Backend) -> TaskSpec:
-        found["job"] = read_job(backend, env)
-        return found["job"].spec
+        if "job" not in found:
+            found["job"] = read_job(backend, env)
+        job, attempt = found["job"], found["attempt"]
+        found["spec"] = replace(job.spec, attempt=attempt, last_attempt=attempt >= job.rule.retries)
+        return found["spec"]
 
-    code = run_found(find, env, private=PRIVATE)
-    if "job" not in found:
-        return code or 1
-    return finish(open_backend(env["ORCH_STORE"]), found["job"], code)
+    while True:
+        code = run_found(find, env, private=PRIVATE)
+        if "job" not in found:
+            return code or 1
+        job = replace(found["job"], spec=found["spec"])
+        result = finish(open_backend(env["ORCH_STORE"]), job, code)
+        if result == 0 or job.spec.last_attempt:
+            return result
+        print(
+            "orch: attempt %d of %s failed; retrying (@retry)" % (job.spec.attempt, job.spec.pathspec), file=sys.stderr
+        )
+        found["attempt"] += 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-from orchestrator import FlowSpec, Parameter, current, step
+from orchestrator import FlowSpec, Parameter, current, retry, step
 
 
 class SfnForeachFlow(FlowSpec):
@@ -28,9 +28,13 @@ class SfnForeachFlow(FlowSpec):
     def fork(self):
         self.next(self.left, self.right)
 
+    @retry(times=1)
     @step
     def left(self):
+        if current.retry_count == 0:
+            raise RuntimeError("a flaky first attempt")
         self.side = "left"
+        self.left_attempt = current.retry_count
         self.next(self.meet)
 
     @step
@@ -41,6 +45,7 @@ class SfnForeachFlow(FlowSpec):
     @step
     def meet(self, inputs):
         self.sides = [i.side for i in inputs]
+        self.left_attempt = inputs.left.left_attempt
         self.total = inputs[0].total
         self.next(self.end)
 
