@@ -42,7 +42,7 @@ _FIELDS = (
     "store_url",  # where the task's run lives, for current.task and current.run
     "is_parallel",
     "card",  # @card: the step's CardCollector
-    "trigger",  # what started a deployed run (@trigger, @trigger_on_finish); None for a run by hand
+    "trigger_record",  # what started a deployed run (@trigger, @trigger_on_finish), as its run record says
 )
 
 
@@ -151,7 +151,13 @@ class Current:
     def trigger(self) -> Any:
         """The event or finished run that started this run, when a deployment's rule did; else None,
         as in Metaflow for a run started by hand."""
-        return self._values.get("trigger")
+        record = self._values.get("trigger_record")
+        if not record:
+            return None
+        from ..client import Run
+        from ..client.triggered import Trigger
+
+        return Trigger(record, Run, self._values.get("store_url"))
 
     @property
     def is_parallel(self) -> bool:

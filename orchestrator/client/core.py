@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from ..authoring.triggered import Trigger
 from ..exception import MetaflowExceptionWrapper
 from ..ids import PARALLEL_VAR, Pathspec, in_order, run_path, task_path
 from ..store.artifacts import ArtifactRecord, load_artifact
@@ -31,6 +30,7 @@ from .state import (
     opened_store,
     timestamp_of,
 )
+from .triggered import Trigger
 
 
 class _InRun(Same):
@@ -517,7 +517,7 @@ class Run(Same):
     @property
     def trigger(self) -> Optional[Trigger]:
         """What started this run when a deployment's rule did (an event, a finished run); else None."""
-        return Trigger(self._record.trigger, get_metadata()) if self._record.trigger else None
+        return Trigger(self._record.trigger, Run) if self._record.trigger else None
 
     @property
     def data(self) -> Optional[MetaflowData]:

@@ -25,7 +25,6 @@ from ..authoring.flowmodule import import_flow_class
 from ..authoring.flowspec import FAILURE_HANDLED_BY_CATCH, FlowSpec, ForeachFrame, Transition
 from ..authoring.parameters import flow_parameters
 from ..authoring.secret_sources import INLINE, fetch
-from ..authoring.triggered import Trigger
 from ..authoring.user_configs import flow_configs, stored
 from ..errors import OrchError
 from ..exception import MetaflowExceptionWrapper, TimeoutException, type_name
@@ -85,7 +84,7 @@ class TaskRunner:
         if run.project:
             current._update(**dict(run.project))
         if run.trigger:
-            current._update(trigger=Trigger(run.trigger, self.spec.store_url))
+            current._update(trigger_record=dict(run.trigger))
         return dict(run.constants, **run.configs, **run.parameters)
 
     def _run_record(self) -> Optional[RunRecord]:

@@ -135,7 +135,7 @@ LAYERS = [
 ALLOWED_LAYER_EDGES = {
     ("orchestrator.authoring.flowspec", "orchestrator.cli.flow_entry"),  # FlowSpec() under __main__ starts the CLI
     ("orchestrator.authoring.current", "orchestrator.client"),  # current.run and current.task, lazily
-    ("orchestrator.authoring.triggered", "orchestrator.client"),  # current.trigger.run, lazily
+    ("orchestrator.authoring.current", "orchestrator.client.triggered"),  # current.trigger, lazily
 }
 # Who may name Batch's modules: its own, the registry that lists it, the decorators orch exports, and the
 # Step Functions deployer, whose every step is a Batch job.

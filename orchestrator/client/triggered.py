@@ -1,9 +1,10 @@
 """``current.trigger``: what started a deployed run, as Metaflow's ``Trigger`` shows it.
 
 A deployment's start job records it in the run record (``trigger``); the
-task runtime hands it to ``current``. ``event`` is the one event (or the
+task runtime hands that record to ``current``, which wraps it here, and the
+client's ``Run.trigger`` does the same. ``event`` is the one event (or the
 upstream run's end), ``run`` the upstream client ``Run`` for
-``@trigger_on_finish``. Task-side code: standard library only.
+``@trigger_on_finish``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ class MetaflowEvent(NamedTuple):
 class Trigger:
     """The run's trigger. ``event``/``events``: what fired; ``run``/``runs``: the upstream run(s)."""
 
-    def __init__(self, record: Mapping[str, Any], store_url: Optional[str] = None) -> None:
+    def __init__(self, record: Mapping[str, Any], run_class: Any, store_url: Optional[str] = None) -> None:
+        """``run_class``: the client's ``Run``, given by whoever builds this (no import cycle)."""
         self._record = dict(record)
+        self._run_class = run_class
         self._store_url = store_url
 
     @property
@@ -47,11 +50,11 @@ class Trigger:
         pathspec = self._record.get("run")
         if not pathspec:
             return None
-        from ..client import Run, use_store
+        from .state import use_store
 
         if self._store_url:
             use_store(self._store_url)
-        return Run(str(pathspec), _check_namespace=False)
+        return self._run_class(str(pathspec), _check_namespace=False)
 
     @property
     def runs(self) -> List[Any]:
