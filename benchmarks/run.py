@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench_runtime",
     "bench_docker",
     "bench_slurm",
+    "bench_sfn",
     "bench_envs",
     "bench_ui",
     "bench_memo",

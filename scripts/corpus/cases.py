@@ -183,7 +183,7 @@ CASES: Tuple[Case, ...] = (
     _config(
         "config-flow-level",
         "flow-level/toplevel.py",
-        excluded="@trigger deploys to an event backend (the production issue); pandas and pyarrow from PyPI",
+        excluded="pandas and pyarrow from PyPI (its @trigger deploys with step-functions create)",
     ),
 )
 
