@@ -176,6 +176,25 @@ def batch_world(moto_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def sfn_world(batch_world, moto_server):
+    """The Batch world with moto executing state machines (and the two gaps in moto filled, see
+    ``tests.sfn_infra``), plus the credentials endpoint deployed jobs read: ((infra, registry), endpoint)."""
+    from tests.sfn_infra import (
+        CredentialsEndpoint,
+        deliver_to_state_machines,
+        execute_state_machines,
+        normalise_like_aws,
+    )
+
+    execute_state_machines(moto_server)
+    normalise_like_aws()
+    deliver_to_state_machines()
+    endpoint = CredentialsEndpoint()
+    yield batch_world, endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session")
 def slurm_cluster():
     """The Slurm cluster the Slurm tests submit to: ``make slurm`` (part of ``make test``) starts a
     one-node one, so none answering is a failure. Yields the partitions it has."""

@@ -11,27 +11,13 @@ import pytest
 from orchestrator import Flow
 from tests.conftest import FLOWS
 from tests.sfn_infra import (
-    CredentialsEndpoint,
-    deliver_to_state_machines,
-    execute_state_machines,
     explain,
-    normalise_like_aws,
     stderr_logs,
     wait_for,
 )
 
 SFN_FLOWS = FLOWS / "sfn"
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture(scope="session")
-def sfn_world(batch_world, moto_server):
-    execute_state_machines(moto_server)
-    normalise_like_aws()
-    deliver_to_state_machines()
-    endpoint = CredentialsEndpoint()
-    yield batch_world, endpoint
-    endpoint.stop()
 
 
 @pytest.fixture

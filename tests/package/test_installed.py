@@ -83,8 +83,9 @@ def user(release, pypi_wheels, tmp_path_factory):
         ORCH_CACHE=str(home / "cache"),
     )
 
-    def run(*argv: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-        done = subprocess.run(argv, cwd=flows, env=env, capture_output=True, text=True, timeout=1200, **kwargs)
+    def run(*argv: str, check: bool = True, extra_env=None, **kwargs) -> subprocess.CompletedProcess:
+        given = dict(env, **(extra_env or {}))
+        done = subprocess.run(argv, cwd=flows, env=given, capture_output=True, text=True, timeout=1200, **kwargs)
         if check:
             assert done.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(argv), done.stdout, done.stderr)
         return done
@@ -122,6 +123,44 @@ def test_a_step_runs_on_slurm_from_the_installed_wheel(user, slurm_cluster, engi
     run = "Flow('InstalledSlurmFlow').latest_run"
     job, executor = client_view(user, "[%s['start'].task.data.job, %s._record.executor]" % (run, run))
     assert job and executor == "local+slurm"
+
+
+def test_the_readme_flow_deploys_to_step_functions_from_the_installed_wheel(user, sfn_world, tmp_path, engine):
+    """``python flow.py step-functions create`` and ``trigger`` from the wheel; moto runs the machine."""
+    import boto3
+
+    from orchestrator import Flow
+    from orchestrator import client as orch_client
+    from tests.sfn_infra import explain
+    from tests.sfn_infra import wait_for as wait_for_execution
+
+    (infra, registry), credentials = sfn_world
+    store = "s3://orch-batch/wheel-%s" % tmp_path.name
+    aws = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    aws.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        ORCH_CONFIG=str(tmp_path / "config.json"),
+        ORCH_BATCH_QUEUE=infra.queue,
+        ORCH_REGISTRY=registry.host,
+        ORCH_S3_ROOT=store,
+        ORCH_SFN_ROLE="arn:aws:iam::123456789012:role/orch-sfn",
+        ORCH_JOB_CREDENTIALS_URI=credentials.url,
+    )
+    out = user("python", "pandas_flow.py", "step-functions", "create", extra_env=aws).stdout
+    assert "as PandasVersionsFlow." in out
+    out = user("python", "pandas_flow.py", "step-functions", "trigger", "--label", "nightly", extra_env=aws).stdout
+    run_id = out.split("PandasVersionsFlow/")[1].split()[0]
+    sfn = boto3.client("stepfunctions")
+    arn = "arn:aws:states:us-east-1:123456789012:execution:PandasVersionsFlow:" + run_id[len("sfn-") :]
+    done = wait_for_execution(sfn, arn)
+    assert done["status"] == "SUCCEEDED", explain(sfn, done)
+    orch_client.metadata(store)
+    try:
+        run = Flow("PandasVersionsFlow")[run_id]
+        assert run.successful and run.data.label == "nightly"
+        assert run["start"].task.data.old == "1.5.3" and run["upgrade"].task.data.new == "2.2.3"
+    finally:
+        orch_client.reset()
 
 
 def test_a_pypi_env_under_the_local_executor_and_a_card(user):
