@@ -27,7 +27,7 @@ import time
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
 from ..ids import run_path
-from .command import flow_command, top_level_args
+from .command import flow_command, invocation
 from .process import CommandManager
 
 POLL_SECONDS = 0.05
@@ -119,18 +119,10 @@ class Runner:
         file_read_timeout: int = 3600,
         **kwargs: Any,
     ) -> None:
-        self.flow_file = os.path.abspath(flow_file)
-        if not os.path.isfile(self.flow_file):
-            raise FileNotFoundError("No flow file at %s." % self.flow_file)
+        found = invocation(flow_file, profile, env, cwd, kwargs)
+        self.flow_file, self.env_vars, self.cwd, self.top_level_kwargs = found
         self.show_output = show_output
-        self.env_vars = dict(os.environ)
-        self.env_vars.update(env or {})
-        if profile:  # accepted as in Metaflow; orch reads its settings from ORCH_CONFIG and the environment
-            self.env_vars["METAFLOW_PROFILE"] = profile
-        self.cwd = cwd or os.getcwd()
         self.file_read_timeout = file_read_timeout
-        self.top_level_kwargs = dict(kwargs)
-        top_level_args(self.top_level_kwargs)  # a keyword no top-level option takes fails here, not later
         self._commands: List[CommandManager] = []
 
     def __enter__(self) -> Runner:

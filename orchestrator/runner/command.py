@@ -11,7 +11,7 @@ not know are the flow's parameters.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import click
 
@@ -110,3 +110,21 @@ def flow_command(flow_file: str, top: Mapping[str, Any], name: str, kwargs: Mapp
             % (name, ", ".join(repr(k) for k in sorted(params)))
         )
     return top_level_args(top) + [name, flow_file] + arguments + options + parameter_args(params)
+
+
+def invocation(
+    flow_file: str, profile: Optional[str], env: Optional[Dict[str, str]], cwd: Optional[str], top: Dict[str, Any]
+) -> Tuple[str, Dict[str, str], str, Dict[str, Any]]:
+    """(flow file, environment, folder, top-level options) of a Runner's or Deployer's commands: the
+    flow file must exist and every top-level keyword must be an option, or this fails now, not later."""
+    import os
+
+    path = os.path.abspath(flow_file)
+    if not os.path.isfile(path):
+        raise FileNotFoundError("No flow file at %s." % path)
+    variables = dict(os.environ)
+    variables.update(env or {})
+    if profile:  # accepted as in Metaflow; orch reads its settings from ORCH_CONFIG and the environment
+        variables["METAFLOW_PROFILE"] = profile
+    top_level_args(top)
+    return path, variables, cwd or os.getcwd(), dict(top)

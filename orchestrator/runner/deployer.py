@@ -17,7 +17,7 @@ import time
 from typing import Any, Dict, Optional
 
 from .api import failure_message
-from .command import command_args, parameter_args, top_level_args
+from .command import command_args, invocation, parameter_args, top_level_args
 from .process import CommandManager
 
 POLL_SECONDS = 1.0
@@ -36,17 +36,10 @@ class Deployer:
         file_read_timeout: int = 3600,
         **kwargs: Any,
     ) -> None:
-        self.flow_file = os.path.abspath(flow_file)
-        if not os.path.isfile(self.flow_file):
-            raise FileNotFoundError("No flow file at %s." % self.flow_file)
+        found = invocation(flow_file, profile, env, cwd, kwargs)
+        self.flow_file, self.env_vars, self.cwd, self.top_level_kwargs = found
         self.show_output = show_output
-        self.env_vars = dict(os.environ, **(env or {}))
-        if profile:
-            self.env_vars["METAFLOW_PROFILE"] = profile
-        self.cwd = cwd or os.getcwd()
         self.file_read_timeout = file_read_timeout
-        self.top_level_kwargs = dict(kwargs)
-        top_level_args(self.top_level_kwargs)  # a keyword no top-level option takes fails here
 
     def step_functions(self, **kwargs: Any) -> StepFunctionsDeployer:
         return StepFunctionsDeployer(self, kwargs)
