@@ -108,4 +108,20 @@ def test_what_cannot_be_deployed_is_refused_with_its_line():
     with pytest.raises(FlowDefinitionError) as caught:
         refuse(_graph("sfn_switch_flow.py"))
     assert caught.value.line == 8 and "is a switch" in caught.value.headline
+    with pytest.raises(FlowDefinitionError) as caught:
+        refuse(_graph("sfn_nested_refused_flow.py"))
+    assert caught.value.line == 18 and "a foreach inside a foreach" in caught.value.headline
     refuse(_graph("sfn_foreach_flow.py"))  # a foreach, a static split and @retry deploy
+
+
+def test_create_without_the_state_machine_role_says_how_to_set_it(monkeypatch, tmp_path, capsys):
+    from orchestrator.cli.main import main
+
+    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("ORCH_S3_ROOT", "s3://some-bucket/orch")
+    for name in ("ORCH_SFN_ROLE", "METAFLOW_SFN_IAM_ROLE", "ORCH_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(["step-functions", "create", str(SFN / "sfn_upstream_flow.py")])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert "needs the IAM role the state machine runs as" in err and "orch configure aws --sfn-role" in err
