@@ -199,17 +199,18 @@ def test_a_finished_flow_starts_the_next(on_sfn):
     assert run.data.table == "scores-v2"
 
 
-def test_the_deployer_api_with_a_project_branch(on_sfn):
+def test_the_deployer_api_with_a_nested_foreach_and_a_project_branch(on_sfn):
     from orchestrator import Deployer
 
-    flow = str(SFN_FLOWS / "sfn_project_flow.py")
-    deployed = Deployer(flow, show_output=False, branch="nightly").step_functions(max_workers=2).create()
-    assert deployed.name == "demo_project.test.nightly.SfnProjectFlow"  # @project names it, as Metaflow
+    flow = str(SFN_FLOWS / "sfn_nested_flow.py")
+    deployed = Deployer(flow, show_output=False, branch="nightly").step_functions(max_workers=3).create()
+    assert deployed.name == "nested_demo.test.nightly.SfnNestedFlow"  # @project names it, as Metaflow
     triggered = deployed.trigger(scale=2)
     run = triggered.wait_for_run(timeout=300)
     assert triggered.status == "SUCCEEDED"
-    assert run.successful and run.data.values == [0, 2, 4] and run.data.branch == "test.nightly"
-    assert sorted(t.data.where for t in run["cell"]) == ["2-0", "2-1", "2-2"]  # step 2, foreach index
+    assert run.successful and run.data.grid == [2 * v for v in (0, 1, 2, 10, 11, 12)]
+    cells = sorted(t.data.where for t in run["cell"])
+    assert cells == ["3-%d-%d" % (r, c) for r in range(2) for c in range(3)]  # step 3, outer then inner index
     assert "project_branch:test.nightly" in run.system_tags
     assert deployed.delete()
 

@@ -1,8 +1,5 @@
 """What a Step Functions deployment cannot run, said at ``create`` with the flow's file and line.
 
-- A foreach inside a foreach: it compiles to nested distributed Maps, but
-  moto (the emulator orch is tested against) ends the inner Map before its
-  child executions, so it cannot be verified here yet.
 - A switch (``self.next({...}, condition=...)``): the case it takes is
   decided by the task, and orch does not yet carry that choice to a
   ``Choice`` state; recursion (a switch looping back) all the more.
@@ -34,14 +31,6 @@ def refuse(graph: Graph) -> None:
                 node.next_line or node.line,
                 "Step '%s' is a switch%s, which orch cannot deploy to AWS Step Functions yet." % (node.name, looping),
                 "Run it with orch run --with batch, or make the choice inside one step.",
-            )
-        if node.type is StepType.FOREACH and any(graph[s].type is StepType.FOREACH for s in node.split_parents):
-            raise _refuse(
-                graph,
-                node.next_line or node.line,
-                "Step '%s' starts a foreach inside a foreach, which orch does not deploy to AWS Step "
-                "Functions yet: nested distributed Maps could not be verified." % node.name,
-                "Run it with orch run --with batch, or flatten the two levels into one foreach.",
             )
         if node.num_parallel is not None or node.decorator("parallel") is not None:
             raise _refuse(

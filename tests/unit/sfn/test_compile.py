@@ -108,10 +108,19 @@ def test_what_cannot_be_deployed_is_refused_with_its_line():
     with pytest.raises(FlowDefinitionError) as caught:
         refuse(_graph("sfn_switch_flow.py"))
     assert caught.value.line == 8 and "is a switch" in caught.value.headline
-    with pytest.raises(FlowDefinitionError) as caught:
-        refuse(_graph("sfn_nested_refused_flow.py"))
-    assert caught.value.line == 18 and "a foreach inside a foreach" in caught.value.headline
     refuse(_graph("sfn_foreach_flow.py"))  # a foreach, a static split and @retry deploy
+    refuse(_graph("sfn_nested_flow.py"))  # a foreach inside a foreach
+
+
+def test_nested_foreaches_nest_maps():
+    graph = _graph("sfn_nested_flow.py")
+    states = asl.definition(graph, _machine(graph))["States"]
+    outer = states["start-foreach"]["ItemProcessor"]["States"]
+    assert outer["row"]["Next"] == "row-foreach" and outer["row-foreach"]["Next"] == "row_done"
+    assert outer["row-foreach"]["ItemProcessor"]["States"]["cell"]["End"] is True
+    assert outer["row_done"]["End"] is True and states["start-foreach"]["Next"] == "all_done"
+    assert input_rules(graph, "all_done") == (("row_done", "down"),)
+    assert foreach_frames(graph, "cell") == ("start", "row") and foreach_frames(graph, "row_done") == ("start",)
 
 
 def test_create_without_the_state_machine_role_says_how_to_set_it(monkeypatch, tmp_path, capsys):

@@ -2,7 +2,7 @@ from orchestrator import FlowSpec, Parameter, current, project, step
 
 
 @project(name="nested_demo")
-class SfnNestedRefusedFlow(FlowSpec):
+class SfnNestedFlow(FlowSpec):
     """A foreach inside a foreach: nested Maps, each child a task id of two indices."""
 
     scale = Parameter("scale", type=int, default=1)
@@ -19,7 +19,7 @@ class SfnNestedRefusedFlow(FlowSpec):
 
     @step
     def cell(self):
-        self.value = (10 * self.rows[self.foreach_stack()[0][1]] + self.input) * self.scale
+        self.value = (10 * self.rows[self.foreach_stack()[0][0]] + self.input) * self.scale
         self.where = current.task_id
         self.next(self.row_done)
 
@@ -39,4 +39,4 @@ class SfnNestedRefusedFlow(FlowSpec):
 
 
 if __name__ == "__main__":
-    SfnNestedRefusedFlow()
+    SfnNestedFlow()
