@@ -59,3 +59,40 @@ def on_batch(batch_world, monkeypatch, tmp_path, capsys):
     run.prefix, run.registry = prefix, registry
     yield run
     orch_client.reset()
+
+
+MOTO_ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def on_sfn(sfn_world, monkeypatch, tmp_path, capsys):
+    """Step Functions on moto for one test: ``cli(*args)`` runs orch's CLI (``step-functions create``,
+    ``trigger``...) with the Batch queue, registry, roles and job credentials set and a fresh S3 store
+    prefix; returns (code, out, err). ``cli.store`` is the store, ``tests.sfn_infra.wait_for`` waits
+    for an execution."""
+    from orchestrator import client as orch_client
+    from orchestrator.cli.main import main
+
+    (infra, registry), credentials = sfn_world
+    prefix = "sfn-%s" % tmp_path.name
+    store = "s3://orch-batch/%s" % prefix
+    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "no-config.json"))
+    monkeypatch.setenv("ORCH_BATCH_QUEUE", infra.queue)
+    monkeypatch.setenv("ORCH_REGISTRY", registry.host)
+    monkeypatch.setenv("ORCH_S3_ROOT", store)
+    monkeypatch.setenv("ORCH_SFN_ROLE", "arn:aws:iam::%s:role/orch-sfn" % MOTO_ACCOUNT)
+    monkeypatch.setenv("ORCH_EVENTS_ROLE", "arn:aws:iam::%s:role/orch-events" % MOTO_ACCOUNT)
+    monkeypatch.setenv("ORCH_JOB_CREDENTIALS_URI", credentials.url)
+    monkeypatch.delenv("ORCH_STORE", raising=False)
+    orch_client.metadata(store)
+    orch_client.namespace(None)
+
+    def cli(*args: str) -> tuple:
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    cli.store, cli.prefix = store, prefix
+    yield cli
+    orch_client.reset()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import boto3
-import pytest
 
 from orchestrator import Flow
 from tests.conftest import FLOWS
+from tests.integration.conftest import MOTO_ACCOUNT as ACCOUNT
 from tests.sfn_infra import (
     explain,
     stderr_logs,
@@ -17,38 +17,6 @@ from tests.sfn_infra import (
 )
 
 SFN_FLOWS = FLOWS / "sfn"
-ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def on_sfn(sfn_world, monkeypatch, tmp_path, capsys):
-    """``cli(*args)`` runs orch's CLI against moto with a fresh store prefix; returns (code, out, err)."""
-    from orchestrator import client as orch_client
-    from orchestrator.cli.main import main
-
-    (infra, registry), credentials = sfn_world
-    prefix = "sfn-%s" % tmp_path.name
-    store = "s3://orch-batch/%s" % prefix
-    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "no-config.json"))
-    monkeypatch.setenv("ORCH_BATCH_QUEUE", infra.queue)
-    monkeypatch.setenv("ORCH_REGISTRY", registry.host)
-    monkeypatch.setenv("ORCH_S3_ROOT", store)
-    monkeypatch.setenv("ORCH_SFN_ROLE", "arn:aws:iam::%s:role/orch-sfn" % ACCOUNT)
-    monkeypatch.setenv("ORCH_EVENTS_ROLE", "arn:aws:iam::%s:role/orch-events" % ACCOUNT)
-    monkeypatch.setenv("ORCH_JOB_CREDENTIALS_URI", credentials.url)
-    monkeypatch.delenv("ORCH_STORE", raising=False)
-    orch_client.metadata(store)
-    orch_client.namespace(None)
-
-    def cli(*args: str) -> tuple:
-        capsys.readouterr()
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    cli.store, cli.prefix = store, prefix
-    yield cli
-    orch_client.reset()
 
 
 def _execution_arn(name: str, execution: str) -> str:

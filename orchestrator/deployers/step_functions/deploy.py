@@ -100,6 +100,14 @@ def compile_flow(
             "Deploying to AWS Step Functions needs the IAM role the state machine runs as.",
             "Set it with: orch configure aws --sfn-role arn:aws:iam::ACCOUNT:role/NAME (or ORCH_SFN_ROLE).",
         )
+    aws = config.aws
+    if aws.forward_credentials and not (aws.job_role or aws.job_credentials_uri):
+        raise UsageError(
+            "Deployed jobs cannot be given this shell's AWS keys (--forward-credentials): they would be "
+            "written into the state machine.",
+            "Give the jobs a role (orch configure aws --job-role ARN) or, for an emulator, an endpoint "
+            "that serves credentials (orch configure aws --job-credentials-uri URL).",
+        )
     project = project_of(loaded, options, config.username)
     name = state_machine_name(loaded, project)
     backend = open_backend(config.store, config.aws.region, config.aws.endpoint_url)

@@ -134,3 +134,18 @@ def test_create_without_the_state_machine_role_says_how_to_set_it(monkeypatch, t
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err
     assert "needs the IAM role the state machine runs as" in err and "orch configure aws --sfn-role" in err
+
+
+def test_forwarded_keys_are_refused_for_deployed_jobs(monkeypatch, tmp_path, capsys):
+    from orchestrator.cli.main import main
+
+    monkeypatch.setenv("ORCH_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("ORCH_S3_ROOT", "s3://some-bucket/orch")
+    monkeypatch.setenv("ORCH_SFN_ROLE", "arn:aws:iam::123456789012:role/orch-sfn")
+    monkeypatch.setenv("ORCH_BATCH_FORWARD_CREDENTIALS", "1")
+    for name in ("ORCH_BATCH_JOB_ROLE", "ORCH_JOB_CREDENTIALS_URI", "ORCH_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(["step-functions", "create", str(SFN / "sfn_upstream_flow.py")])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert "would be written into the state machine" in err and "--job-credentials-uri" in err
