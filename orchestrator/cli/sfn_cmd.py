@@ -97,7 +97,7 @@ def create(ctx, flow_file, store, max_workers, workflow_timeout, tags, max_num_s
         click.echo(text, err=True)
 
     if only_json:
-        compiled, _ = compile_flow(loaded, config, options, notice)
+        compiled = compile_flow(loaded, config, options, notice)
         click.echo(json.dumps(compiled.definition, indent=2))
         return
     made = deploy(loaded, config, options, notice)

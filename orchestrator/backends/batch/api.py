@@ -47,13 +47,12 @@ def _transient(err: BaseException) -> bool:
     return code in TRANSIENT or name in ("EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError")
 
 
-class BatchApi:
-    """The few Batch and CloudWatch Logs calls orch makes, retried on throttling, and counted."""
+class AwsCalls:
+    """AWS calls retried with backoff on throttling and transient errors, and counted by operation."""
 
-    def __init__(self, batch: Any, logs: Any, attempts: int = 8) -> None:
+    def __init__(self, attempts: int = 8) -> None:
         import tenacity
 
-        self.batch, self.logs = batch, logs
         self.calls: Counter = Counter()
         self._lock = threading.Lock()
         self._retrying = tenacity.Retrying(
@@ -70,6 +69,14 @@ class BatchApi:
             return getattr(client, operation)(**kwargs)
 
         return self._retrying(once)
+
+
+class BatchApi(AwsCalls):
+    """The few Batch and CloudWatch Logs calls orch makes, retried on throttling, and counted."""
+
+    def __init__(self, batch: Any, logs: Any, attempts: int = 8) -> None:
+        super().__init__(attempts)
+        self.batch, self.logs = batch, logs
 
     def job_calls(self) -> int:
         """Batch calls made for jobs (submit, describe, list, terminate): the per-task budget's numerator."""

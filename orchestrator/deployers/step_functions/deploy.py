@@ -88,9 +88,7 @@ def production_token(name: str) -> str:
     return "%s-%s" % (name.lower(), hashlib.sha256(name.encode()).hexdigest()[:8])
 
 
-def compile_flow(
-    loaded: LoadedFlow, config: Config, options: DeployOptions, notice: Callable[[str], None]
-) -> Tuple[Compiled, BatchApi]:
+def compile_flow(loaded: LoadedFlow, config: Config, options: DeployOptions, notice: Callable[[str], None]) -> Compiled:
     """Everything but the state machine itself: images, job definitions, the deployment record."""
     graph = loaded.graph
     refuse(graph)
@@ -123,11 +121,11 @@ def compile_flow(
     api = BatchApi(aws_client("batch", config.aws), aws_client("logs", config.aws))
     definitions = {}
     for step, job in jobs.items():
-        definitions[step] = ensure_definition(api, job, (COMMAND))
+        definitions[step] = ensure_definition(api, job, COMMAND)
     deployment = _record(loaded, config, options, name, project, prepared, constants, configs)
     key = cas.save_blob([deployment.to_json().encode()]).key
     machine = _machine(loaded, config, options, key, jobs, definitions)
-    return Compiled(name, asl.definition(graph, machine), deployment, key), api
+    return Compiled(name, asl.definition(graph, machine), deployment, key)
 
 
 def _record(
@@ -233,7 +231,7 @@ def create(loaded: LoadedFlow, config: Config, options: DeployOptions, notice: C
     from .events import rules_of
     from .machines import Machines
 
-    compiled, _ = compile_flow(loaded, config, options, notice)
+    compiled = compile_flow(loaded, config, options, notice)
     machines = Machines(config)
     tags = {"orch:flow": loaded.name, "orch:deployment": compiled.deployment_key[:64]}
     arn = machines.write(compiled.name, compiled.definition, str(config.aws.sfn_role), tags)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from ...backends.batch.api import BatchApi
+from ...backends.batch.api import AwsCalls
 from ...backends.batch.executor import aws_client
 from ...config import Config
 from ...errors import UsageError
@@ -45,7 +45,7 @@ class Machines:
         self.config = config
         self.sfn = aws_client("stepfunctions", config.aws)
         self.events = aws_client("events", config.aws)
-        self.api = BatchApi(self.sfn, self.events)
+        self.api = AwsCalls()
 
     def call(self, client: Any, operation: str, **kwargs: Any) -> Any:
         """One AWS call; an error AWS gives back (a bad role, a missing permission) is one clear line."""
